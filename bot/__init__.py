@@ -1,0 +1,1 @@
+"""groupbuy-bot core: chat-platform-neutral types, wiring, dispatch, outbox and CLI."""

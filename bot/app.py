@@ -1,0 +1,70 @@
+"""Wiring: one App holds the database, clock, dispatcher and the jobs, for any adapter.
+
+Every adapter (console, replay, wechaty) drives the same three calls: `start()` once, `feed()`
+per inbound message, `tick()` whenever time may have moved. That is what keeps them all on the
+same core.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot.clock import Clock, SystemClock
+from bot.config import Config
+from bot.dispatcher import Dispatcher
+from bot.messages import ChatMessage
+from bot.outbox import SendFn, drain, recover_claimed
+from models.db import Database
+from models.tables import Outbox
+from scheduler.jobs import close_due_rounds
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    config: Config
+    db: Database
+    clock: Clock
+    dispatcher: Dispatcher
+
+    async def start(self) -> None:
+        """Migrate the schema, recover interrupted sends, and catch up on missed cutoffs."""
+        await self.db.upgrade()
+        recovered = await recover_claimed(self.db)
+        if recovered:
+            log.warning(
+                "%d message(s) were mid-send at the last stop; they will be resent", recovered
+            )
+        await close_due_rounds(self.db, self.dispatcher.cache, self.clock.now())
+
+    async def feed(self, msg: ChatMessage) -> bool:
+        return await self.dispatcher.handle(msg)
+
+    async def tick(self, send: SendFn, now: datetime | None = None) -> None:
+        """Run what is due at `now` (the clock's time by default) and send what is due."""
+        when = now or self.clock.now()
+        await close_due_rounds(self.db, self.dispatcher.cache, when)
+        await drain(self.db, send, when)
+
+    async def last_pending_send(self) -> datetime | None:
+        """When the last queued message may go out (a replay flushes up to it at its end)."""
+        async with self.db.connect() as conn:
+            return (
+                await conn.execute(
+                    select(func.max(Outbox.not_before)).where(Outbox.status == "pending")
+                )
+            ).scalar_one_or_none()
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_app(config: Config, clock: Clock | None = None, *, pg_schema: str | None = None) -> App:
+    db = Database(config.database_url, pg_schema=pg_schema)
+    clk = clock or SystemClock(config.timezone)
+    return App(config=config, db=db, clock=clk, dispatcher=Dispatcher(db, config, clk))

@@ -1,0 +1,201 @@
+"""The `groupbuy` command: run the bot, replay transcripts, parse chains, read orders."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from handlers.parsing.chain_parser import parse_chain
+
+from bot.app import build_app
+from bot.clock import ManualClock
+from bot.config import Config, ConfigError, load_config
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(args.config).with_database(getattr(args, "db", None))
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text("utf-8")
+    print(json.dumps(parse_chain(text).to_json(), ensure_ascii=False, indent=2))
+    return 0
+
+
+async def _replay(config: Config, transcript: Path, emit: Any) -> int:
+    from bot.adapters.replay import load_events, replay
+
+    events = load_events(transcript, config.timezone)
+    if not events:
+        return 0
+    clock = ManualClock(events[0].ts, config.timezone)
+    app = build_app(config, clock)
+    try:
+        await app.start()
+        return await replay(app, events, emit)
+    finally:
+        await app.close()
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from bot.adapters.replay import print_json
+
+    asyncio.run(_replay(_config(args), Path(args.transcript), print_json))
+    return 0
+
+
+async def _orders(config: Config) -> list[dict[str, object]]:
+    from scheduler.tally import orders_report
+
+    app = build_app(config)
+    try:
+        await app.db.upgrade()
+        async with app.db.connect() as conn:
+            return await orders_report(conn)
+    finally:
+        await app.close()
+
+
+def print_orders_human(rounds: list[dict[str, Any]]) -> None:
+    for r in rounds:
+        print(f"\n== 第{r['id']}团 {r['title']} [{r['room']}] {r['status']} ==")
+        for n, o in enumerate(r["orders"], 1):
+            items = "，".join(
+                f"{i['product'] or '（未写商品）'}×{i['qty']}{i['unit'] or ''}" for i in o["items"]
+            )
+            flags = f"  ⚠ {','.join(o['flags'])}" if o["flags"] else ""
+            print(f"{n:>3}. {o['name']}：{items or '（无商品）'}  (接龙人 {o['poster']}){flags}")
+
+
+def cmd_orders(args: argparse.Namespace) -> int:
+    rounds = asyncio.run(_orders(_config(args)))
+    if args.json:
+        print(json.dumps({"rounds": rounds}, ensure_ascii=False, indent=2))
+    else:
+        print_orders_human(rounds)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Replay the built-in demo day, printing the bot's words and the final orders."""
+    config = load_config(DEMO_DIR / "config.toml")
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if args.db:
+        config = config.with_database(args.db)
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="groupbuy-demo-")
+        config = config.with_database(f"sqlite+aiosqlite:///{tmp.name}/demo.db")
+
+    def emit(rec: dict[str, Any]) -> None:
+        ts = datetime.fromisoformat(rec["ts"]).astimezone(config.timezone)
+        where = f"群 {rec['room']}" if rec["room"] else f"私聊 {rec['to']}"
+        at = f" @{rec['to']}" if rec["room"] and rec["to"] else ""
+        print(f"\n[{ts:%m-%d %H:%M:%S}] 🤖 → {where}{at}\n{rec['text']}")
+
+    try:
+        print("== 演示：一个团长群的一天（内置接龙记录重放）==")
+        sent = asyncio.run(_replay(config, DEMO_DIR / "day.jsonl", emit))
+        print(f"\n机器人共发出 {sent} 条消息。最终订单：")
+        print_orders_human(asyncio.run(_orders(config)))
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    return 0
+
+
+async def _console(config: Config) -> None:
+    from bot.adapters.console import ConsoleAdapter
+
+    app = build_app(config, ManualClock(datetime.now(config.timezone), config.timezone))
+    await app.start()
+    try:
+        await ConsoleAdapter(app).run()
+    finally:
+        await app.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    config = _config(args)
+    if config.adapter == "console":
+        asyncio.run(_console(config))
+    return 0
+
+
+async def _migrate(config: Config) -> None:
+    app = build_app(config)
+    try:
+        await app.db.upgrade()
+    finally:
+        await app.close()
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    asyncio.run(_migrate(_config(args)))
+    print(f"database at {_config(args).database_url} is at the newest schema")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="groupbuy", description="WeChat 接龙 group-buying bot")
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("parse", help="parse one chain message and print it as JSON")
+    s.add_argument("file", nargs="?", help="a file with the message, or - for stdin")
+    s.set_defaults(func=cmd_parse)
+
+    def with_config(s: argparse.ArgumentParser) -> None:
+        s.add_argument("--config", required=True, help="the TOML config file")
+        s.add_argument("--db", help="database URL, overriding [database] url")
+
+    s = sub.add_parser("replay", help="feed a transcript (JSON lines) and print what the bot says")
+    s.add_argument("transcript")
+    with_config(s)
+    s.set_defaults(func=cmd_replay)
+
+    s = sub.add_parser("orders", help="print every round with its active orders")
+    with_config(s)
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_orders)
+
+    s = sub.add_parser("demo", help="replay a built-in demo day on a throwaway SQLite database")
+    s.add_argument("--db", help="keep the demo in this database instead")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("run", help="run the bot with the adapter named in the config")
+    with_config(s)
+    s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("migrate", help="bring the database to the newest schema")
+    with_config(s)
+    s.set_defaults(func=cmd_migrate)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"groupbuy: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""Configuration from one TOML file (see config.example.toml for every key and its meaning)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_DB_URL = "sqlite+aiosqlite:///groupbuy.db"
+ADAPTERS = frozenset({"console"})
+
+
+class ConfigError(ValueError):
+    """The config file is missing something or says something impossible; the text says what."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupConfig:
+    room: str
+    topic: str
+    leader: str
+    route: str = ""
+    pickup_point: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogueProduct:
+    """A product from the configured catalogue, used when a chain head has no menu of its own."""
+
+    name: str
+    code: str | None = None
+    aliases: tuple[str, ...] = ()
+    price: Decimal | None = None
+    sale_unit: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    timezone: ZoneInfo
+    admins: frozenset[str]
+    database_url: str
+    groups: tuple[GroupConfig, ...]
+    bot_name: str = "团购助手"
+    adapter: str = "console"
+    default_cutoff: time = time(22, 0)
+    catalogue: tuple[CatalogueProduct, ...] = ()
+    source: Path | None = None
+    groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
+
+    def group(self, room: str | None) -> GroupConfig | None:
+        return self.groups_by_room.get(room) if room is not None else None
+
+    def with_database(self, url: str | None) -> Config:
+        """The same config with `--db URL` applied (the command line wins over the file)."""
+        if not url:
+            return self
+        return Config(
+            timezone=self.timezone,
+            admins=self.admins,
+            database_url=url,
+            groups=self.groups,
+            bot_name=self.bot_name,
+            adapter=self.adapter,
+            default_cutoff=self.default_cutoff,
+            catalogue=self.catalogue,
+            source=self.source,
+            groups_by_room=self.groups_by_room,
+        )
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{key}] must be a table")
+    return value
+
+
+def _str(value: Any, where: str, *, required: bool = True) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ConfigError(f"{where} must be a non-empty string")
+    return value.strip()
+
+
+def _parse_time(value: Any, where: str) -> time:
+    try:
+        hh, mm = str(value).split(":")
+        return time(int(hh), int(mm))
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"{where} must look like 22:00, got {value!r}") from exc
+
+
+def _parse_price(value: Any, where: str) -> Decimal | None:
+    if value is None:
+        return None
+    if isinstance(value, float):
+        # TOML floats are binary; take the text the operator wrote, as written.
+        value = repr(value)
+    try:
+        price = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ConfigError(f'{where} must be a price like "12.80", got {value!r}') from exc
+    if price < 0:
+        raise ConfigError(f"{where} must not be negative")
+    return price
+
+
+def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
+    """Validate a parsed TOML document into a Config; every error names the key at fault."""
+    bot = _table(data, "bot")
+    tz_name = bot.get("timezone", "Asia/Shanghai")
+    try:
+        tz = ZoneInfo(str(tz_name))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"[bot] timezone {tz_name!r} is not a known time zone") from exc
+    admins = bot.get("admins", [])
+    if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
+        raise ConfigError("[bot] admins must be a list of contact ids")
+    adapter = str(bot.get("adapter", "console"))
+    if adapter not in ADAPTERS:
+        raise ConfigError(f"[bot] adapter must be one of {sorted(ADAPTERS)}, got {adapter!r}")
+
+    db = _table(data, "database")
+    url = str(db.get("url", DEFAULT_DB_URL))
+
+    groups: list[GroupConfig] = []
+    rooms: set[str] = set()
+    raw_groups = data.get("groups", [])
+    if not isinstance(raw_groups, list):
+        raise ConfigError("[[groups]] must be an array of tables")
+    for i, g in enumerate(raw_groups):
+        where = f"[[groups]] #{i + 1}"
+        if not isinstance(g, dict):
+            raise ConfigError(f"{where} must be a table")
+        room = _str(g.get("room"), f"{where} room")
+        if room in rooms:
+            raise ConfigError(f"{where} room {room!r} is listed twice")
+        rooms.add(room)
+        groups.append(
+            GroupConfig(
+                room=room,
+                topic=_str(g.get("topic", room), f"{where} topic"),
+                leader=_str(g.get("leader"), f"{where} leader"),
+                route=_str(g.get("route"), f"{where} route", required=False),
+                pickup_point=_str(g.get("pickup_point"), f"{where} pickup_point", required=False),
+            )
+        )
+
+    catalogue: list[CatalogueProduct] = []
+    for i, p in enumerate(data.get("products", [])):
+        where = f"[[products]] #{i + 1}"
+        if not isinstance(p, dict):
+            raise ConfigError(f"{where} must be a table")
+        aliases = p.get("aliases", [])
+        if not isinstance(aliases, list):
+            raise ConfigError(f"{where} aliases must be a list")
+        code = p.get("code")
+        catalogue.append(
+            CatalogueProduct(
+                name=_str(p.get("name"), f"{where} name"),
+                code=str(code) if code is not None else None,
+                aliases=tuple(str(a) for a in aliases),
+                price=_parse_price(p.get("price"), f"{where} price"),
+                sale_unit=str(p["unit"]) if p.get("unit") else None,
+            )
+        )
+
+    return Config(
+        timezone=tz,
+        admins=frozenset(admins),
+        database_url=url,
+        groups=tuple(groups),
+        bot_name=str(bot.get("name", "团购助手")),
+        adapter=adapter,
+        default_cutoff=_parse_time(bot.get("default_cutoff", "22:00"), "[bot] default_cutoff"),
+        catalogue=tuple(catalogue),
+        source=source,
+        groups_by_room={g.room: g for g in groups},
+    )
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file. A relative SQLite path is kept relative to the CWD."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file {p} does not exist (copy config.example.toml)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {p} is not valid TOML: {exc}") from exc
+    return parse_config(data, source=p)

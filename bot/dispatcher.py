@@ -1,0 +1,127 @@
+"""Every inbound message goes through here: store it raw (dedupe), route it, commit once.
+
+One message is one database transaction: the raw copy, the orders it changes and the replies
+it causes commit together. A message id seen before changes nothing. If a handler fails, the
+transaction rolls back and the raw message is stored again on its own with the error, so
+nothing posted is ever lost and the leader can see what went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.context import Context
+from bot.messages import ChatMessage
+from bot.outbox import enqueue, insert_ignore
+from handlers import leader, resident
+from handlers.chain import handle_chain_post
+from handlers.commands import parse_command
+from handlers.parsing.chain_parser import parse_chain
+from handlers.round_state import RoundCache
+from models.db import Database
+from models.tables import InboundMessage
+
+log = logging.getLogger(__name__)
+
+MAX_TEXT = 200_000  # characters kept of one message; WeChat caps text far below this
+NUL_SIGN = "\u2400"
+GROUP_VERBS = frozenset({"取消", "截单"})
+
+
+def without_nul(msg: ChatMessage) -> ChatMessage:
+    """PostgreSQL text cannot hold NUL; it becomes ␀ (U+2400) so the rest is stored as sent."""
+    if "\x00" not in msg.text and "\x00" not in msg.sender_name:
+        return msg
+    return replace(
+        msg,
+        text=msg.text.replace("\x00", NUL_SIGN),
+        sender_name=msg.sender_name.replace("\x00", NUL_SIGN),
+    )
+
+
+class Dispatcher:
+    def __init__(self, db: Database, config: Config, clock: Clock) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.cache = RoundCache()
+        # SQLite has one writer; PostgreSQL serialises per round with row locks, and a room
+        # lock keeps one process from racing itself on its own cache.
+        self._global = asyncio.Lock() if db.is_sqlite else None
+        self._rooms: dict[str, asyncio.Lock] = {}
+
+    def _lock(self, room: str | None) -> asyncio.Lock:
+        if self._global is not None:
+            return self._global
+        key = room or "<private>"
+        lock = self._rooms.get(key)
+        if lock is None:
+            lock = self._rooms[key] = asyncio.Lock()
+        return lock
+
+    async def handle(self, msg: ChatMessage) -> bool:
+        """Process one message; True if it was new, False if it was a duplicate."""
+        msg = without_nul(msg)
+        async with self._lock(msg.room):
+            try:
+                async with self.db.begin() as conn:
+                    if not await self._store_raw(conn, msg, status="handled"):
+                        return False
+                    ctx = Context(msg=msg, conn=conn, config=self.config, clock=self.clock)
+                    await self._route(ctx)
+                    await enqueue(conn, ctx.replies, ctx.now)
+                return True
+            except Exception as exc:
+                self.cache.clear()  # memory may hold effects the rollback just undid
+                log.error("message %s failed: %s\n%s", msg.id, exc, traceback.format_exc())
+                async with self.db.begin() as conn:
+                    await self._store_raw(conn, msg, status="error", error=repr(exc)[:2000])
+                return True
+
+    async def _store_raw(
+        self, conn: AsyncConnection, msg: ChatMessage, *, status: str, error: str | None = None
+    ) -> bool:
+        stmt = (
+            insert_ignore(conn)(InboundMessage)
+            .values(
+                platform_id=msg.id[:128],
+                room=msg.room,
+                sender=msg.sender[:128],
+                sender_name=msg.sender_name[:256],
+                text=msg.text[:MAX_TEXT],
+                kind=msg.kind,
+                ts=msg.ts,
+                status=status,
+                error=error,
+            )
+            .on_conflict_do_nothing(index_elements=["platform_id"])
+            .returning(InboundMessage.id)
+        )
+        return (await conn.execute(stmt)).scalar_one_or_none() is not None
+
+    async def _route(self, ctx: Context) -> None:
+        msg = ctx.msg
+        group = self.config.group(msg.room)
+        if group is None or msg.kind != "text":
+            return  # private chats and unknown groups: stored, nothing else yet
+        text = msg.text[:MAX_TEXT]
+        cmd = parse_command(text, GROUP_VERBS)
+        if cmd is not None:
+            if cmd.verb == "取消":
+                await resident.cancel(ctx, cmd, self.cache)
+            elif cmd.verb == "截单":
+                if msg.sender == group.leader or msg.sender in self.config.admins:
+                    await leader.close_now(ctx, self.cache)
+                elif cmd.prefixed:
+                    ctx.reply("refused", f"{msg.sender_name} 只有团长可以截单。", mention=True)
+            return
+        parsed = parse_chain(text)
+        if parsed.has_marker or any(e.seq is not None for e in parsed.entries):
+            await handle_chain_post(ctx, parsed, self.cache)

@@ -1,0 +1,1 @@
+"""Chat handlers: chain ordering and the commands of each role."""

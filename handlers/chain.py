@@ -1,0 +1,202 @@
+"""接龙 → orders. A group chain post is parsed, matched to its round, diffed, and written.
+
+The whole story of one post:
+1. lock the room's open rounds (one statement; it also validates the in-memory cache);
+2. find the round the post continues (by its title), or open one when the leader (or an
+   admin) posts a new chain head;
+3. plan the post's effect (handlers/chain_plan.py) and write it in bulk;
+4. speak only if a person must act: lines not understood (to the poster, once), a fork that
+   dropped others' lines (one merged chain, coalesced), a post after cutoff (once per person).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+from sqlalchemy import insert, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.context import Context
+from handlers import replies
+from handlers.chain_plan import plan_post
+from handlers.chain_store import mark_fork_noticed, open_round, products_for_head, write_plan
+from handlers.identity import normalise
+from handlers.parsing.matching import Product
+from handlers.parsing.times import default_cutoff, find_cutoff
+from handlers.parsing.types import ParsedChain
+from handlers.round_state import RoundCache, RoundState, latest_closed_round, lock_rounds, title_of
+from models.tables import Outbox
+
+# A merged chain waits this long so a burst of forked copies gets one message, not several.
+MERGE_DELAY = timedelta(seconds=20)
+TITLE_MATCH = 80  # rapidfuzz ratio above which a copied title is the same chain
+
+
+def pick_round(states: list[RoundState], post_title: str) -> tuple[RoundState | None, bool]:
+    """The open round a post continues, and whether its title matched.
+
+    Newest first. An exact title wins, then the closest fuzzy title; a post with no title (bare
+    numbered lines) continues the newest round.
+    """
+    if not states:
+        return None, False
+    key = normalise(post_title)
+    if not key:
+        return states[0], False
+    for s in states:
+        if s.title_key == key:
+            return s, True
+    scored = [(fuzz.ratio(key, s.title_key), s) for s in states]
+    best_score, best = max(scored, key=lambda t: t[0])
+    if best_score >= TITLE_MATCH:
+        return best, True
+    return (states[0], False) if len(states) == 1 else (None, False)
+
+
+def catalogue_products(ctx: Context) -> tuple[Product, ...]:
+    return tuple(
+        Product(
+            key=p.code or p.name,
+            name=p.name,
+            code=p.code,
+            aliases=p.aliases,
+            price=p.price,
+            sale_unit=p.sale_unit,
+        )
+        for p in ctx.config.catalogue
+    )
+
+
+async def handle_chain_post(ctx: Context, parsed: ParsedChain, cache: RoundCache) -> None:
+    msg = ctx.msg
+    group = ctx.config.group(msg.room)
+    assert group is not None and msg.room is not None
+    states = await lock_rounds(ctx.conn, cache, msg.room)
+    post_title = title_of(parsed.header)
+    state, title_matched = pick_round(states, post_title)
+
+    may_open = msg.sender == group.leader or msg.sender in ctx.config.admins
+    if parsed.has_marker and may_open and post_title and not title_matched:
+        state = await _open_from_head(ctx, cache, parsed, post_title)
+        title_matched = True
+
+    if state is None:
+        state = await latest_closed_round(ctx.conn, cache, msg.room)
+        if state is None:
+            return  # no round this could belong to: the raw message is kept, nothing to say
+        title_matched = bool(post_title) and (
+            fuzz.ratio(normalise(post_title), state.title_key) >= TITLE_MATCH
+        )
+        if post_title and not title_matched:
+            return
+
+    plan = plan_post(state, parsed, msg.sender, msg.sender_name, title_matched=title_matched)
+
+    if state.status != "open":
+        if plan.late:
+            ctx.reply(
+                f"once:late:{state.id}:{msg.sender}",
+                replies.late_reply(
+                    msg.sender_name, _local(ctx, state), [d.parsed.raw for d in plan.late]
+                ),
+                mention=True,
+            )
+        return
+
+    edited = [(old.raw, d.parsed.raw) for old, d in plan.confirm_edits]  # before they change
+    await write_plan(
+        ctx.conn,
+        state,
+        plan,
+        sender=msg.sender,
+        sender_name=msg.sender_name,
+        message_id=msg.id,
+        now=ctx.now,
+    )
+    if plan.problems:
+        ctx.reply(
+            "problems",
+            replies.problems_reply(msg.sender_name, [(p.raw, p.reason) for p in plan.problems]),
+            mention=True,
+        )
+    if edited:
+        ctx.reply("edited", replies.edit_confirm_reply(msg.sender_name, edited), mention=True)
+    if plan.unsure:
+        ctx.reply(
+            f"once:unsure:{state.id}:{plan.unsure[0].id}",
+            replies.unsure_reply(msg.sender_name, plan.unsure),
+            mention=True,
+        )
+    if plan.dropped:
+        await mark_fork_noticed(ctx.conn, plan.dropped)
+        await _announce_merged_chain(ctx.conn, ctx, state)
+
+
+def _local(ctx: Context, state: RoundState) -> datetime | None:
+    return state.cutoff_at.astimezone(ctx.clock.tz) if state.cutoff_at else None
+
+
+async def _open_from_head(
+    ctx: Context, cache: RoundCache, parsed: ParsedChain, title: str
+) -> RoundState:
+    """A new chain head from the leader: a round with the head's menu, cutoff and products."""
+    now = ctx.now
+    cutoff = find_cutoff(parsed.header, now) or default_cutoff(now, ctx.config.default_cutoff)
+    products = products_for_head(parsed.header, catalogue_products(ctx))
+    assert ctx.msg.room is not None
+    state = await open_round(
+        ctx.conn,
+        cache,
+        room=ctx.msg.room,
+        title=title,
+        header=parsed.header,
+        products=products,
+        opened_by=ctx.msg.sender,
+        head_message_id=ctx.msg.id,
+        now=now,
+        cutoff_at=cutoff,
+    )
+    menu = "、".join(
+        f"{p.code + '号 ' if p.code and p.code.isdigit() else (p.code + ' ') if p.code else ''}"
+        f"{p.name}{' ' + str(p.price) + '元' if p.price is not None else ''}"
+        f"{'/' + p.sale_unit if p.sale_unit else ''}"
+        for p in products
+    )
+    ctx.reply(
+        "opened",
+        f"已开团「{title}」，截单时间 {cutoff.astimezone(ctx.clock.tz):%m月%d日 %H:%M}。"
+        + (f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。"),
+        private=True,
+    )
+    return state
+
+
+async def _announce_merged_chain(conn: AsyncConnection, ctx: Context, state: RoundState) -> None:
+    """Queue (or refresh) one merged chain for the group, sent after a short quiet period."""
+    text = replies.merged_chain(state)
+    if state.pending_merge_id is not None:
+        result = await conn.execute(
+            update(Outbox)
+            .where(Outbox.id == state.pending_merge_id, Outbox.status == "pending")
+            .values(text=text)
+        )
+        if result.rowcount:
+            return
+    now = ctx.now
+    result = await conn.execute(
+        insert(Outbox).returning(Outbox.id),
+        {
+            "dedupe_key": f"merged:{state.id}:{ctx.msg.id}",
+            "room": state.room,
+            "to_contact": None,
+            "text": text,
+            "mentions": [],
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "not_before": now + MERGE_DELAY,
+            "meta": {"kind": "merged_chain", "round_id": state.id},
+        },
+    )
+    state.pending_merge_id = result.scalar_one()

@@ -1,0 +1,268 @@
+"""Chain semantics as a pure function: what one post does to a round. No I/O here.
+
+DESIGN.md "nothing posted is ever lost":
+- an entry never seen is a new order, attributed to the poster, with the name as written;
+- an entry of the poster's own that changed is an edit, one they left out is a removal;
+- entries by others missing from a post are kept (a fork), and the group gets one merged chain;
+- a line saying 取消 withdraws the poster's own matching entry;
+- after cutoff nothing counts, and the poster is told once.
+
+"Left out" needs care: a resident who copies an older version of the chain, or another
+branch of a fork, did not remove the lines that version lacked. The version a post was copied
+from is the one that wrote its newest known line (its parent); only the poster's own lines that
+the parent carried and the post does not count as removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from handlers.identity import identities, name_key
+from handlers.parsing.types import (
+    FLAG_CANCEL,
+    FLAG_NO_NAME,
+    FLAG_QTY_OUT_OF_RANGE,
+    FLAG_SAME_AS_ABOVE,
+    FLAG_UNREADABLE,
+    MAX_QTY,
+    ParsedChain,
+    ParsedEntry,
+    ParsedItem,
+)
+from handlers.round_state import EntryView, LineView, RoundState
+
+FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
+FLAG_UNMATCHED = "unmatched_item"  # an item that names no product on the menu
+FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
+
+
+@dataclass(slots=True)
+class Draft:
+    """A chain line as it will be stored."""
+
+    identity: str
+    parsed: ParsedEntry
+    name: str
+    lines: list[LineView]
+    flags: list[str]
+
+
+@dataclass(slots=True)
+class Problem:
+    """Something a person must look at: shown once, in one reply per post."""
+
+    raw: str
+    reason: str
+
+
+@dataclass(slots=True)
+class PostPlan:
+    creates: list[Draft] = field(default_factory=list)
+    edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
+    cancels: list[tuple[EntryView, str]] = field(default_factory=list)
+    reactivates: list[EntryView] = field(default_factory=list)
+    dropped: list[EntryView] = field(default_factory=list)  # others' lines missing: kept
+    problems: list[Problem] = field(default_factory=list)
+    late: list[Draft] = field(default_factory=list)
+    full_copy: bool = False
+    seen_mask: int = 0  # the known entries this post carries (bit n = pos n)
+    confirm_edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
+    unsure: list[EntryView] = field(default_factory=list)  # own lines missing, kept: ask
+
+    @property
+    def changes_orders(self) -> bool:
+        return bool(self.creates or self.edits or self.cancels or self.reactivates)
+
+
+def _qty_milli(q: Decimal) -> int:
+    return int((q * 1000).to_integral_value())
+
+
+def draft_lines(
+    state: RoundState, entry: ParsedEntry, previous: list[LineView]
+) -> tuple[list[LineView], list[str], list[str]]:
+    """Order lines for one parsed entry, plus flags and human-readable problems."""
+    flags = [f for f in entry.flags if f != FLAG_CANCEL]
+    problems: list[str] = []
+    if FLAG_QTY_OUT_OF_RANGE in entry.flags:
+        return [], flags, ["数量看不懂"]
+    if FLAG_SAME_AS_ABOVE in entry.flags:
+        if not previous:
+            return [], flags, ["“同上”前面没有可参照的一行"]
+        return list(previous), flags, problems
+    items: list[ParsedItem] = list(entry.items)
+    lines: list[LineView] = []
+    has_menu = bool(state.products)
+    for it in items:
+        if it.qty <= 0 or it.qty > MAX_QTY:
+            return [], [*flags, FLAG_QTY_OUT_OF_RANGE], ["数量看不懂"]
+        if it.item is None and len(state.products) > 1:
+            # `+1` in a chain with several products: residents mean "same as the line above".
+            if previous:
+                flags.append(FLAG_ASSUMED_SAME)
+                for p in previous:
+                    qty = p.qty_milli * it.qty
+                    lines.append(
+                        LineView(p.product_key, p.item_text, int(qty), p.unit, "same_as_above")
+                    )
+                continue
+            lines.append(LineView(None, None, _qty_milli(it.qty), it.unit, None))
+            flags.append(FLAG_UNMATCHED)
+            problems.append("没写要哪个商品")
+            continue
+        match = state.matcher.match(it.item)
+        if match is None and has_menu:
+            flags.append(FLAG_UNMATCHED)
+            problems.append(f"没找到商品“{it.item}”")
+        lines.append(
+            LineView(
+                match.product.key if match else None,
+                it.item,
+                _qty_milli(it.qty),
+                it.unit,
+                match.how if match else None,
+            )
+        )
+    if FLAG_UNREADABLE in entry.flags:
+        problems.append("没看懂")
+    elif not items and has_menu and entry.name is not None:
+        flags.append(FLAG_NO_ITEMS)
+        problems.append("没写要什么")
+    return lines, sorted(set(flags)), problems
+
+
+def _draft(
+    state: RoundState, ident: str, entry: ParsedEntry, sender_name: str, prev: list[LineView]
+) -> tuple[Draft, list[str]]:
+    lines, flags, problems = draft_lines(state, entry, prev)
+    name = entry.name
+    if not name:
+        name = sender_name
+        if FLAG_NO_NAME not in flags:
+            flags = sorted({*flags, FLAG_NO_NAME})
+    return Draft(ident, entry, name, lines, flags), problems
+
+
+def plan_post(
+    state: RoundState, parsed: ParsedChain, sender: str, sender_name: str, *, title_matched: bool
+) -> PostPlan:
+    """Decide what a chain post from `sender` does to `state`. Mutates nothing."""
+    plan = PostPlan()
+    idents = identities(parsed.entries)
+    known = [state.entries[i] for i in idents if i in state.entries]
+    for e in known:
+        plan.seen_mask |= 1 << e.pos
+    parent = max(known, key=lambda e: e.pos, default=None)
+    parent_mask = parent.seen_mask if parent is not None else 0
+    from_others = any(e.poster != sender for e in known)
+    plan.full_copy = title_matched or from_others
+    present = set(idents)
+    closed = state.status != "open"
+
+    # Walk the post in order, keeping the previous line's order lines for 同上 / +1.
+    previous: list[LineView] = []
+    cancel_lines: list[ParsedEntry] = []
+    new_drafts: list[Draft] = []
+    last_known_index = max(
+        (k for k, i in enumerate(idents) if i in state.entries and state.entries[i].active),
+        default=-1,
+    )
+    for index, (ident, entry) in enumerate(zip(idents, parsed.entries, strict=True)):
+        seen = state.entries.get(ident)
+        if FLAG_CANCEL in entry.flags:
+            cancel_lines.append(entry)
+            continue
+        if seen is not None:
+            if not seen.active and seen.poster == sender and index > last_known_index:
+                plan.reactivates.append(seen)  # re-posted at the tail by its owner
+            previous = list(seen.lines)
+            continue
+        draft, problems = _draft(state, ident, entry, sender_name, previous)
+        previous = draft.lines
+        if closed:
+            plan.late.append(draft)
+            continue
+        new_drafts.append(draft)
+        plan.problems.extend(Problem(entry.raw, p) for p in problems)
+
+    if closed:
+        return plan
+
+    # The poster's own lines that this post no longer carries. Certain: the version it was
+    # copied from had them. Unsure: the line is newer than that version, but the post is the
+    # line's own version (or older) — the poster deleted their newest line, or re-pasted an
+    # old copy from the clipboard. Pure deletions and look-alike edits are taken as meant;
+    # anything else keeps the line and asks its owner.
+    own_missing: list[tuple[EntryView, bool]] = []
+    if plan.full_copy:
+        for e in sorted(state.entries.values(), key=lambda e: e.pos):
+            if not e.active or e.poster != sender or e.identity in present:
+                continue
+            if (parent_mask >> e.pos) & 1:
+                own_missing.append((e, True))
+            elif (known or title_matched) and plan.seen_mask & ~e.seen_mask == 0:
+                own_missing.append((e, False))
+    adds_own_lines = bool(new_drafts)
+
+    for old, certain in own_missing:
+        partner = _edit_partner(old, new_drafts, strict=not certain)
+        if partner is not None:
+            new_drafts.remove(partner)
+            plan.edits.append((old, partner))
+            if not certain:
+                plan.confirm_edits.append((old, partner))
+        elif certain or not adds_own_lines:
+            plan.cancels.append((old, "removed"))
+        else:
+            plan.unsure.append(old)
+    plan.creates = new_drafts
+
+    # Explicit 取消 lines withdraw the poster's own entry with that number or name.
+    cancelled_ids = {e.id for e, _ in plan.cancels} | {e.id for e, _ in plan.edits}
+    for line in cancel_lines:
+        target = _own_entry(state, sender, line, exclude=cancelled_ids)
+        if target is not None:
+            plan.cancels.append((target, "cancel_line"))
+            cancelled_ids.add(target.id)
+
+    # Others' lines missing from a full copy: a fork. They stay; the group is told once.
+    if plan.full_copy:
+        plan.dropped = [
+            e
+            for e in state.active_entries()
+            if e.poster != sender and e.identity not in present and not e.fork_noticed
+        ]
+    return plan
+
+
+def _edit_partner(old: EntryView, drafts: list[Draft], *, strict: bool) -> Draft | None:
+    """The new line that replaces `old`: same written number, or same name.
+
+    When unsure whether `old` was deliberately changed, both must agree.
+    """
+    same_seq = [d for d in drafts if d.parsed.seq is not None and d.parsed.seq == old.seq]
+    same_name = [d for d in drafts if name_key(d.name) == old.name_key]
+    if strict:
+        both = [d for d in same_seq if d in same_name]
+        return both[0] if both else None
+    candidates = same_seq or same_name
+    return candidates[0] if candidates else None
+
+
+def _own_entry(
+    state: RoundState, sender: str, line: ParsedEntry, *, exclude: set[int]
+) -> EntryView | None:
+    mine = [e for e in state.active_entries() if e.poster == sender and e.id not in exclude]
+    if line.seq is not None:
+        for e in mine:
+            if e.seq == line.seq:
+                return e
+    key = name_key(line.name)
+    if key:
+        same_name = [e for e in mine if e.name_key == key]
+        if len(same_name) == 1:
+            return same_name[0]
+    if len(mine) == 1 and not line.name:
+        return mine[0]
+    return None

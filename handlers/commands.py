@@ -1,0 +1,44 @@
+"""Commands as people type them: `#截单`, `/截单`, `＃截单`, `截单`, `取消 3`, `取消3号`.
+
+A command is a short single-line message whose first word is a known verb; anything longer or
+multi-line is chat or a chain, never a command (a chain head may well contain the word 截单).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+MAX_COMMAND_LEN = 30
+_PREFIX = re.compile(r"^[#/]\s*")
+_ARG_SPLIT = re.compile(r"[\s,，、]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    verb: str
+    args: tuple[str, ...]
+    prefixed: bool  # typed with # or /: clearly meant for the bot
+
+
+def parse_command(text: str, verbs: frozenset[str]) -> Command | None:
+    """The command in `text` if its first word is one of `verbs`, else None."""
+    stripped = text.strip()
+    if not stripped or "\n" in stripped or len(stripped) > MAX_COMMAND_LEN:
+        return None
+    folded = unicodedata.normalize("NFKC", stripped)
+    prefixed = bool(_PREFIX.match(folded))
+    body = _PREFIX.sub("", folded, count=1)
+    for verb in sorted(verbs, key=len, reverse=True):
+        if body.startswith(verb):
+            rest = body[len(verb) :].strip()
+            args = tuple(a for a in _ARG_SPLIT.split(rest) if a)
+            return Command(verb, args, prefixed)
+    return None
+
+
+def parse_seq(arg: str) -> int | None:
+    """`3`, `3号`, `第3条`, `No.3` → 3."""
+    m = re.search(r"\d{1,4}", arg)
+    return int(m.group()) if m else None

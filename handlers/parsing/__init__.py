@@ -1,0 +1,1 @@
+"""Pure text understanding: chain posts, quantities, product matching. No I/O here."""

@@ -1,0 +1,155 @@
+"""Quantities and units as residents write them, split off the product text.
+
+`苹果2份` `香蕉x2` `苹果+1` `两份苹果` `2斤苹果` `一斤半` `1号×2` `2号1` `11*3` — the number may
+be Arabic, full-width or Chinese (cn2an), before or after the item; what remains is the item as
+written. Digits that belong to a specification (`600ml*24瓶`) are left to the caller, which
+only asks for a quantity where one can stand.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import cn2an
+
+UNITS = [
+    "公斤",
+    "千克",
+    "斤",
+    "克",
+    "kg",
+    "KG",
+    "g",
+    "箱",
+    "包",
+    "袋",
+    "盒",
+    "份",
+    "个",
+    "只",
+    "瓶",
+    "罐",
+    "听",
+    "串",
+    "把",
+    "颗",
+    "粒",
+    "块",
+    "条",
+    "根",
+    "桶",
+    "提",
+    "件",
+    "套",
+    "杯",
+    "碗",
+    "打",
+    "支",
+    "束",
+    "盆",
+    "人",
+    "位",
+    "张",
+    "枚",
+    "片",
+    "对",
+    "双",
+    "组",
+    "板",
+    "盘",
+    "捆",
+    "筐",
+    "兜",
+    "扎",
+    "卷",
+    "副",
+    "台",
+    "本",
+    "斗",
+]
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+_CN_DIGITS = "零〇一二两俩三四五六七八九十百千"
+NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?|半)"
+_HALF = r"(?:半)?"
+
+# Suffix forms, tried in order on the end of an item segment.
+_SUFFIX_MULT = re.compile(rf"\s*(?:[xX×*＊]|乘)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
+_SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
+_SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
+_SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4})\s*$")
+_PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
+_PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊])\s*")
+_NEGATIVE = re.compile(r"(?<![\d\-])\s*-\s*(\d+(?:\.\d+)?)\s*$")
+# A menu number as an item: `1号`, `11`, `①`.
+MENU_NUMBER = re.compile(r"^\s*(?:\d{1,3}\s*号?|[\u2460-\u2473])")
+
+
+def to_number(text: str) -> Decimal | None:
+    """`2` `2.5` `两` `十二` `半` `一点五` → Decimal; None when it is not a number."""
+    text = text.strip()
+    if not text:
+        return None
+    if text == "半":
+        return Decimal("0.5")
+    try:
+        if text[0].isdigit():
+            return Decimal(text)
+        value = cn2an.cn2an(text.replace("俩", "两"), "smart")
+    except (ValueError, KeyError, InvalidOperation, IndexError):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _with_half(num: Decimal, half: str | None) -> Decimal:
+    return num + Decimal("0.5") if half else num
+
+
+def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
+    """Split one item segment into (item text, quantity or None, unit or None)."""
+    text = segment.strip()
+    for pattern in (_SUFFIX_MULT, _SUFFIX_PLUS, _SUFFIX_UNIT):
+        m = pattern.search(text)
+        if m:
+            num = to_number(m["num"])
+            if num is not None:
+                half = m.groupdict().get("half")
+                return text[: m.start()].strip(), _with_half(num, half), m["unit"]
+    m = _PREFIX_UNIT.match(text)
+    if m and m.end() < len(text):
+        num = to_number(m["num"])
+        if num is not None:
+            return text[m.end() :].strip(), _with_half(num, m["half"]), m["unit"]
+    m = _PREFIX_MULT.match(text)
+    if m and m.end() < len(text):
+        return text[m.end() :].strip(), Decimal(m["num"]), None
+    m = _SUFFIX_BARE.search(text)
+    if m and m.start() > 0:
+        head = text[: m.start()].strip()
+        # `2号1` → item 2号 qty 1; `苹果2` → 苹果 qty 2. A bare menu number (`11`) has none.
+        if head and not head[-1].isdigit():
+            return head, Decimal(m["num"]), None
+    return text, None, None
+
+
+def is_negative(segment: str) -> tuple[str, Decimal] | None:
+    """`苹果-3` → ("苹果", -3): kept as written so the engine can refuse it with a reason."""
+    m = _NEGATIVE.search(segment)
+    if m is None:
+        return None
+    return segment[: m.start()].strip(), -Decimal(m.group(1))
+
+
+def pure_quantity(segment: str) -> tuple[Decimal, str | None] | None:
+    """`4箱`, `x2`, `+1`, `两份` alone: a quantity for the item before it."""
+    item, qty, unit = split_quantity(segment)
+    if qty is not None and not item:
+        return qty, unit
+    return None
+
+
+def has_quantity(segment: str) -> bool:
+    return split_quantity(segment)[1] is not None

@@ -1,0 +1,109 @@
+"""The parser's output types, shared by the chain engine and the `groupbuy parse` contract.
+
+Quantities are Decimal so money computed from them stays exact; `to_json` renders them as
+JSON numbers (int when whole) because that is the published contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+# Flags a parsed entry can carry. The leader sees flagged lines in the review list.
+FLAG_UNREADABLE = "unreadable"  # no name and no item could be read from the line
+FLAG_SAME_AS_ABOVE = "same_as_above"  # 同上 / 同楼上: copy the previous entry's items
+FLAG_CANCEL = "cancel"  # the line itself says 取消 (the writer withdraws it)
+FLAG_QTY_OUT_OF_RANGE = "qty_out_of_range"  # absurd or negative quantity, clamped/kept raw
+FLAG_NO_NAME = "no_name"  # items but no name: attributed to the poster
+FLAG_UNSPLIT = "unsplit"  # name and item run together and could not be told apart
+FLAG_CONTROL_CHARS = "control_chars"  # control / zero-width characters were removed
+
+ALL_FLAGS = frozenset(
+    {
+        FLAG_UNREADABLE,
+        FLAG_SAME_AS_ABOVE,
+        FLAG_CANCEL,
+        FLAG_QTY_OUT_OF_RANGE,
+        FLAG_NO_NAME,
+        FLAG_UNSPLIT,
+        FLAG_CONTROL_CHARS,
+    }
+)
+
+# Quantities above this are almost certainly typos (99999999斤); they are flagged and kept.
+MAX_QTY = Decimal(9999)
+
+
+def qty_json(q: Decimal) -> int | float:
+    """A quantity as the JSON number the contract promises (int when whole)."""
+    if q == q.to_integral_value():
+        return int(q)
+    return float(q)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedItem:
+    """One ordered product as written: `item` is the product text without quantity or unit."""
+
+    item: str | None
+    qty: Decimal = Decimal(1)
+    unit: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"item": self.item, "qty": qty_json(self.qty), "unit": self.unit}
+
+
+@dataclass(slots=True)
+class ParsedEntry:
+    """One participant line of a chain."""
+
+    seq: int | None
+    name: str | None
+    items: list[ParsedItem]
+    note: str | None
+    raw: str
+    flags: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "name": self.name,
+            "items": [i.to_json() for i in self.items],
+            "note": self.note,
+            "raw": self.raw,
+            "flags": list(self.flags),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class MenuLine:
+    """A product offered in a chain head, e.g. `1号 烟台苹果 12.8元/3斤` or `C：牛肋条`.
+
+    `code` is the menu number or letter as written without 号 ("1", "C"); `price` is the price
+    of one unit of sale; `sale_unit` is what one unit of sale is ("3斤", "把", "盒").
+    """
+
+    code: str | None
+    name: str
+    price: Decimal | None
+    sale_unit: str | None
+    raw: str
+
+
+@dataclass(slots=True)
+class ParsedChain:
+    """A whole message read as a chain: header text, menu found in it, and entries."""
+
+    header: str
+    entries: list[ParsedEntry]
+    menu: list[MenuLine] = field(default_factory=list)
+    has_marker: bool = False  # the message carries #接龙 (or the WeChat tool's marker)
+
+    @property
+    def is_chain(self) -> bool:
+        """Worth handing to the chain engine: marked as a chain or carrying entries."""
+        return self.has_marker or bool(self.entries)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"header": self.header, "entries": [e.to_json() for e in self.entries]}

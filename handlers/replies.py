@@ -1,0 +1,79 @@
+"""Every sentence the bot says in a group, in one place, short and in the residents' language.
+
+The bot is quiet by default (WeChat blocks accounts that talk too much): it speaks in a group
+only when a person must act. These functions only build text; handlers decide when to speak.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from handlers.identity import strip_seq
+from handlers.round_state import EntryView, RoundState
+
+MAX_LISTED = 5  # problem lines listed in one reply; the leader sees the rest in the review
+
+
+def fmt_qty(qty_milli: int) -> str:
+    q = Decimal(qty_milli) / 1000
+    return format(q.normalize(), "f") if q != q.to_integral_value() else str(int(q))
+
+
+def chain_text(state: RoundState, entries: Sequence[EntryView] | None = None) -> str:
+    """The round's chain as residents would copy it: head, then every active line renumbered."""
+    active = list(entries) if entries is not None else state.active_entries()
+    head = state.header.strip() or state.title
+    body = "\n".join(f"{n}. {strip_seq(e.raw)}" for n, e in enumerate(active, 1))
+    return f"{head}\n\n{body}" if body else head
+
+
+def merged_chain(state: RoundState) -> str:
+    return "有几条接龙被后面的复制漏掉了，订单都已记下。请复制这一版接着接龙：\n" + chain_text(
+        state
+    )
+
+
+def problems_reply(sender_name: str, problems: Sequence[tuple[str, str]]) -> str:
+    shown = [f"· {raw.strip()[:40]}（{reason}）" for raw, reason in problems[:MAX_LISTED]]
+    more = f"\n……另有{len(problems) - MAX_LISTED}行" if len(problems) > MAX_LISTED else ""
+    return (
+        f"{sender_name} 这几行我没读懂，原文已记下，请改一下重发或等团长核对：\n"
+        + "\n".join(shown)
+        + more
+    )
+
+
+def late_reply(sender_name: str, cutoff: datetime | None, raws: Sequence[str]) -> str:
+    when = f"（{cutoff:%m月%d日 %H:%M}）" if cutoff else ""
+    listed = "；".join(r.strip()[:30] for r in raws[:3])
+    return f"{sender_name} 本团已截单{when}，这次的接龙没有计入：{listed}"
+
+
+def cancelled_reply(sender_name: str, entries: Sequence[EntryView]) -> str:
+    listed = "；".join(strip_seq(e.raw)[:30] for e in entries)
+    return f"{sender_name} 已取消：{listed}"
+
+
+def closed_reply(state: RoundState, totals: Sequence[tuple[str, int, str | None]]) -> str:
+    """The final list posted at 截单: every active line and the totals per product."""
+    lines = [f"【已截单】{state.title}".rstrip()]
+    active = state.active_entries()
+    lines.extend(f"{n}. {strip_seq(e.raw)}" for n, e in enumerate(active, 1))
+    if totals:
+        lines.append(
+            "合计：" + "，".join(f"{name}{fmt_qty(q)}{unit or ''}" for name, q, unit in totals)
+        )
+    lines.append(f"共{len(active)}单。之后的接龙不再计入。")
+    return "\n".join(lines)
+
+
+def edit_confirm_reply(sender_name: str, changes: Sequence[tuple[str, str]]) -> str:
+    listed = "；".join(f"“{strip_seq(a)[:24]}”→“{strip_seq(b)[:24]}”" for a, b in changes)
+    return f"{sender_name} 已按你的新接龙修改：{listed}。不对的话请告诉团长。"
+
+
+def unsure_reply(sender_name: str, entries: Sequence[EntryView]) -> str:
+    listed = "；".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:24]}" for e in entries)
+    return f"{sender_name} 你之前接的“{listed}”这次没带上，订单仍保留。不要的话回复“取消 序号”。"

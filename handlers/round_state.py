@@ -1,0 +1,254 @@
+"""What a round needs in memory to apply a chain post without re-reading the database.
+
+The database is the durable record; this is a cache of it, validated on every message by the
+round's `version` (bumped under the row lock). A post is then one lock, a diff in memory and a
+few bulk writes: the number of database round trips per message does not grow with the chain.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from handlers.identity import normalise
+from handlers.parsing.matching import Product, ProductMatcher
+from models.tables import Entry, OrderLine, Round, RoundProduct
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One ordered product of an entry: matched product key (or None), text, exact quantity."""
+
+    product_key: str | None
+    item_text: str | None
+    qty_milli: int
+    unit: str | None
+    match_how: str | None = None
+
+
+@dataclass(slots=True)
+class EntryView:
+    id: int
+    pos: int
+    identity: str
+    seq: int | None
+    name: str
+    poster: str
+    poster_name: str
+    status: str
+    raw: str
+    flags: list[str]
+    fork_noticed: bool
+    lines: tuple[LineView, ...] = ()
+    seen_mask: int = 0  # bit n set: the post that wrote this line carried the entry at pos n
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def name_key(self) -> str:
+        return normalise(self.name)
+
+
+@dataclass(slots=True)
+class RoundState:
+    id: int
+    room: str
+    title: str
+    header: str
+    status: str
+    cutoff_at: datetime | None
+    version: int
+    products: tuple[Product, ...]
+    matcher: ProductMatcher
+    entries: dict[str, EntryView] = field(default_factory=dict)
+    max_pos: int = 0
+    pending_merge_id: int | None = None  # outbox row of a merged chain not yet sent
+
+    @property
+    def title_key(self) -> str:
+        return normalise(self.title)
+
+    def active_entries(self) -> list[EntryView]:
+        return sorted((e for e in self.entries.values() if e.active), key=lambda e: e.pos)
+
+    def by_id(self, entry_id: int) -> EntryView | None:
+        for e in self.entries.values():
+            if e.id == entry_id:
+                return e
+        return None
+
+
+def title_of(header: str) -> str:
+    """The line that names a chain: the first header line with words, #接龙 removed."""
+    for line in header.splitlines():
+        text = line.replace("#接龙", "").replace("＃接龙", "").strip()
+        if normalise(text):
+            return text[:500]
+    return ""
+
+
+def products_from_rows(rows: Sequence[Row[Any]]) -> tuple[Product, ...]:
+    return tuple(
+        Product(
+            key=r.key,
+            name=r.name,
+            code=r.code,
+            aliases=tuple(r.aliases or ()),
+            price=Decimal(r.price_fen) / 100 if r.price_fen is not None else None,
+            sale_unit=r.sale_unit,
+        )
+        for r in sorted(rows, key=lambda r: r.position)
+    )
+
+
+class RoundCache:
+    """Round states by id, least recently used evicted first."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self.capacity = capacity
+        self._states: OrderedDict[int, RoundState] = OrderedDict()
+
+    def get(self, round_id: int) -> RoundState | None:
+        state = self._states.get(round_id)
+        if state is not None:
+            self._states.move_to_end(round_id)
+        return state
+
+    def put(self, state: RoundState) -> None:
+        self._states[state.id] = state
+        self._states.move_to_end(state.id)
+        while len(self._states) > self.capacity:
+            self._states.popitem(last=False)
+
+    def drop(self, round_id: int) -> None:
+        self._states.pop(round_id, None)
+
+    def clear(self) -> None:
+        self._states.clear()
+
+
+async def load_round(conn: AsyncConnection, row: Row[Any]) -> RoundState:
+    """Read one round's products, entries and order lines (three queries); `row` is a rounds row."""
+    prows = (await conn.execute(select(RoundProduct).where(RoundProduct.round_id == row.id))).all()
+    products = products_from_rows(prows)
+    state = RoundState(
+        id=row.id,
+        room=row.room,
+        title=row.title,
+        header=row.header,
+        status=row.status,
+        cutoff_at=row.cutoff_at,
+        version=row.version,
+        products=products,
+        matcher=ProductMatcher(products),
+    )
+    lines: dict[int, list[LineView]] = {}
+    for ln in (
+        await conn.execute(
+            select(
+                OrderLine.entry_id,
+                OrderLine.product_key,
+                OrderLine.item_text,
+                OrderLine.qty_milli,
+                OrderLine.unit,
+                OrderLine.match_how,
+            )
+            .where(OrderLine.round_id == row.id)
+            .order_by(OrderLine.id)
+        )
+    ).all():
+        lines.setdefault(ln.entry_id, []).append(
+            LineView(ln.product_key, ln.item_text, ln.qty_milli, ln.unit, ln.match_how)
+        )
+    for e in (
+        await conn.execute(
+            select(
+                Entry.id,
+                Entry.pos,
+                Entry.identity,
+                Entry.seq,
+                Entry.name,
+                Entry.poster,
+                Entry.poster_name,
+                Entry.status,
+                Entry.raw,
+                Entry.flags,
+                Entry.fork_noticed,
+                Entry.seen_mask,
+            ).where(Entry.round_id == row.id)
+        )
+    ).all():
+        state.entries[e.identity] = EntryView(
+            id=e.id,
+            pos=e.pos,
+            identity=e.identity,
+            seq=e.seq,
+            name=e.name,
+            poster=e.poster,
+            poster_name=e.poster_name,
+            status=e.status,
+            raw=e.raw,
+            flags=list(e.flags or ()),
+            fork_noticed=e.fork_noticed,
+            lines=tuple(lines.get(e.id, ())),
+            seen_mask=int(e.seen_mask or "0", 16),
+        )
+        state.max_pos = max(state.max_pos, e.pos)
+    return state
+
+
+async def lock_rounds(
+    conn: AsyncConnection, cache: RoundCache, room: str, *, statuses: tuple[str, ...] = ("open",)
+) -> list[RoundState]:
+    """Lock the room's rounds in the given statuses and return fresh states, newest first.
+
+    One UPDATE … RETURNING both bumps the versions (taking the row locks on PostgreSQL; on
+    SQLite the transaction already holds the write lock) and tells which cached states are
+    stale: a cached version one below the returned one is current; anything else is reloaded.
+    """
+    result = await conn.execute(
+        update(Round)
+        .where(Round.room == room, Round.status.in_(statuses))
+        .values(version=Round.version + 1)
+        .returning(Round.id, Round.version)
+    )
+    states: list[RoundState] = []
+    for round_id, version in sorted(result.all(), reverse=True):
+        state = cache.get(round_id)
+        if state is None or state.version != version - 1:
+            row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
+            state = await load_round(conn, row)
+            cache.put(state)
+        state.version = version
+        states.append(state)
+    return states
+
+
+async def latest_closed_round(
+    conn: AsyncConnection, cache: RoundCache, room: str
+) -> RoundState | None:
+    """The room's most recently closed round (for answering late posts), read-only."""
+    row = (
+        await conn.execute(
+            select(Round)
+            .where(Round.room == room, Round.status == "closed")
+            .order_by(Round.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    state = cache.get(row.id)
+    if state is None or state.version != row.version:
+        state = await load_round(conn, row)
+        cache.put(state)
+    return state

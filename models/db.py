@@ -1,0 +1,101 @@
+"""Engine wiring for SQLite (the embedded default) and PostgreSQL (the scale-out path).
+
+The schema is owned by Alembic: `upgrade()` brings any database to the newest revision, and is
+what `groupbuy` runs at start-up. Nothing in a production path calls `create_all`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # WAL lets readers (tally, export) run while the bot writes; NORMAL sync is durable across
+    # process crashes (the case we promise), and busy_timeout makes a second process wait its
+    # turn for the write lock instead of failing with "database is locked".
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def normalise_url(url: str) -> str:
+    """Accept the URLs people paste (`sqlite:///x.db`, `postgresql://…`) and pick async drivers."""
+    u = make_url(url)
+    if u.drivername in {"sqlite", "sqlite+pysqlite"}:
+        u = u.set(drivername="sqlite+aiosqlite")
+    elif u.drivername in {"postgresql", "postgres", "postgresql+psycopg2"}:
+        u = u.set(drivername="postgresql+asyncpg")
+    return u.render_as_string(hide_password=False)
+
+
+class Database:
+    """One engine per process. `begin()` is one transaction: the unit of a handled message."""
+
+    def __init__(self, url: str, *, pg_schema: str | None = None, echo: bool = False) -> None:
+        self.url = normalise_url(url)
+        self.dialect = make_url(self.url).get_backend_name()
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.dialect == "postgresql":
+            kwargs["pool_size"] = 5
+            kwargs["max_overflow"] = 5
+            if pg_schema:
+                kwargs["connect_args"] = {"server_settings": {"search_path": pg_schema}}
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.dialect == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def connect(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Run Alembic migrations up to `revision` on this database."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_alembic, "upgrade", revision)
+
+    async def downgrade(self, revision: str) -> None:
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_alembic, "downgrade", revision)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _run_alembic(connection: Connection, action: str, revision: str) -> None:
+    cfg = alembic_config(connection)
+    if action == "upgrade":
+        command.upgrade(cfg, revision)
+    else:
+        command.downgrade(cfg, revision)

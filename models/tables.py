@@ -1,0 +1,173 @@
+"""The schema. Alembic migrations in models/migrations are generated from and checked against it.
+
+Money is integer fen and quantities integer thousandths (`qty_milli`), so sums in SQL are exact
+on SQLite as well as PostgreSQL (SQLite has no decimal type and would round through floats).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from models.types import UTCDateTime
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Group(Base):
+    """A WeChat group the bot serves: its leader (by contact id) and delivery route."""
+
+    __tablename__ = "groups"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    room: Mapped[str] = mapped_column(String(128), unique=True)
+    topic: Mapped[str] = mapped_column(String(256), default="")
+    leader: Mapped[str] = mapped_column(String(128))
+    route: Mapped[str] = mapped_column(String(128), default="")
+    pickup_point: Mapped[str] = mapped_column(String(256), default="")
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Round(Base):
+    """One 团期 in one group: opened by a chain head, closed at cutoff (截单).
+
+    `version` is bumped by every message that touches the round; a process whose cached copy
+    has an older version reloads it, so two bot processes on one database stay consistent.
+    """
+
+    __tablename__ = "rounds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    room: Mapped[str] = mapped_column(String(128), index=True)
+    title: Mapped[str] = mapped_column(String(512), default="")
+    header: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_by: Mapped[str] = mapped_column(String(128), default="")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cutoff_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    head_message_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (Index("ix_rounds_status_cutoff", "status", "cutoff_at"),)
+
+
+class RoundProduct(Base):
+    """A product on offer in a round, from the chain head's menu or the configured catalogue."""
+
+    __tablename__ = "round_products"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    name: Mapped[str] = mapped_column(String(256))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    price_fen: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sale_unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InboundMessage(Base):
+    """Every message the bot received, stored raw before anything else; the dedupe record."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    platform_id: Mapped[str] = mapped_column(String(128), unique=True)
+    room: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
+    sender: Mapped[str] = mapped_column(String(128))
+    sender_name: Mapped[str] = mapped_column(String(256), default="")
+    text: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    ts: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="handled")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class Entry(Base):
+    """One chain line in a round: identity is its normalised content, not its number.
+
+    `poster` is who posted it (contact id); `name` is the name as written (代接: a resident
+    may order for a neighbour). Unreadable lines are entries too, with flags, so nothing is lost.
+    """
+
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    pos: Mapped[int] = mapped_column(Integer)
+    identity: Mapped[str] = mapped_column(String(512))
+    seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(256), default="")
+    poster: Mapped[str] = mapped_column(String(128))
+    poster_name: Mapped[str] = mapped_column(String(256), default="")
+    raw: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    source_message: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    fork_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Which entries (bit n = pos n) the post that wrote this line carried: the version of the
+    # chain its poster was looking at. A later copy descends from the version of its newest
+    # known line, and only lines that version had can have been removed from it.
+    seen_mask: Mapped[str] = mapped_column(Text, default="0")
+
+    __table_args__ = (
+        Index("ux_entries_round_identity", "round_id", "identity", unique=True),
+        Index("ix_entries_round_pos", "round_id", "pos"),
+    )
+
+
+class OrderLine(Base):
+    """One product ordered by an entry. `product_key` is NULL when the item matched nothing."""
+
+    __tablename__ = "order_lines"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(Integer, index=True)
+    product_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    item_text: Mapped[str | None] = mapped_column(String(256), nullable=True)
+    qty_milli: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    match_how: Mapped[str | None] = mapped_column(String(16), nullable=True)
+
+
+class Outbox(Base):
+    """Every message the bot will send, written in the same transaction as its cause.
+
+    The unique `dedupe_key` makes each send exactly-once across crashes and restarts.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
+    room: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    to_contact: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    file_path: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)

@@ -1,0 +1,1 @@
+"""Time-driven work: closing rounds at cutoff, reminders, reports, and the tallies they post."""

@@ -1,0 +1,112 @@
+"""A chat-transcript harness: tests say who posts what, then what the bot said and the orders.
+
+bot.post("张三", chain_text)        # a resident posts in the group
+bot.at("22:00")                      # time moves; due jobs run
+assert bot.said_to_group() == [...]
+assert await bot.orders() == [("张三", "wxid_张三", [("烟台苹果", 2, "份")])]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from itertools import count
+from typing import Any
+
+from bot.app import App
+from bot.clock import ManualClock
+from bot.messages import ChatMessage, OutgoingMessage
+from scheduler.tally import orders_report
+
+ROOM = "xingfuli@chatroom"
+LEADER = "wxid_leader"
+ADMIN = "wxid_admin"
+
+OrderTuple = tuple[str, str, list[tuple[str | None, int | float, str | None]]]
+
+
+def contact(name: str) -> str:
+    """Residents' contact ids in tests are derived from their names, so transcripts stay short."""
+    return LEADER if name == "团长" else f"wxid_{name}"
+
+
+@dataclass
+class Said:
+    ts: datetime
+    room: str | None
+    to: str | None
+    text: str
+    mentions: tuple[str, ...] = ()
+
+
+@dataclass
+class ChatHarness:
+    app: App
+    clock: ManualClock
+    said: list[Said] = field(default_factory=list)
+    _ids: Any = field(default_factory=lambda: count(1))
+
+    async def _send(self, out: OutgoingMessage) -> None:
+        self.said.append(Said(self.clock.now(), out.room, out.to, out.text, out.mentions))
+
+    async def post(
+        self,
+        who: str,
+        text: str,
+        *,
+        room: str | None = ROOM,
+        msg_id: str | None = None,
+        sender: str | None = None,
+    ) -> bool:
+        """`who` posts `text` (in the group unless room=None); returns False for a duplicate."""
+        msg = ChatMessage(
+            id=msg_id or f"m{next(self._ids)}",
+            room=room,
+            sender=sender or contact(who),
+            sender_name=who,
+            text=text,
+            ts=self.clock.now(),
+        )
+        new = await self.app.feed(msg)
+        await self.app.tick(self._send)
+        return new
+
+    async def at(self, hhmm: str, day: int | None = None) -> None:
+        """Move the clock to hh:mm (today, or day-of-month `day`) and run what is due."""
+        now = self.clock.now()
+        h, m = (int(x) for x in hhmm.split(":"))
+        target = datetime.combine(now.date(), time(h, m), tzinfo=now.tzinfo)
+        if day is not None:
+            target = target.replace(day=day)
+        self.clock.set(target)
+        await self.app.tick(self._send)
+
+    async def flush(self) -> None:
+        """Let held-back messages (a coalesced merged chain) go out."""
+        last = await self.app.last_pending_send()
+        if last is not None:
+            self.clock.set(last)
+        await self.app.tick(self._send)
+
+    def group_texts(self) -> list[str]:
+        return [s.text for s in self.said if s.room is not None]
+
+    def private_texts(self, to: str) -> list[str]:
+        return [s.text for s in self.said if s.room is None and s.to == to]
+
+    async def rounds(self) -> list[dict[str, Any]]:
+        async with self.app.db.connect() as conn:
+            return await orders_report(conn)
+
+    async def orders(self, round_index: int = -1) -> list[OrderTuple]:
+        """Active orders of one round as (name, poster, [(product, qty, unit)])."""
+        rounds = await self.rounds()
+        if not rounds:
+            return []
+        return [
+            (o["name"], o["poster"], [(i["product"], i["qty"], i["unit"]) for i in o["items"]])
+            for o in rounds[round_index]["orders"]
+        ]
+
+    async def names(self, round_index: int = -1) -> list[str]:
+        return [o[0] for o in await self.orders(round_index)]
