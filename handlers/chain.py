@@ -124,7 +124,7 @@ async def handle_chain_post(ctx: Context, parsed: ParsedChain, cache: RoundCache
         ctx.reply("edited", replies.edit_confirm_reply(msg.sender_name, edited), mention=True)
     if plan.unsure:
         ctx.reply(
-            f"once:unsure:{state.id}:{plan.unsure[0].id}",
+            f"once:unsure:{state.id}:{','.join(str(e.id) for e in plan.unsure)}",
             replies.unsure_reply(msg.sender_name, plan.unsure),
             mention=True,
         )

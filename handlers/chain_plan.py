@@ -174,8 +174,13 @@ def plan_post(
             cancel_lines.append(entry)
             continue
         if seen is not None:
-            if not seen.active and seen.poster == sender and index > last_known_index:
-                plan.reactivates.append(seen)  # re-posted at the tail by its owner
+            if (
+                not seen.active
+                and seen.poster == sender
+                and index == len(idents) - 1
+                and index > last_known_index
+            ):
+                plan.reactivates.append(seen)  # its owner wrote it again as the newest line
             previous = list(seen.lines)
             continue
         draft, problems = _draft(state, ident, entry, sender_name, previous)
@@ -206,6 +211,11 @@ def plan_post(
     adds_own_lines = bool(new_drafts)
 
     for old, certain in own_missing:
+        if not certain and old.fork_noticed:
+            # Someone else's fork already dropped this line, so the poster may simply have
+            # copied that branch: keep it and ask rather than guess.
+            plan.unsure.append(old)
+            continue
         partner = _edit_partner(old, new_drafts, strict=not certain)
         if partner is not None:
             new_drafts.remove(partner)
@@ -217,6 +227,10 @@ def plan_post(
         else:
             plan.unsure.append(old)
     plan.creates = new_drafts
+    if plan.cancels or plan.edits or plan.unsure:
+        # A post that drops the poster's own lines is a copy of some version, not a re-order:
+        # a cancelled line in it is that version's, not written again.
+        plan.reactivates = []
 
     # Explicit 取消 lines withdraw the poster's own entry with that number or name.
     cancelled_ids = {e.id for e, _ in plan.cancels} | {e.id for e, _ in plan.edits}

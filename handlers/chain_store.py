@@ -113,6 +113,7 @@ async def write_plan(
                 source_message=bindparam("b_msg"),
                 updated_at=bindparam("b_now"),
                 seen_mask=mask_hex,
+                fork_noticed=False,  # new content: no fork has dropped this version of it
             ),
             [
                 {
@@ -142,6 +143,7 @@ async def write_plan(
                 d.parsed.raw,
             )
             old.flags, old.lines, old.seen_mask = d.flags, tuple(d.lines), mask
+            old.fork_noticed = False
             state.entries[d.identity] = old
 
     if line_rows:

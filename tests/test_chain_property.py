@@ -4,11 +4,13 @@ Hypothesis plays a group: at each step a resident copies one of the versions pos
 (up to three behind the newest: people copy what is on their screen, which may be stale when
 others post at the same moment, though never older than their own last post), then either
 appends a new line of their own or deletes one of their own lines, and posts. Afterwards every
-line anyone posted is an order exactly once, unless its owner deleted it.
+line anyone posted is an order exactly once, unless its owner deleted it; where a deletion
+looks exactly like a copy of an older branch, the line is kept and its owner asked.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +20,8 @@ from tests.chains import Chain
 from tests.chat import ChatHarness
 from tests.conftest import make_harness
 
+# GROUPBUY_SOAK=1 plays ten times as many groups (see README, reliability).
+EXAMPLES = 1500 if os.environ.get("GROUPBUY_SOAK") else 150
 RESIDENTS = [f"住户{n}" for n in range(1, 9)]
 
 step = st.tuples(
@@ -52,14 +56,16 @@ async def play(bot: ChatHarness, steps: list[tuple[int, int, bool]]) -> None:
     orders = await bot.orders()
     names_items = [f"{name} 苹果{items[0][1]}份" for name, _, items in orders]
     expected = [c for c in posted if c not in deleted]
-    assert sorted(names_items) == sorted(expected)
+    # A deletion the bot cannot tell from a stale copy keeps the line and asks its owner.
+    asked = {c for c in deleted for t in bot.group_texts() if "没带上" in t and c in t}
+    assert sorted(c for c in names_items if c not in asked) == sorted(expected)
     assert len(names_items) == len(set(names_items))  # nothing doubled
     for name, poster, _ in orders:
         assert poster == f"wxid_{name}"
 
 
 @settings(
-    max_examples=40,
+    max_examples=EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
