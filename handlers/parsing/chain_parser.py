@@ -22,6 +22,7 @@ from decimal import Decimal
 
 from handlers.parsing.quantities import (
     MENU_NUMBER,
+    UNITS,
     has_quantity,
     is_negative,
     pure_quantity,
@@ -119,6 +120,9 @@ _TEMPLATE_WORDS = frozenset(
         "微信名",
         "群昵称",
         "内容",
+        "商品数量",
+        "购买数量",
+        "商品名称",
     ]
 )
 _TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，]+")
@@ -169,7 +173,13 @@ def is_menu_line(line: str) -> bool:
 
 def _order_like(body: str) -> bool:
     """An unnumbered line that reads as an order: `张三 苹果2斤`, `李四 +1`."""
-    if not body or len(body) > 60 or _HEADER_WORDS.search(body) or is_menu_line(body):
+    if (
+        not body
+        or len(body) > 60
+        or _EXAMPLE.match(body)
+        or _HEADER_WORDS.search(body)
+        or is_menu_line(body)
+    ):
         return False
     tokens = body.split()
     return len(tokens) >= 2 and any(has_quantity(t) or _PLUS_ONE.match(t) for t in tokens[1:])
@@ -327,6 +337,7 @@ def _split_items(rest: str) -> list[str]:
                 _CODE_TOKEN.match(current)
                 or _is_emoji_token(w)
                 or pure_quantity(w) is not None
+                or w in UNITS
                 or (
                     not (has_quantity(current) or MENU_NUMBER.fullmatch(current))
                     and not _CODE_TOKEN.match(w)
