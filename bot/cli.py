@@ -13,11 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from handlers.parsing.chain_parser import parse_chain
-
 from bot.app import build_app
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, load_config
+from handlers.parsing.chain_parser import parse_chain
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 from handlers.parsing.types import FLAG_SAME_AS_ABOVE, ParsedEntry
 
@@ -27,6 +28,7 @@ def normalise(text: str) -> str:
     return "".join(ch for ch in folded if unicodedata.category(ch) not in _DROP_CATEGORIES)
 
 
+@lru_cache(maxsize=65536)
 def content_key(raw: str) -> str:
     """The identity of one chain line, its sequence number removed."""
     first, *rest = raw.split("\n", 1)

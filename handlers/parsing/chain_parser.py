@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from functools import lru_cache
 
 from handlers.parsing.quantities import (
     MENU_NUMBER,
@@ -128,7 +129,7 @@ _TEMPLATE_WORDS = frozenset(
 _TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，]+")
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class _Line:
     raw: str
     norm: str  # NFKC, invisible characters removed, for recognition only
@@ -141,7 +142,9 @@ class _Line:
         return not self.norm.strip()
 
 
+@lru_cache(maxsize=65536)
 def _prepare(raw: str) -> _Line:
+    """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
     cleaned = _INVISIBLE.sub("", raw[:MAX_LINE])
     circled = _CIRCLED_SEQ.match(cleaned)  # NFKC would fold ⑨ into a bare 9: look first
     if circled:
@@ -259,28 +262,41 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     header = "\n".join(raw_lines[i] for i in range(len(lines)) if i not in chosen).strip("\n")
     menu = parse_menu(header)
     names = [*known_products, *(m.name for m in menu)]
-    entries = [_parse_entry(lines[i], names) for i in entry_idx]
-    _settle_roster(entries)
+    known_key = tuple(names)
+    entries = _settle_roster([_parse_entry_cached(lines[i], known_key) for i in entry_idx])
     return ParsedChain(header=header, entries=entries, menu=menu, has_marker=has_marker)
 
 
 def parse_entry_line(line: str, known_products: Sequence[str] = ()) -> ParsedEntry:
     """One chain line on its own (the engine's single-line path and the tests)."""
-    entry = _parse_entry(_prepare(line), list(known_products))
-    _settle_roster([entry])
-    return entry
+    return _settle_roster([_parse_entry(_prepare(line), list(known_products))])[0]
 
 
-def _settle_roster(entries: list[ParsedEntry]) -> None:
-    """A bare name is one place in a roster chain, and nothing ordered in an order chain."""
+def _settle_roster(entries: list[ParsedEntry]) -> list[ParsedEntry]:
+    """A bare name is one place in a roster chain, and nothing ordered in an order chain.
+
+    Returns new objects where it changes one: parsed entries are shared by the line cache.
+    """
     roster = not any(it.item is not None for e in entries for it in e.items) and not any(
         FLAG_SAME_AS_ABOVE in e.flags for e in entries
     )
-    for e in entries:
-        if e.items or e.flags:
-            continue
-        if e.name is not None and roster:
-            e.items = [ParsedItem(None)]
+    if not roster:
+        return entries
+    return [
+        replace(e, items=[ParsedItem(None)])
+        if not e.items and not e.flags and e.name is not None
+        else e
+        for e in entries
+    ]
+
+
+@lru_cache(maxsize=65536)
+def _parse_entry_cached(line: _Line, known: tuple[str, ...]) -> ParsedEntry:
+    """Each copy of a chain repeats every earlier line: read each distinct line once.
+
+    Callers must not mutate the result (the engine only reads parsed entries).
+    """
+    return _parse_entry(line, known)
 
 
 def _split_name(body: str, known: Sequence[str]) -> tuple[str | None, str, bool]:
