@@ -131,6 +131,8 @@ async def handle_chain_post(ctx: Context, parsed: ParsedChain, cache: RoundCache
     if plan.dropped:
         await mark_fork_noticed(ctx.conn, plan.dropped)
         await _announce_merged_chain(ctx.conn, ctx, state)
+    elif state.pending_merge_id is not None and plan.changes_orders:
+        await _refresh_merged_chain(ctx.conn, state)  # the held-back chain shows this post too
 
 
 def _local(ctx: Context, state: RoundState) -> datetime | None:
@@ -172,17 +174,26 @@ async def _open_from_head(
     return state
 
 
+async def _refresh_merged_chain(conn: AsyncConnection, state: RoundState) -> bool:
+    """Rewrite a merged chain still waiting in the outbox; False once it has gone out."""
+    if state.pending_merge_id is None:
+        return False
+    result = await conn.execute(
+        update(Outbox)
+        .where(Outbox.id == state.pending_merge_id, Outbox.status == "pending")
+        .values(text=replies.merged_chain(state))
+    )
+    if result.rowcount:
+        return True
+    state.pending_merge_id = None
+    return False
+
+
 async def _announce_merged_chain(conn: AsyncConnection, ctx: Context, state: RoundState) -> None:
     """Queue (or refresh) one merged chain for the group, sent after a short quiet period."""
+    if await _refresh_merged_chain(conn, state):
+        return
     text = replies.merged_chain(state)
-    if state.pending_merge_id is not None:
-        result = await conn.execute(
-            update(Outbox)
-            .where(Outbox.id == state.pending_merge_id, Outbox.status == "pending")
-            .values(text=text)
-        )
-        if result.rowcount:
-            return
     now = ctx.now
     result = await conn.execute(
         insert(Outbox).returning(Outbox.id),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.tables import Entry, OrderLine, RoundProduct
+from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,16 +18,42 @@ class ProductTotal:
     unit: str | None
 
 
+def portion_unit(sale_unit: str | None) -> str:
+    """How one unit of sale is called: `把` for 9.9元/把, `份` for 12.8元/3斤."""
+    if sale_unit and not any(ch.isdigit() for ch in sale_unit):
+        return sale_unit
+    return "份"
+
+
 async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTotal]:
-    """Quantities per product for a round's active entries, in menu order."""
+    """Quantities per product for a round's active entries, in menu order.
+
+    `苹果2份`, `1号×2` and `香蕉1把` (when it sells by the 把) all count units of sale, so they
+    add up under one unit; any other measure (`苹果6斤`) is summed on its own line.
+    """
+    unit = case(
+        (
+            RoundProduct.key.is_not(None)
+            & (
+                OrderLine.unit.is_(None)
+                | (OrderLine.unit == "份")
+                | (OrderLine.unit == RoundProduct.sale_unit)
+            ),
+            None,
+        ),
+        else_=OrderLine.unit,
+    )
+    name = func.coalesce(RoundProduct.name, OrderLine.item_text)
     rows = (
         await conn.execute(
             select(
                 OrderLine.product_key,
-                func.coalesce(RoundProduct.name, OrderLine.item_text).label("name"),
+                name.label("name"),
                 func.sum(OrderLine.qty_milli).label("qty"),
-                OrderLine.unit,
+                unit.label("unit"),
                 func.min(func.coalesce(RoundProduct.position, 10_000)).label("position"),
+                func.max(RoundProduct.sale_unit).label("sale_unit"),
+                func.count(RoundProduct.key).label("matched"),
             )
             .join(Entry, Entry.id == OrderLine.entry_id)
             .outerjoin(
@@ -36,23 +62,23 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
                 & (RoundProduct.key == OrderLine.product_key),
             )
             .where(OrderLine.round_id == round_id, Entry.status == "active")
-            .group_by(
-                OrderLine.product_key,
-                func.coalesce(RoundProduct.name, OrderLine.item_text),
-                OrderLine.unit,
-            )
+            .group_by(OrderLine.product_key, name, unit)
         )
     ).all()
-    ordered = sorted(rows, key=lambda r: (r.position, r.name or ""))
+    ordered = sorted(rows, key=lambda r: (r.position, r.name or "", r.unit or ""))
     return [
-        ProductTotal(r.product_key, r.name or "（未写商品）", int(r.qty), r.unit) for r in ordered
+        ProductTotal(
+            r.product_key,
+            r.name or "（未写商品）",
+            int(r.qty),
+            portion_unit(r.sale_unit) if r.matched and r.unit is None else r.unit,
+        )
+        for r in ordered
     ]
 
 
 async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
     """Every round with its active orders (the `groupbuy orders --json` contract)."""
-    from models.tables import Round
-
     rounds = (await conn.execute(select(Round).order_by(Round.id))).all()
     products = {
         (r.round_id, r.key): r.name for r in (await conn.execute(select(RoundProduct))).all()

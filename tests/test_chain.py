@@ -227,3 +227,26 @@ async def test_garbage_huge_and_hostile_messages_are_stored_and_harmless(bot: Ch
             )
         ).scalar()
     assert stored == 5 and errors == 0  # and the entries table is still there
+
+
+async def test_merged_chain_held_back_includes_posts_made_meanwhile(bot: ChatHarness) -> None:
+    base = (await open_fruit_round(bot)).add("张三 苹果2份")
+    await bot.post("张三", base.text)
+    await bot.post("王五", base.add("王五 香蕉1把").text)
+    forked = base.add("赵六 苹果1份")
+    await bot.post("赵六", forked.text)  # drops 王五: a merged chain is queued
+    await bot.post("钱七", forked.add("钱七 香蕉2把").text)  # before it goes out
+    assert bot.group_texts() == []  # held back for a quiet moment
+    await bot.flush()
+    [merged] = bot.group_texts()
+    assert merged.endswith("1. 张三 苹果2份\n2. 王五 香蕉1把\n3. 赵六 苹果1份\n4. 钱七 香蕉2把")
+
+
+async def test_final_list_adds_up_units_of_sale(bot: ChatHarness) -> None:
+    chain = (await open_fruit_round(bot)).add(
+        "张三 苹果2份", "李四 1号x3", "王五 香蕉1把", "赵六 2号2"
+    )
+    await bot.post("赵六", chain.text)
+    await bot.at("22:00")
+    [closed] = bot.group_texts()
+    assert "合计：烟台苹果5份，海南香蕉3把" in closed
