@@ -1,0 +1,62 @@
+"""The dispatcher's promises: raw first, one transaction per message, failures lose nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import select
+
+from bot.adapters.console import ConsoleAdapter
+from models.tables import InboundMessage
+from tests.chains import Chain
+from tests.chat import ChatHarness
+
+
+async def test_a_failing_handler_rolls_back_and_keeps_the_raw_message(
+    sqlite_bot: ChatHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = sqlite_bot
+    await bot.post("团长", Chain().text)
+    chain = Chain().add("张三 苹果2份")
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("bot.dispatcher.handle_chain_post", broken)
+    assert await bot.post("张三", chain.text, msg_id="wx-broken")
+    monkeypatch.undo()
+    async with bot.app.db.connect() as conn:
+        row = (
+            await conn.execute(
+                select(InboundMessage).where(InboundMessage.platform_id == "wx-broken")
+            )
+        ).one()
+    assert row.status == "error" and "disk on fire" in (row.error or "")
+    assert row.text == chain.text
+    assert await bot.orders() == []  # nothing half-written
+    # The next copy of the chain carries the line, and it counts.
+    await bot.post("李四", chain.add("李四 香蕉1把").text)
+    assert await bot.names() == ["张三", "李四"]
+
+
+async def test_console_adapter_chats_with_the_same_core(sqlite_bot: ChatHarness) -> None:
+    out = io.StringIO()
+    console = ConsoleAdapter(sqlite_bot.app, out=out)
+    script = "\n".join(
+        [
+            "<<<",
+            Chain().text,
+            ">>>",
+            "/as wxid_zhang 张三",
+            "<<<",
+            Chain().add("张三 榴莲2个").text,
+            ">>>",
+            "/quit",
+        ]
+    )
+    await console.run(io.StringIO(script + "\n"))
+    said = out.getvalue()
+    assert "已开团" in said  # the leader's private note
+    assert "没找到商品“榴莲”" in said
+    assert await sqlite_bot.names() == ["张三"]
