@@ -9,7 +9,7 @@ import logging
 import sys
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +112,46 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _tally(config: Config, day: date | None) -> dict[str, object]:
+    from scheduler.tally import tally_report
+
+    app = build_app(config)
+    try:
+        await app.db.upgrade()
+        async with app.db.connect() as conn:
+            return await tally_report(conn, config, day)
+    finally:
+        await app.close()
+
+
+def print_tally_human(report: dict[str, Any]) -> None:
+    for r in report["rounds"]:
+        print(
+            f"\n== 第{r['id']}团 {r['title']} [{r['room']}] 团长 {r['leader']} 线路 {r['route']}"
+            f" {r['status']} =="
+        )
+        for name, t in r["totals"].items():
+            print(f"  {name}：{t['qty']}{t['unit'] or ''}  ¥{t['amount']}")
+        print(
+            f"  合计 ¥{r['amount']}  佣金 ¥{r['commission']}"
+            f"  已取 {r['picked']}  待取 {r['waiting']}"
+        )
+    if report["products"]:
+        print("\n== 全部商品 ==")
+        for name, t in report["products"].items():
+            print(f"  {name}：{t['qty']}{t['unit'] or ''}  ¥{t['amount']}")
+
+
+def cmd_tally(args: argparse.Namespace) -> int:
+    day = date.fromisoformat(args.date) if args.date else None
+    report = asyncio.run(_tally(_config(args), day))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        print_tally_human(report)
+    return 0
+
+
 async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
 
@@ -166,6 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
     with_config(s)
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_orders)
+
+    s = sub.add_parser("tally", help="totals per round, product and route, with amounts")
+    with_config(s)
+    s.add_argument("--date", help="only rounds whose cutoff falls on this day (YYYY-MM-DD)")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.set_defaults(func=cmd_tally)
 
     s = sub.add_parser("demo", help="replay a built-in demo day on a throwaway SQLite database")
     s.add_argument("--db", help="keep the demo in this database instead")

@@ -25,6 +25,7 @@ class GroupConfig:
     leader: str
     route: str = ""
     pickup_point: str = ""
+    commission_rate: Decimal = Decimal("0.10")  # the leader's share of the group's sales
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,15 @@ def _parse_price(value: Any, where: str) -> Decimal | None:
     return price
 
 
+def _parse_rate(value: Any, where: str) -> Decimal:
+    if value is None:
+        return Decimal("0.10")
+    rate = _parse_price(value, where)
+    if rate is None or rate > 1:
+        raise ConfigError(f'{where} must be a fraction like "0.10" (10%)')
+    return rate
+
+
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     """Validate a parsed TOML document into a Config; every error names the key at fault."""
     bot = _table(data, "bot")
@@ -148,6 +158,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
                 leader=_str(g.get("leader"), f"{where} leader"),
                 route=_str(g.get("route"), f"{where} route", required=False),
                 pickup_point=_str(g.get("pickup_point"), f"{where} pickup_point", required=False),
+                commission_rate=_parse_rate(g.get("commission_rate"), f"{where} commission_rate"),
             )
         )
 

@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.context import Context
 from bot.messages import ChatMessage
 from bot.outbox import enqueue, insert_ignore
-from handlers import leader, resident
+from handlers import leader, pickup, resident
 from handlers.chain import handle_chain_post
 from handlers.commands import parse_command
 from handlers.parsing.chain_parser import parse_chain
@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 200_000  # characters kept of one message; WeChat caps text far below this
 NUL_SIGN = "\u2400"
-GROUP_VERBS = frozenset({"取消", "截单"})
+GROUP_VERBS = frozenset({"取消", "截单", "已取", "到货"})
 
 
 def without_nul(msg: ChatMessage) -> ChatMessage:
@@ -114,13 +114,20 @@ class Dispatcher:
         text = msg.text[:MAX_TEXT]
         cmd = parse_command(text, GROUP_VERBS)
         if cmd is not None:
+            is_leader = msg.sender == group.leader or msg.sender in self.config.admins
             if cmd.verb == "取消":
                 await resident.cancel(ctx, cmd, self.cache)
+            elif cmd.verb == "已取":
+                await pickup.picked(ctx, cmd, self.cache, by_leader=is_leader)
+            elif not is_leader:
+                if cmd.prefixed:
+                    ctx.reply(
+                        "refused", f"{msg.sender_name} 只有团长可以{cmd.verb}。", mention=True
+                    )
             elif cmd.verb == "截单":
-                if msg.sender == group.leader or msg.sender in self.config.admins:
-                    await leader.close_now(ctx, self.cache)
-                elif cmd.prefixed:
-                    ctx.reply("refused", f"{msg.sender_name} 只有团长可以截单。", mention=True)
+                await leader.close_now(ctx, self.cache)
+            elif cmd.verb == "到货":
+                await pickup.arrived(ctx, self.cache)
             return
         parsed = parse_chain(text)
         if parsed.has_marker or any(e.seq is not None for e in parsed.entries):

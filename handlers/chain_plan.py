@@ -30,6 +30,7 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
+from handlers.pricing import line_amount_fen
 from handlers.round_state import EntryView, LineView, RoundState
 
 FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
@@ -102,9 +103,10 @@ def draft_lines(
             if previous:
                 flags.append(FLAG_ASSUMED_SAME)
                 for p in previous:
-                    qty = p.qty_milli * it.qty
+                    qty = int(p.qty_milli * it.qty)
+                    amount = line_amount_fen(state.product(p.product_key), qty, p.unit)
                     lines.append(
-                        LineView(p.product_key, p.item_text, int(qty), p.unit, "same_as_above")
+                        LineView(p.product_key, p.item_text, qty, p.unit, "same_as_above", amount)
                     )
                 continue
             lines.append(LineView(None, None, _qty_milli(it.qty), it.unit, None))
@@ -115,13 +117,15 @@ def draft_lines(
         if match is None and has_menu:
             flags.append(FLAG_UNMATCHED)
             problems.append(f"没找到商品“{it.item}”")
+        qty_milli = _qty_milli(it.qty)
         lines.append(
             LineView(
                 match.product.key if match else None,
                 it.item,
-                _qty_milli(it.qty),
+                qty_milli,
                 it.unit,
                 match.how if match else None,
+                line_amount_fen(match.product if match else None, qty_milli, it.unit),
             )
         )
     if FLAG_UNREADABLE in entry.flags:

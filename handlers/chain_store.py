@@ -30,6 +30,7 @@ def _line_rows(round_id: int, entry_id: int, lines: Iterable[LineView]) -> list[
             "qty_milli": ln.qty_milli,
             "unit": ln.unit,
             "match_how": ln.match_how,
+            "amount_fen": ln.amount_fen,
         }
         for ln in lines
     ]

@@ -31,6 +31,7 @@ class LineView:
     qty_milli: int
     unit: str | None
     match_how: str | None = None
+    amount_fen: int | None = None  # exact price in fen; None when it cannot be priced
 
 
 @dataclass(slots=True)
@@ -76,6 +77,11 @@ class RoundState:
     @property
     def title_key(self) -> str:
         return normalise(self.title)
+
+    def product(self, key: str | None) -> Product | None:
+        if key is None:
+            return None
+        return next((p for p in self.products if p.key == key), None)
 
     def active_entries(self) -> list[EntryView]:
         return sorted((e for e in self.entries.values() if e.active), key=lambda e: e.pos)
@@ -161,13 +167,16 @@ async def load_round(conn: AsyncConnection, row: Row[Any]) -> RoundState:
                 OrderLine.qty_milli,
                 OrderLine.unit,
                 OrderLine.match_how,
+                OrderLine.amount_fen,
             )
             .where(OrderLine.round_id == row.id)
             .order_by(OrderLine.id)
         )
     ).all():
         lines.setdefault(ln.entry_id, []).append(
-            LineView(ln.product_key, ln.item_text, ln.qty_milli, ln.unit, ln.match_how)
+            LineView(
+                ln.product_key, ln.item_text, ln.qty_milli, ln.unit, ln.match_how, ln.amount_fen
+            )
         )
     for e in (
         await conn.execute(

@@ -57,6 +57,7 @@ class Round(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     head_message_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index("ix_rounds_status_cutoff", "status", "cutoff_at"),)
 
@@ -121,6 +122,7 @@ class Entry(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     fork_noticed: Mapped[bool] = mapped_column(Boolean, default=False)
+    picked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # Which entries (bit n = pos n) the post that wrote this line carried: the version of the
     # chain its poster was looking at. A later copy descends from the version of its newest
     # known line, and only lines that version had can have been removed from it.
@@ -145,6 +147,9 @@ class OrderLine(Base):
     qty_milli: Mapped[int] = mapped_column(BigInteger)
     unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
     match_how: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # Exact price of the line in fen; NULL when the product has no price or the written unit
+    # cannot be converted to its unit of sale (`苹果2箱` for apples sold by 3斤).
+    amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class Outbox(Base):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import Config
+from handlers.pricing import fen_str, to_fen
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
@@ -25,13 +30,9 @@ def portion_unit(sale_unit: str | None) -> str:
     return "份"
 
 
-async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTotal]:
-    """Quantities per product for a round's active entries, in menu order.
-
-    `苹果2份`, `1号×2` and `香蕉1把` (when it sells by the 把) all count units of sale, so they
-    add up under one unit; any other measure (`苹果6斤`) is summed on its own line.
-    """
-    unit = case(
+def _portion_case() -> ColumnElement[str | None]:
+    """NULL for lines counted in units of sale (份, none written, or the sale unit itself)."""
+    return case(
         (
             RoundProduct.key.is_not(None)
             & (
@@ -43,6 +44,15 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
         ),
         else_=OrderLine.unit,
     )
+
+
+async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTotal]:
+    """Quantities per product for a round's active entries, in menu order.
+
+    `苹果2份`, `1号×2` and `香蕉1把` (when it sells by the 把) all count units of sale, so they
+    add up under one unit; any other measure (`苹果6斤`) is summed on its own line.
+    """
+    unit = _portion_case()
     name = func.coalesce(RoundProduct.name, OrderLine.item_text)
     rows = (
         await conn.execute(
@@ -133,3 +143,139 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
 def qty_number(qty_milli: int) -> int | float:
     """Thousandths back to the JSON number people wrote (2, 0.5, 1.5)."""
     return qty_milli // 1000 if qty_milli % 1000 == 0 else qty_milli / 1000
+
+
+@dataclass(slots=True)
+class _Sum:
+    qty_milli: int = 0
+    amount_fen: int = 0
+    unit: str | None = None
+
+
+@dataclass(slots=True)
+class _RouteSum:
+    rounds: int = 0
+    products: dict[str, _Sum] = field(default_factory=dict)
+
+
+def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+async def tally_report(
+    conn: AsyncConnection, config: Config, day: date | None = None
+) -> dict[str, object]:
+    """The `groupbuy tally --json` contract: per round, per product, per route.
+
+    Sums come from SQL (GROUP BY over integer fen and thousandths); Python only arranges them.
+    With `day`, the rounds whose cutoff (团期) falls on that local day.
+    """
+    rq = select(Round.id, Round.room, Round.title, Round.status, Round.cutoff_at).order_by(Round.id)
+    if day is not None:
+        lo, hi = _day_bounds(day, config.timezone)
+        rq = rq.where(Round.cutoff_at >= lo, Round.cutoff_at < hi)
+    rounds = (await conn.execute(rq)).all()
+    ids = [r.id for r in rounds]
+    if not ids:
+        return {"rounds": [], "products": {}, "routes": {}}
+
+    unit = _portion_case()
+    name = func.coalesce(RoundProduct.name, OrderLine.item_text, "（未写商品）")
+    lines = (
+        await conn.execute(
+            select(
+                OrderLine.round_id,
+                name.label("name"),
+                unit.label("unit"),
+                func.max(RoundProduct.sale_unit).label("sale_unit"),
+                func.count(RoundProduct.key).label("matched"),
+                func.sum(OrderLine.qty_milli).label("qty"),
+                func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+                func.min(func.coalesce(RoundProduct.position, 10_000)).label("position"),
+            )
+            .join(Entry, Entry.id == OrderLine.entry_id)
+            .outerjoin(
+                RoundProduct,
+                (RoundProduct.round_id == OrderLine.round_id)
+                & (RoundProduct.key == OrderLine.product_key),
+            )
+            .where(OrderLine.round_id.in_(ids), Entry.status == "active")
+            .group_by(OrderLine.round_id, name, unit)
+        )
+    ).all()
+    pickups = {
+        r.round_id: (int(r.picked or 0), int(r.waiting or 0))
+        for r in (
+            await conn.execute(
+                select(
+                    Entry.round_id,
+                    func.sum(case((Entry.picked_at.is_not(None), 1), else_=0)).label("picked"),
+                    func.sum(case((Entry.picked_at.is_(None), 1), else_=0)).label("waiting"),
+                )
+                .where(Entry.round_id.in_(ids), Entry.status == "active")
+                .group_by(Entry.round_id)
+            )
+        ).all()
+    }
+
+    per_round: dict[int, dict[str, _Sum]] = {}
+    products: dict[str, _Sum] = {}
+    for ln in sorted(lines, key=lambda r: (r.round_id, r.position, r.name, r.unit or "")):
+        shown_unit = portion_unit(ln.sale_unit) if ln.matched and ln.unit is None else ln.unit
+        key = ln.name
+        totals = per_round.setdefault(ln.round_id, {})
+        if key in totals and totals[key].unit != shown_unit:
+            key = f"{ln.name}/{shown_unit}"
+        s = totals.setdefault(key, _Sum(unit=shown_unit))
+        s.qty_milli += int(ln.qty)
+        s.amount_fen += int(ln.amount)
+        p = products.setdefault(key, _Sum(unit=shown_unit))
+        p.qty_milli += int(ln.qty)
+        p.amount_fen += int(ln.amount)
+
+    out_rounds: list[dict[str, object]] = []
+    routes: dict[str, _RouteSum] = {}
+    for r in rounds:
+        group = config.group(r.room)
+        totals = per_round.get(r.id, {})
+        amount = sum(s.amount_fen for s in totals.values())
+        rate = group.commission_rate if group else Decimal(0)
+        picked, waiting = pickups.get(r.id, (0, 0))
+        out_rounds.append(
+            {
+                "id": r.id,
+                "room": r.room,
+                "title": r.title,
+                "leader": group.leader if group else None,
+                "route": group.route if group else "",
+                "status": r.status,
+                "totals": {k: _sum_json(s) for k, s in totals.items()},
+                "amount": fen_str(amount),
+                "commission": fen_str(to_fen(Decimal(amount) / 100 * rate)),
+                "picked": picked,
+                "waiting": waiting,
+            }
+        )
+        route = routes.setdefault(group.route if group else "", _RouteSum())
+        route.rounds += 1
+        for k, s in totals.items():
+            rp = route.products.setdefault(k, _Sum(unit=s.unit))
+            rp.qty_milli += s.qty_milli
+            rp.amount_fen += s.amount_fen
+    return {
+        "rounds": out_rounds,
+        "products": {k: _sum_json(s) for k, s in products.items()},
+        "routes": {
+            name: {
+                "rounds": route.rounds,
+                "amount": fen_str(sum(s.amount_fen for s in route.products.values())),
+                "products": {k: _sum_json(s) for k, s in route.products.items()},
+            }
+            for name, route in routes.items()
+        },
+    }
+
+
+def _sum_json(s: _Sum) -> dict[str, object]:
+    return {"qty": qty_number(s.qty_milli), "unit": s.unit, "amount": fen_str(s.amount_fen)}

@@ -1,0 +1,117 @@
+"""After 截单: the goods arrive (到货) and residents pick up (已取 / 核销).
+
+- the leader says `到货`: the latest closed round is marked arrived, once, and the group is told
+  who should come, by final-list number;
+- the leader says `已取 3 5 7`: those lines of the final list are picked up;
+- a resident says `已取`: their own lines (posted by them or under their name) are picked up.
+Reminders name only those still waiting.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.context import Context
+from handlers.commands import Command, parse_seq
+from handlers.identity import name_key, strip_seq
+from handlers.round_state import EntryView, RoundCache, load_round
+from models.tables import Entry, Round
+
+MAX_NAMED = 30  # names listed in one reminder; WeChat truncates very long messages
+
+
+async def latest_closed(conn: AsyncConnection, cache: RoundCache, room: str) -> Row[Any] | None:
+    return (
+        await conn.execute(
+            select(Round)
+            .where(Round.room == room, Round.status == "closed")
+            .order_by(Round.id.desc())
+            .limit(1)
+        )
+    ).one_or_none()
+
+
+async def _waiting(conn: AsyncConnection, round_id: int) -> dict[int, tuple[str, bool]]:
+    """Entry id → (name, picked) for the round's active entries."""
+    rows = (
+        await conn.execute(
+            select(Entry.id, Entry.name, Entry.picked_at)
+            .where(Entry.round_id == round_id, Entry.status == "active")
+            .order_by(Entry.pos)
+        )
+    ).all()
+    return {r.id: (r.name, r.picked_at is not None) for r in rows}
+
+
+def reminder_text(title: str, pickup_point: str, listed: list[tuple[int, str]]) -> str:
+    names = "、".join(f"{n}.{name}" for n, name in listed[:MAX_NAMED])
+    more = f" 等{len(listed)}位" if len(listed) > MAX_NAMED else ""
+    where = f"，请到{pickup_point}取货" if pickup_point else "，请尽快取货"
+    return f"【到货】{title}{where}：{names}{more}。取完回复“已取”。"
+
+
+async def arrived(ctx: Context, cache: RoundCache) -> None:
+    """`到货` (leader): mark the latest closed round arrived and post who should come."""
+    assert ctx.msg.room is not None
+    row = await latest_closed(ctx.conn, cache, ctx.msg.room)
+    if row is None:
+        ctx.reply("arrived", "还没有已截单的团。", private=True)
+        return
+    marked = await ctx.conn.execute(
+        update(Round)
+        .where(Round.id == row.id, Round.arrived_at.is_(None))
+        .values(arrived_at=ctx.now)
+        .returning(Round.id)
+    )
+    if marked.scalar_one_or_none() is None:
+        ctx.reply("arrived", f"「{row.title}」已经标记过到货。", private=True)
+        return
+    state = await load_round(ctx.conn, row)
+    waiting = _numbered_waiting(state.active_entries(), await _waiting(ctx.conn, row.id))
+    group = ctx.config.group(ctx.msg.room)
+    ctx.reply(
+        f"once:arrived:{row.id}",
+        reminder_text(row.title, group.pickup_point if group else "", waiting),
+    )
+
+
+def _numbered_waiting(
+    active: list[EntryView], status: dict[int, tuple[str, bool]]
+) -> list[tuple[int, str]]:
+    """(final-list number, name) of entries not yet picked up."""
+    return [(n, e.name) for n, e in enumerate(active, 1) if not status.get(e.id, ("", True))[1]]
+
+
+async def picked(ctx: Context, cmd: Command, cache: RoundCache, *, by_leader: bool) -> None:
+    """`已取 3 5 7` (leader, by final-list number) or `已取` (a resident, their own lines)."""
+    assert ctx.msg.room is not None
+    row = await latest_closed(ctx.conn, cache, ctx.msg.room)
+    if row is None:
+        return
+    state = await load_round(ctx.conn, row)
+    active = state.active_entries()
+    numbers = [n for n in (parse_seq(a) for a in cmd.args) if n is not None]
+    if by_leader and numbers:
+        chosen = [active[n - 1] for n in numbers if 1 <= n <= len(active)]
+        unknown = [n for n in numbers if not 1 <= n <= len(active)]
+    else:
+        # Their own lines: posted by them, or written under their name by a neighbour (代接).
+        me = name_key(ctx.msg.sender_name)
+        chosen = [e for e in active if e.poster == ctx.msg.sender or (me and e.name_key == me)]
+        unknown = []
+    if chosen:
+        await ctx.conn.execute(
+            update(Entry)
+            .where(Entry.id.in_([e.id for e in chosen]), Entry.picked_at.is_(None))
+            .values(picked_at=ctx.now)
+        )
+    if by_leader and numbers:
+        text = "已记录取货：" + "、".join(
+            f"{active.index(e) + 1}.{strip_seq(e.name)}" for e in chosen
+        )
+        if unknown:
+            text += f"（没有第{'、'.join(map(str, unknown))}条）"
+        ctx.reply("picked", text, private=True)

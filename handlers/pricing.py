@@ -1,0 +1,65 @@
+"""What an order line costs, exactly: quantity in units of sale × price, in integer fen.
+
+A menu line `1号 烟台苹果 12.8元/3斤` sells by the portion of 3斤 at 12.80: `苹果2份`, `1号x2` and
+`苹果6斤` are all two portions (25.60). `2号 海南香蕉 9.9元/把` sells by the 把: `香蕉1把` is
+9.90. A unit that cannot be converted (`苹果2箱`) has no amount: the leader prices it.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from handlers.parsing.matching import Product
+
+_SALE_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*(\S+?)\s*$")
+# Weights convert among themselves; everything else only to itself.
+_GRAMS = {
+    "斤": Decimal(500),
+    "公斤": Decimal(1000),
+    "千克": Decimal(1000),
+    "kg": Decimal(1000),
+    "KG": Decimal(1000),
+    "克": Decimal(1),
+    "g": Decimal(1),
+    "两": Decimal(50),
+}
+PORTION_WORDS = frozenset({"份"})
+
+
+def to_fen(amount: Decimal) -> int:
+    """Yuan → integer fen, rounding half up (how a cashier rounds)."""
+    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def units_of_sale(qty: Decimal, unit: str | None, sale_unit: str | None) -> Decimal | None:
+    """How many units of sale `qty unit` is, or None when the units do not convert."""
+    if unit is None or unit in PORTION_WORDS or unit == sale_unit:
+        return qty
+    m = _SALE_UNIT.match(sale_unit or "")
+    if m is None:
+        return None
+    size = Decimal(m.group(1)) if m.group(1) else Decimal(1)
+    sale_word = m.group(2)
+    if unit == sale_word:
+        return qty / size
+    if unit in _GRAMS and sale_word in _GRAMS:
+        return qty * _GRAMS[unit] / (size * _GRAMS[sale_word])
+    return None
+
+
+def line_amount_fen(product: Product | None, qty_milli: int, unit: str | None) -> int | None:
+    """The exact price of one order line in fen, or None when it cannot be priced."""
+    if product is None or product.price is None:
+        return None
+    units = units_of_sale(Decimal(qty_milli) / 1000, unit, product.sale_unit)
+    if units is None:
+        return None
+    return to_fen(units * product.price)
+
+
+def fen_str(fen: int) -> str:
+    """Integer fen as the exact decimal string the tally contract promises ("25.60")."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"

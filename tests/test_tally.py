@@ -1,0 +1,105 @@
+"""A day in three groups on two routes: chains, 截单 at 22:00, the tally, arrival and pickups.
+
+Amounts are exact: 烟台苹果 sells at 12.80 per portion of 3斤, 海南香蕉 at 9.90 per 把.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date
+
+import pytest
+
+from scheduler.tally import tally_report
+from tests.chains import Chain
+from tests.chat import ChatHarness
+from tests.conftest import make_config, make_harness, split_schema
+
+GROUPS = [
+    {"room": "east1", "topic": "幸福里", "leader": "wxid_lead_east1", "route": "东线"},
+    {
+        "room": "east2",
+        "topic": "阳光花园",
+        "leader": "wxid_lead_east2",
+        "route": "东线",
+        "commission_rate": "0.12",
+    },
+    {
+        "room": "west1",
+        "topic": "西湖小区",
+        "leader": "wxid_lead_west1",
+        "route": "西线",
+        "pickup_point": "西湖小区南门",
+    },
+]
+
+
+@pytest.fixture
+async def day(db_url: str) -> AsyncIterator[ChatHarness]:
+    base, _ = split_schema(db_url)
+    bot = await make_harness(db_url, make_config(base, groups=GROUPS))
+    try:
+        yield bot
+    finally:
+        await bot.app.close()
+
+
+async def chain_day(bot: ChatHarness) -> None:
+    for g in GROUPS:
+        await bot.post("团长", Chain().text, room=g["room"], sender=g["leader"])
+    east1 = Chain().add("张三 苹果2份", "李四 香蕉x2")
+    await bot.post("李四", east1.text, room="east1")
+    east2 = Chain().add("王五 1号x3", "赵六 苹果6斤")  # 6斤 of a 3斤 portion: two portions
+    await bot.post("赵六", east2.text, room="east2")
+    west1 = Chain().add("钱七 香蕉1把", "孙八 苹果1份", "周九 榴莲2个")
+    await bot.post("周九", west1.text, room="west1")
+    await bot.at("22:00")
+
+
+async def test_tally_per_round_product_and_route(day: ChatHarness) -> None:
+    await chain_day(day)
+    async with day.app.db.connect() as conn:
+        report = await tally_report(conn, day.app.config, date(2026, 11, 23))
+    rounds = {r["room"]: r for r in report["rounds"]}  # type: ignore[index, union-attr]
+    assert rounds["east1"]["totals"] == {
+        "烟台苹果": {"qty": 2, "unit": "份", "amount": "25.60"},
+        "海南香蕉": {"qty": 2, "unit": "把", "amount": "19.80"},
+    }
+    assert (rounds["east1"]["amount"], rounds["east1"]["commission"]) == ("45.40", "4.54")
+    # 王五 3 portions (38.40) + 赵六 6斤 = 2 portions (25.60); 12% commission
+    assert rounds["east2"]["totals"]["烟台苹果"]["amount"] == "38.40"
+    assert rounds["east2"]["totals"]["烟台苹果/斤"] == {"qty": 6, "unit": "斤", "amount": "25.60"}
+    assert (rounds["east2"]["amount"], rounds["east2"]["commission"]) == ("64.00", "7.68")
+    # 榴莲 is not on the menu: counted, not priced.
+    assert rounds["west1"]["totals"]["榴莲"] == {"qty": 2, "unit": "个", "amount": "0.00"}
+    assert rounds["west1"]["amount"] == "22.70"
+    assert {r["status"] for r in rounds.values()} == {"closed"}
+    assert report["routes"]["东线"]["amount"] == "109.40"  # type: ignore[index]
+    assert report["routes"]["西线"]["amount"] == "22.70"  # type: ignore[index]
+    assert report["products"]["烟台苹果"] == {"qty": 6, "unit": "份", "amount": "76.80"}  # type: ignore[index]
+    async with day.app.db.connect() as conn:
+        other_day = await tally_report(conn, day.app.config, date(2026, 11, 24))
+    assert other_day["rounds"] == []
+
+
+async def test_arrival_reminder_and_pickups(day: ChatHarness) -> None:
+    await chain_day(day)
+    await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")
+    reminder = day.group_texts()[-1]
+    assert reminder.startswith("【到货】") and "西湖小区南门" in reminder
+    assert "1.钱七" in reminder and "3.周九" in reminder
+    await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")  # once only
+    assert sum("【到货】" in t for t in day.group_texts()) == 1
+    await day.post("团长", "#已取 1 3 9", room="west1", sender="wxid_lead_west1")
+    [note] = [t for t in day.private_texts("wxid_lead_west1") if "已记录取货" in t]
+    assert "1.钱七" in note and "3.周九" in note and "没有第9条" in note
+    await day.post("孙八", "已取", room="west1")
+    await day.post("钱七", "已取", room="west1", sender="wxid_someone_else")  # not 钱七's id
+    async with day.app.db.connect() as conn:
+        report = await tally_report(conn, day.app.config)
+    west = next(r for r in report["rounds"] if r["room"] == "west1")  # type: ignore[index, union-attr]
+    assert (west["picked"], west["waiting"]) == (3, 0)
+    await day.post("张三", "到货", room="east1")  # a resident cannot
+    east = next(r for r in report["rounds"] if r["room"] == "east1")  # type: ignore[index, union-attr]
+    assert (east["picked"], east["waiting"]) == (0, 2)
+    assert not any("【到货】" in t and "张三" in t for t in day.group_texts())
