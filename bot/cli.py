@@ -152,6 +152,16 @@ def cmd_tally(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from scheduler.exports import write_exports
+
+    day = date.fromisoformat(args.date)
+    report = asyncio.run(_tally(_config(args), day))
+    for path in write_exports(report, Path(args.out), f"团购-{day.isoformat()}"):
+        print(path)
+    return 0
+
+
 async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
 
@@ -212,6 +222,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", help="only rounds whose cutoff falls on this day (YYYY-MM-DD)")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.set_defaults(func=cmd_tally)
+
+    s = sub.add_parser("export", help="write the delivery lists (xlsx and CSV) for one day")
+    with_config(s)
+    s.add_argument("--date", required=True, help="the day whose rounds to export (YYYY-MM-DD)")
+    s.add_argument("--out", required=True, help="the folder to write into")
+    s.set_defaults(func=cmd_export)
 
     s = sub.add_parser("demo", help="replay a built-in demo day on a throwaway SQLite database")
     s.add_argument("--db", help="keep the demo in this database instead")

@@ -249,6 +249,7 @@ async def tally_report(
                 "title": r.title,
                 "leader": group.leader if group else None,
                 "route": group.route if group else "",
+                "pickup_point": group.pickup_point if group else "",
                 "status": r.status,
                 "totals": {k: _sum_json(s) for k, s in totals.items()},
                 "amount": fen_str(amount),

@@ -5,11 +5,16 @@ Amounts are exact: 烟台苹果 sells at 12.80 per portion of 3斤, 海南香蕉
 
 from __future__ import annotations
 
+import csv
 from collections.abc import AsyncIterator
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
+from scheduler.exports import write_exports
 from scheduler.tally import tally_report
 from tests.chains import Chain
 from tests.chat import ChatHarness
@@ -103,3 +108,52 @@ async def test_arrival_reminder_and_pickups(day: ChatHarness) -> None:
     east = next(r for r in report["rounds"] if r["room"] == "east1")  # type: ignore[index, union-attr]
     assert (east["picked"], east["waiting"]) == (0, 2)
     assert not any("【到货】" in t and "张三" in t for t in day.group_texts())
+
+
+async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
+    day: ChatHarness, tmp_path: Path
+) -> None:
+    await chain_day(day)
+    async with day.app.db.connect() as conn:
+        report = await tally_report(conn, day.app.config, date(2026, 11, 23))
+    paths = write_exports(report, tmp_path, "团购-2026-11-23")
+    assert [p.name for p in paths] == [
+        "团购-2026-11-23.xlsx",
+        "团购-2026-11-23-配送清单.csv",
+        "团购-2026-11-23-排序列表.csv",
+        "团购-2026-11-23-总清单.csv",
+    ]
+    wb = load_workbook(paths[0])
+    assert wb.sheetnames == ["配送清单", "排序列表", "总清单"]
+    delivery = list(wb["配送清单"].iter_rows(min_row=2, values_only=True))
+    # Route → leader order, and the amounts add up to the tally to the fen.
+    assert [row[0] for row in delivery] == sorted(row[0] for row in delivery)
+    total_fen = sum(round(Decimal(str(row[7])) * 100) for row in delivery)
+    tally_fen = sum(round(Decimal(str(r["amount"])) * 100) for r in report["rounds"])  # type: ignore[union-attr, index]
+    assert total_fen == tally_fen == 13210
+    west_rows = [row for row in delivery if row[1] == "wxid_lead_west1"]
+    assert ("海南香蕉", 1, "把") in [(r[4], r[5], r[6]) for r in west_rows]
+    sorting = {row[0]: row for row in wb["排序列表"].iter_rows(min_row=2, values_only=True)}
+    header = next(wb["排序列表"].iter_rows(max_row=1, values_only=True))
+    assert header == ("商品", "单位", "东线", "西线", "合计")
+    assert sorting["烟台苹果"][2:] == (5, 1, 6)
+    totals = {row[0]: row for row in wb["总清单"].iter_rows(min_row=2, values_only=True)}
+    assert totals["烟台苹果"][1:] == (6, "份", 76.8)
+    with paths[3].open(encoding="utf-8-sig") as fh:
+        assert next(csv.reader(fh)) == ["商品", "数量", "单位", "金额"]
+
+
+def test_export_command_writes_the_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+    from tests.test_replay_cli import REPO, write_config
+
+    cfg = write_config(tmp_path)
+    assert main(["replay", str(REPO / "bot" / "demo" / "day.jsonl"), "--config", str(cfg)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "out"
+    assert main(["export", "--config", str(cfg), "--date", "2026-11-23", "--out", str(out)]) == 0
+    wb = load_workbook(out / "团购-2026-11-23.xlsx")
+    amounts = [row[7] for row in wb["配送清单"].iter_rows(min_row=2, values_only=True)]
+    assert round(sum(amounts), 2) == 157.70

@@ -1,0 +1,102 @@
+"""The three delivery lists operators print each night, as xlsx (one sheet each) and CSV.
+
+- 配送清单 (delivery): route → leader's group → each product with quantity and amount;
+- 排序列表 (sorting): product → quantity per route, for loading the trucks;
+- 总清单 (total): product → total quantity and amount, for ordering from the supplier.
+All figures come from the SQL tally, so the files always equal `groupbuy tally`.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+DELIVERY = "配送清单"
+SORTING = "排序列表"
+TOTAL = "总清单"
+
+
+def _qty(q: Any) -> int | float:
+    return q if isinstance(q, int) else float(q)
+
+
+def delivery_rows(report: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = [["线路", "团长", "群", "自提点", "商品", "数量", "单位", "金额"]]
+    by_route = sorted(report["rounds"], key=lambda r: (r["route"], r["room"], r["id"]))
+    for r in by_route:
+        for name, t in r["totals"].items():
+            rows.append(
+                [
+                    r["route"],
+                    r["leader"],
+                    r["title"],
+                    r.get("pickup_point", ""),
+                    name,
+                    _qty(t["qty"]),
+                    t["unit"] or "",
+                    Decimal(t["amount"]),
+                ]
+            )
+    return rows
+
+
+def sorting_rows(report: dict[str, Any]) -> list[list[Any]]:
+    routes = sorted(report["routes"])
+    rows: list[list[Any]] = [["商品", "单位", *routes, "合计"]]
+    for name, t in report["products"].items():
+        per_route = [
+            _qty(report["routes"][rt]["products"].get(name, {}).get("qty", 0)) for rt in routes
+        ]
+        rows.append([name, t["unit"] or "", *per_route, _qty(t["qty"])])
+    return rows
+
+
+def total_rows(report: dict[str, Any]) -> list[list[Any]]:
+    rows: list[list[Any]] = [["商品", "数量", "单位", "金额"]]
+    for name, t in report["products"].items():
+        rows.append([name, _qty(t["qty"]), t["unit"] or "", Decimal(t["amount"])])
+    return rows
+
+
+def _sheet(wb: Workbook, title: str, rows: Iterable[list[Any]], first: bool) -> None:
+    ws = wb.active if first else wb.create_sheet()
+    assert ws is not None
+    ws.title = title
+    for row in rows:
+        # xlsx has no decimal type: amounts go in as numbers formatted to two places.
+        ws.append([float(v) if isinstance(v, Decimal) else v for v in row])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for col in ws.iter_cols(min_row=2):
+        for cell in col:
+            if isinstance(cell.value, float) and ws.cell(1, cell.column).value == "金额":
+                cell.number_format = "0.00"
+
+
+def write_exports(report: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
+    """Write `<stem>.xlsx` with the three sheets and one CSV per list; returns the paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    lists = [
+        (DELIVERY, delivery_rows(report)),
+        (SORTING, sorting_rows(report)),
+        (TOTAL, total_rows(report)),
+    ]
+    wb = Workbook()
+    for i, (title, rows) in enumerate(lists):
+        _sheet(wb, title, rows, first=i == 0)
+    xlsx = out_dir / f"{stem}.xlsx"
+    wb.save(xlsx)
+    paths = [xlsx]
+    for title, rows in lists:
+        path = out_dir / f"{stem}-{title}.csv"
+        # UTF-8 with BOM: Excel on Windows (what most operators use) then shows Chinese right.
+        with path.open("w", encoding="utf-8-sig", newline="") as fh:
+            csv.writer(fh).writerows([[str(v) for v in row] for row in rows])
+        paths.append(path)
+    return paths
