@@ -20,21 +20,16 @@ async def test_restart_after_cutoff_closes_once_on_start_up(bot: ChatHarness, db
     await bot.app.close()  # the bot goes down at 21:00 …
 
     base, schema = split_schema(db_url)
+    finals = []
     for _ in range(2):  # … and comes back at 23:30, twice (a crash loop)
         clock = ManualClock(datetime(2026, 11, 23, 23, 30, tzinfo=TZ), TZ)
-        app = build_app(make_config(base), clock, pg_schema=schema)
-        sent: list[str] = []
-
-        async def send(out: object) -> None:
-            sent.append(out.text)  # type: ignore[attr-defined]
-
-        await app.start()
-        await app.tick(send)
-        rounds = await ChatHarness(app, clock).rounds()
-        await app.close()
-        assert rounds[0]["status"] == "closed"
-        finals = [t for t in sent if t.startswith("【已截单】")]
-        assert len(finals) == (1 if _ == 0 else 0)
+        again = ChatHarness(build_app(make_config(base), clock, pg_schema=schema), clock)
+        await again.app.start()
+        await again.at("23:30")
+        assert (await again.rounds())[0]["status"] == "closed"
+        finals.append([t for t in again.group_texts() if t.startswith("【已截单】")])
+        await again.app.close()
+    assert [len(f) for f in finals] == [1, 0]
 
 
 async def test_two_processes_close_a_round_once(bot: ChatHarness, db_url: str) -> None:
