@@ -8,7 +8,7 @@ same core.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -20,6 +20,7 @@ from bot.messages import ChatMessage
 from bot.outbox import SendFn, drain, recover_claimed
 from models.db import Database
 from models.tables import Outbox
+from scheduler.deals import Deal, load_deals, post_due_deals
 from scheduler.jobs import close_due_rounds
 
 log = logging.getLogger(__name__)
@@ -31,16 +32,23 @@ class App:
     db: Database
     clock: Clock
     dispatcher: Dispatcher
+    deals: list[Deal] = field(default_factory=list)
 
     async def start(self) -> None:
-        """Migrate the schema, recover interrupted sends, and catch up on missed cutoffs."""
+        """Migrate, recover interrupted sends, and catch up: missed deal posts, missed cutoffs."""
         await self.db.upgrade()
         recovered = await recover_claimed(self.db)
         if recovered:
             log.warning(
                 "%d message(s) were mid-send at the last stop; they will be resent", recovered
             )
-        await close_due_rounds(self.db, self.dispatcher.cache, self.clock.now())
+        await self.run_due(self.clock.now())
+
+    async def run_due(self, now: datetime) -> None:
+        """Every scheduled effect due at `now`; each is exactly-once in the database."""
+        if self.deals:
+            await post_due_deals(self.db, self.dispatcher.cache, self.config, self.deals, now)
+        await close_due_rounds(self.db, self.dispatcher.cache, now)
 
     async def feed(self, msg: ChatMessage) -> bool:
         return await self.dispatcher.handle(msg)
@@ -48,7 +56,7 @@ class App:
     async def tick(self, send: SendFn, now: datetime | None = None) -> None:
         """Run what is due at `now` (the clock's time by default) and send what is due."""
         when = now or self.clock.now()
-        await close_due_rounds(self.db, self.dispatcher.cache, when)
+        await self.run_due(when)
         await drain(self.db, send, when)
 
     async def last_pending_send(self) -> datetime | None:
@@ -67,4 +75,5 @@ class App:
 def build_app(config: Config, clock: Clock | None = None, *, pg_schema: str | None = None) -> App:
     db = Database(config.database_url, pg_schema=pg_schema)
     clk = clock or SystemClock(config.timezone)
-    return App(config=config, db=db, clock=clk, dispatcher=Dispatcher(db, config, clk))
+    deals = load_deals(config.deals_file, config.timezone) if config.deals_file else []
+    return App(config=config, db=db, clock=clk, dispatcher=Dispatcher(db, config, clk), deals=deals)

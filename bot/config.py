@@ -49,6 +49,7 @@ class Config:
     adapter: str = "console"
     default_cutoff: time = time(22, 0)
     catalogue: tuple[CatalogueProduct, ...] = ()
+    deals_file: Path | None = None
     source: Path | None = None
     groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
 
@@ -68,6 +69,7 @@ class Config:
             adapter=self.adapter,
             default_cutoff=self.default_cutoff,
             catalogue=self.catalogue,
+            deals_file=self.deals_file,
             source=self.source,
             groups_by_room=self.groups_by_room,
         )
@@ -118,6 +120,16 @@ def _parse_rate(value: Any, where: str) -> Decimal:
     if rate is None or rate > 1:
         raise ConfigError(f'{where} must be a fraction like "0.10" (10%)')
     return rate
+
+
+def _deals_path(value: Any, source: Path | None) -> Path | None:
+    """The deals file, relative to the config file's folder when not absolute."""
+    if not value:
+        return None
+    path = Path(str(value))
+    if not path.is_absolute() and source is not None:
+        path = source.parent / path
+    return path
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
@@ -190,6 +202,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         adapter=adapter,
         default_cutoff=_parse_time(bot.get("default_cutoff", "22:00"), "[bot] default_cutoff"),
         catalogue=tuple(catalogue),
+        deals_file=_deals_path(bot.get("deals_file"), source),
         source=source,
         groups_by_room={g.room: g for g in groups},
     )

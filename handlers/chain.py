@@ -159,6 +159,7 @@ async def _open_from_head(
         now=now,
         cutoff_at=cutoff,
     )
+    assert state is not None  # only deal rounds can collide
     menu = "、".join(
         f"{p.code + '号 ' if p.code and p.code.isdigit() else (p.code + ' ') if p.code else ''}"
         f"{p.name}{' ' + str(p.price) + '元' if p.price is not None else ''}"

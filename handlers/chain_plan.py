@@ -30,12 +30,14 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
-from handlers.pricing import line_amount_fen
+from handlers.pricing import line_amount_fen, units_of_sale
 from handlers.round_state import EntryView, LineView, RoundState
 
 FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
 FLAG_UNMATCHED = "unmatched_item"  # an item that names no product on the menu
 FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
+FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: nothing ordered
+FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: nothing ordered
 
 
 @dataclass(slots=True)
@@ -236,6 +238,8 @@ def plan_post(
         # a cancelled line in it is that version's, not written again.
         plan.reactivates = []
 
+    _enforce_limits(state, plan)
+
     # Explicit 取消 lines withdraw the poster's own entry with that number or name.
     cancelled_ids = {e.id for e, _ in plan.cancels} | {e.id for e, _ in plan.edits}
     for line in cancel_lines:
@@ -252,6 +256,77 @@ def plan_post(
             if e.poster != sender and e.identity not in present and not e.fork_noticed
         ]
     return plan
+
+
+def units_milli(state: RoundState, line: LineView) -> int | None:
+    """A line's quantity in thousandths of its product's unit of sale (None: not comparable)."""
+    product = state.product(line.product_key)
+    if product is None:
+        return None
+    units = units_of_sale(Decimal(line.qty_milli) / 1000, line.unit, product.sale_unit)
+    return None if units is None else int(units * 1000)
+
+
+def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
+    """Per-person limits and stock caps, checked line by line in posting order.
+
+    A line over a limit is kept (flagged, nothing ordered) and its poster told why, once.
+    "Per person" is per name as written: a neighbour ordered for (代接) has their own limit.
+    """
+    if not state.limits:
+        return
+    replaced = {e.id for e, _ in plan.cancels} | {old.id for old, _ in plan.edits}
+    round_total: dict[str, int] = {}
+    person_total: dict[tuple[str, str], int] = {}
+    for e in state.active_entries():
+        if e.id in replaced:
+            continue
+        for ln in e.lines:
+            u = units_milli(state, ln)
+            if ln.product_key is None or u is None:
+                continue
+            round_total[ln.product_key] = round_total.get(ln.product_key, 0) + u
+            pk = (e.name_key, ln.product_key)
+            person_total[pk] = person_total.get(pk, 0) + u
+    for d in [d for _, d in plan.edits] + plan.creates:
+        who = name_key(d.name)
+        reason: str | None = None
+        flag = ""
+        for ln in d.lines:
+            limits = state.limits.get(ln.product_key or "")
+            u = units_milli(state, ln)
+            if limits is None or u is None or ln.product_key is None:
+                continue
+            mine = person_total.get((who, ln.product_key), 0)
+            sold = round_total.get(ln.product_key, 0)
+            product = state.product(ln.product_key)
+            label = product.name if product else ln.product_key
+            if limits.limit_milli is not None and mine + u > limits.limit_milli:
+                reason = f"{label}每人限{fmt_milli(limits.limit_milli)}份"
+                flag = FLAG_OVER_LIMIT
+            elif limits.stock_milli is not None and sold + u > limits.stock_milli:
+                left = max(0, limits.stock_milli - sold)
+                reason = f"{label}库存不足，仅剩{fmt_milli(left)}份"
+                flag = FLAG_SOLD_OUT
+            if reason:
+                break
+        if reason:
+            d.lines = []
+            d.flags = sorted({*d.flags, flag})
+            plan.problems.append(Problem(d.parsed.raw, reason))
+            continue
+        for ln in d.lines:
+            u = units_milli(state, ln)
+            if ln.product_key is None or u is None:
+                continue
+            round_total[ln.product_key] = round_total.get(ln.product_key, 0) + u
+            pk = (who, ln.product_key)
+            person_total[pk] = person_total.get(pk, 0) + u
+
+
+def fmt_milli(milli: int) -> str:
+    q = Decimal(milli) / 1000
+    return str(int(q)) if q == q.to_integral_value() else format(q.normalize(), "f")
 
 
 def _edit_partner(old: EntryView, drafts: list[Draft], *, strict: bool) -> Draft | None:

@@ -12,11 +12,12 @@ from datetime import datetime
 from sqlalchemy import bindparam, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.outbox import insert_ignore
 from handlers.chain_plan import PostPlan
 from handlers.identity import name_key
 from handlers.parsing.chain_parser import parse_menu
 from handlers.parsing.matching import Product, ProductMatcher
-from handlers.round_state import EntryView, LineView, RoundCache, RoundState
+from handlers.round_state import EntryView, Limits, LineView, RoundCache, RoundState
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
@@ -226,10 +227,19 @@ async def open_round(
     head_message_id: str | None,
     now: datetime,
     cutoff_at: datetime | None,
-) -> RoundState:
-    """Create a round and its products; the new state goes straight into the cache."""
+    limits: dict[str, Limits] | None = None,
+    deal_key: str | None = None,
+) -> RoundState | None:
+    """Create a round and its products; the new state goes straight into the cache.
+
+    For a platform deal, None when the room already has that deal's round (the unique index
+    decides between two processes racing to post it).
+    """
+    limits = limits or {}
     result = await conn.execute(
-        insert(Round).returning(Round.id),
+        insert_ignore(conn)(Round)
+        .on_conflict_do_nothing(index_elements=["deal_key", "room"])
+        .returning(Round.id),
         {
             "room": room,
             "title": title,
@@ -240,9 +250,12 @@ async def open_round(
             "cutoff_at": cutoff_at,
             "head_message_id": head_message_id,
             "version": 1,
+            "deal_key": deal_key,
         },
     )
-    round_id = result.scalar_one()
+    round_id = result.scalar_one_or_none()
+    if round_id is None:
+        return None
     if products:
         await conn.execute(
             insert(RoundProduct),
@@ -256,6 +269,9 @@ async def open_round(
                     "price_fen": int(p.price * 100) if p.price is not None else None,
                     "sale_unit": p.sale_unit,
                     "position": i,
+                    "limit_milli": limits.get(p.key, Limits()).limit_milli,
+                    "stock_milli": limits.get(p.key, Limits()).stock_milli,
+                    "min_milli": limits.get(p.key, Limits()).min_milli,
                 }
                 for i, p in enumerate(products)
             ],
@@ -270,6 +286,7 @@ async def open_round(
         version=1,
         products=tuple(products),
         matcher=ProductMatcher(products),
+        limits={k: v for k, v in limits.items() if v != Limits()},
     )
     cache.put(state)
     return state

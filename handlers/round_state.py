@@ -34,6 +34,15 @@ class LineView:
     amount_fen: int | None = None  # exact price in fen; None when it cannot be priced
 
 
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A product's limits in thousandths of a unit of sale; None means no limit."""
+
+    limit_milli: int | None = None  # per person
+    stock_milli: int | None = None  # for the whole round
+    min_milli: int | None = None  # 成团 minimum, decided at cutoff
+
+
 @dataclass(slots=True)
 class EntryView:
     id: int
@@ -73,6 +82,7 @@ class RoundState:
     entries: dict[str, EntryView] = field(default_factory=dict)
     max_pos: int = 0
     pending_merge_id: int | None = None  # outbox row of a merged chain not yet sent
+    limits: dict[str, Limits] = field(default_factory=dict)
 
     @property
     def title_key(self) -> str:
@@ -156,6 +166,11 @@ async def load_round(conn: AsyncConnection, row: Row[Any]) -> RoundState:
         version=row.version,
         products=products,
         matcher=ProductMatcher(products),
+        limits={
+            r.key: Limits(r.limit_milli, r.stock_milli, r.min_milli)
+            for r in prows
+            if r.limit_milli or r.stock_milli or r.min_milli
+        },
     )
     lines: dict[int, list[LineView]] = {}
     for ln in (

@@ -9,7 +9,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from models.types import UTCDateTime
@@ -58,8 +68,14 @@ class Round(Base):
     head_message_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=0)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The platform deal this round was opened from (None for a leader's own chain head). Unique
+    # per room, so two processes posting the same deal open one round.
+    deal_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
 
-    __table_args__ = (Index("ix_rounds_status_cutoff", "status", "cutoff_at"),)
+    __table_args__ = (
+        Index("ix_rounds_status_cutoff", "status", "cutoff_at"),
+        Index("ux_rounds_deal_room", "deal_key", "room", unique=True),
+    )
 
 
 class RoundProduct(Base):
@@ -76,6 +92,12 @@ class RoundProduct(Base):
     price_fen: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sale_unit: Mapped[str | None] = mapped_column(String(32), nullable=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # In thousandths of a unit of sale: per-person limit, stock cap, 成团 minimum (None = none).
+    limit_milli: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    stock_milli: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    min_milli: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # False once the round closed below the 成团 minimum: the product does not ship.
+    shipped: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class InboundMessage(Base):

@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.messages import OutgoingMessage
 from bot.outbox import enqueue
 from handlers import replies
-from handlers.round_state import RoundCache, load_round
+from handlers.chain_plan import fmt_milli, units_milli
+from handlers.round_state import RoundCache, RoundState, load_round
 from models.db import Database
-from models.tables import Round
+from models.tables import Round, RoundProduct
 from scheduler.tally import round_totals
 
 log = logging.getLogger(__name__)
@@ -39,19 +40,53 @@ async def close_round(
     row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
     state = await load_round(conn, row)
     cache.put(state)
+    messages = [await _cheng_tuan(conn, state)] if state.limits else []
     totals = [(t.name, t.qty_milli, t.unit) for t in await round_totals(conn, round_id)]
-    await enqueue(
-        conn,
-        [
-            OutgoingMessage(
-                dedupe_key=f"closed:{round_id}",
-                room=state.room,
-                text=replies.closed_reply(state, totals),
-            )
-        ],
-        now,
+    messages.insert(
+        0,
+        OutgoingMessage(
+            dedupe_key=f"closed:{round_id}",
+            room=state.room,
+            text=replies.closed_reply(state, totals),
+        ),
     )
+    await enqueue(conn, [m for m in messages if m is not None], now)
     return True
+
+
+async def _cheng_tuan(conn: AsyncConnection, state: RoundState) -> OutgoingMessage | None:
+    """成团: products below their minimum at cutoff do not ship; the group is told which."""
+    ordered: dict[str, int] = {}
+    for e in state.active_entries():
+        for ln in e.lines:
+            u = units_milli(state, ln)
+            if ln.product_key is not None and u is not None:
+                ordered[ln.product_key] = ordered.get(ln.product_key, 0) + u
+    short = [
+        (p, ordered.get(p.key, 0), state.limits[p.key].min_milli or 0)
+        for p in state.products
+        if p.key in state.limits
+        and state.limits[p.key].min_milli is not None
+        and ordered.get(p.key, 0) < (state.limits[p.key].min_milli or 0)
+    ]
+    if not short:
+        return None
+    await conn.execute(
+        update(RoundProduct)
+        .where(
+            RoundProduct.round_id == state.id,
+            RoundProduct.key.in_([p.key for p, _, _ in short]),
+        )
+        .values(shipped=False)
+    )
+    listed = "；".join(
+        f"{p.name} 共接{fmt_milli(got)}份，不足{fmt_milli(need)}份" for p, got, need in short
+    )
+    return OutgoingMessage(
+        dedupe_key=f"unshipped:{state.id}",
+        room=state.room,
+        text=f"【未成团】{listed}，本次不发货，已接的不收款。",
+    )
 
 
 async def close_due_rounds(db: Database, cache: RoundCache, now: datetime) -> list[int]:

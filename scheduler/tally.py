@@ -71,7 +71,11 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
                 (RoundProduct.round_id == OrderLine.round_id)
                 & (RoundProduct.key == OrderLine.product_key),
             )
-            .where(OrderLine.round_id == round_id, Entry.status == "active")
+            .where(
+                OrderLine.round_id == round_id,
+                Entry.status == "active",
+                RoundProduct.shipped.is_not(False),
+            )
             .group_by(OrderLine.product_key, name, unit)
         )
     ).all()
@@ -200,7 +204,11 @@ async def tally_report(
                 (RoundProduct.round_id == OrderLine.round_id)
                 & (RoundProduct.key == OrderLine.product_key),
             )
-            .where(OrderLine.round_id.in_(ids), Entry.status == "active")
+            .where(
+                OrderLine.round_id.in_(ids),
+                Entry.status == "active",
+                RoundProduct.shipped.is_not(False),
+            )
             .group_by(OrderLine.round_id, name, unit)
         )
     ).all()

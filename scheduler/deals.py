@@ -1,0 +1,221 @@
+"""Platform deals from a file the operator edits, posted to groups on schedule.
+
+deals.toml (see deals.example.toml):
+
+    [[deals]]
+    key = "2026-11-23-fruit"          # unique; a deal is posted to a group at most once
+    title = "11月23日 水果团"
+    post_at = "2026-11-23 08:00"      # local time ([bot] timezone)
+    cutoff_at = "2026-11-23 22:00"
+    pickup = "明天下午3点后"
+    groups = ["all"]                  # or room ids
+    [[deals.products]]
+    code = "1"
+    name = "烟台苹果"
+    price = "12.80"
+    unit = "3斤"                      # the unit of sale the price is for
+    aliases = ["苹果"]
+    limit = 5                         # per person, in units of sale
+    stock = 200                       # for the whole round
+    min_total = 10                    # 成团: below this at cutoff, the product does not ship
+
+At post time each target group gets a round (one per deal and room: a unique index, so two
+bot processes never open two) and the chain head, which residents then copy.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.config import Config, ConfigError, GroupConfig
+from bot.messages import OutgoingMessage
+from bot.outbox import enqueue
+from handlers.chain_store import open_round
+from handlers.parsing.matching import Product
+from handlers.round_state import Limits, RoundCache, title_of
+from models.db import Database
+from models.tables import Round
+
+
+@dataclass(frozen=True, slots=True)
+class DealProduct:
+    product: Product
+    limits: Limits
+
+
+@dataclass(frozen=True, slots=True)
+class Deal:
+    key: str
+    title: str
+    post_at: datetime
+    cutoff_at: datetime
+    pickup: str
+    groups: tuple[str, ...]  # room ids, or ("all",)
+    products: tuple[DealProduct, ...]
+
+    def targets(self, config: Config) -> list[GroupConfig]:
+        if "all" in self.groups:
+            return list(config.groups)
+        return [g for g in config.groups if g.room in self.groups]
+
+
+def _when(value: Any, tz: ZoneInfo, where: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{where} must look like 2026-11-23 22:00, got {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=tz)
+
+
+def _milli(value: Any, where: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        q = Decimal(str(value))
+    except ArithmeticError as exc:
+        raise ConfigError(f"{where} must be a number") from exc
+    if q <= 0:
+        raise ConfigError(f"{where} must be positive")
+    return int(q * 1000)
+
+
+def load_deals(path: Path, tz: ZoneInfo) -> list[Deal]:
+    """Read and validate the deals file; every error names the deal and key at fault."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"deals file {path} does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"deals file {path} is not valid TOML: {exc}") from exc
+    deals: list[Deal] = []
+    seen: set[str] = set()
+    for i, d in enumerate(data.get("deals", [])):
+        where = f"[[deals]] #{i + 1}"
+        key = str(d.get("key") or "")
+        if not key or key in seen:
+            raise ConfigError(f"{where} needs a unique key")
+        seen.add(key)
+        products: list[DealProduct] = []
+        for j, p in enumerate(d.get("products", [])):
+            pw = f"{where} product #{j + 1}"
+            if not p.get("name"):
+                raise ConfigError(f"{pw} needs a name")
+            code = str(p["code"]) if p.get("code") is not None else None
+            try:
+                price = Decimal(str(p["price"])) if p.get("price") is not None else None
+            except ArithmeticError as exc:
+                raise ConfigError(f'{pw} price must be like "12.80"') from exc
+            products.append(
+                DealProduct(
+                    Product(
+                        key=code or str(p["name"]),
+                        name=str(p["name"]),
+                        code=code,
+                        aliases=tuple(str(a) for a in p.get("aliases", [])),
+                        price=price,
+                        sale_unit=str(p["unit"]) if p.get("unit") else None,
+                    ),
+                    Limits(
+                        _milli(p.get("limit"), f"{pw} limit"),
+                        _milli(p.get("stock"), f"{pw} stock"),
+                        _milli(p.get("min_total"), f"{pw} min_total"),
+                    ),
+                )
+            )
+        post_at = _when(d.get("post_at"), tz, f"{where} post_at")
+        cutoff_at = _when(d.get("cutoff_at"), tz, f"{where} cutoff_at")
+        if cutoff_at <= post_at:
+            raise ConfigError(f"{where} cutoff_at must be after post_at")
+        groups = d.get("groups", ["all"])
+        deals.append(
+            Deal(
+                key=key,
+                title=str(d.get("title") or key),
+                post_at=post_at,
+                cutoff_at=cutoff_at,
+                pickup=str(d.get("pickup", "")),
+                groups=tuple(str(g) for g in groups),
+                products=tuple(products),
+            )
+        )
+    return deals
+
+
+def head_text(deal: Deal, group: GroupConfig, tz: ZoneInfo) -> str:
+    """The chain head as the bot posts it: title, cutoff, pickup, menu; residents copy it."""
+    cutoff = deal.cutoff_at.astimezone(tz)
+    pickup = " ".join(x for x in (deal.pickup, group.pickup_point) if x)
+    lines = [
+        "#接龙",
+        f"{deal.title} 截单：{cutoff:%m月%d日 %H:%M}" + (f" 自提：{pickup}" if pickup else ""),
+    ]
+    for dp in deal.products:
+        p = dp.product
+        code = f"{p.code}号 " if p.code and p.code.isdigit() else (f"{p.code} " if p.code else "")
+        price = f" {p.price}元" + (f"/{p.sale_unit}" if p.sale_unit else "") if p.price else ""
+        limit = f"（每人限{dp.limits.limit_milli // 1000}）" if dp.limits.limit_milli else ""
+        lines.append(f"{code}{p.name}{price}{limit}")
+    lines.append("")
+    lines.append("复制本条，在最后加一行：序号. 名字 商品数量")
+    return "\n".join(lines)
+
+
+async def post_due_deals(
+    db: Database, cache: RoundCache, config: Config, deals: list[Deal], now: datetime
+) -> int:
+    """Open and announce every deal whose post time has come, in every target group, once.
+
+    A deal missed while the bot was down is still posted if its cutoff has not passed.
+    """
+    due = [d for d in deals if d.post_at <= now < d.cutoff_at]
+    if not due:
+        return 0
+    async with db.connect() as conn:
+        done = {
+            (r.deal_key, r.room)
+            for r in (
+                await conn.execute(
+                    select(Round.deal_key, Round.room).where(
+                        Round.deal_key.in_([d.key for d in due])
+                    )
+                )
+            ).all()
+        }
+    posted = 0
+    for deal in due:
+        for group in deal.targets(config):
+            if (deal.key, group.room) in done:
+                continue
+            text = head_text(deal, group, config.timezone)
+            async with db.begin() as conn:
+                state = await open_round(
+                    conn,
+                    cache,
+                    room=group.room,
+                    title=title_of(text),
+                    header=text,
+                    products=[dp.product for dp in deal.products],
+                    limits={dp.product.key: dp.limits for dp in deal.products},
+                    opened_by="platform",
+                    head_message_id=None,
+                    now=now,
+                    cutoff_at=deal.cutoff_at,
+                    deal_key=deal.key,
+                )
+                if state is None:
+                    continue  # another process opened it first
+                await enqueue(
+                    conn,
+                    [OutgoingMessage(f"deal:{deal.key}:{group.room}", group.room, text)],
+                    now,
+                )
+                posted += 1
+    return posted
