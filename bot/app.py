@@ -21,7 +21,7 @@ from bot.outbox import SendFn, drain, recover_claimed
 from models.db import Database
 from models.tables import Outbox
 from scheduler.deals import Deal, load_deals, post_due_deals
-from scheduler.jobs import close_due_rounds
+from scheduler.jobs import close_due_rounds, remind_pickups
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,8 @@ class App:
         """Every scheduled effect due at `now`; each is exactly-once in the database."""
         if self.deals:
             await post_due_deals(self.db, self.dispatcher.cache, self.config, self.deals, now)
-        await close_due_rounds(self.db, self.dispatcher.cache, now)
+        await close_due_rounds(self.db, self.dispatcher.cache, self.config, now)
+        await remind_pickups(self.db, self.config, now)
 
     async def feed(self, msg: ChatMessage) -> bool:
         return await self.dispatcher.handle(msg)

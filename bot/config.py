@@ -48,6 +48,7 @@ class Config:
     bot_name: str = "团购助手"
     adapter: str = "console"
     default_cutoff: time = time(22, 0)
+    pickup_reminder: time = time(18, 0)
     catalogue: tuple[CatalogueProduct, ...] = ()
     deals_file: Path | None = None
     source: Path | None = None
@@ -68,6 +69,7 @@ class Config:
             bot_name=self.bot_name,
             adapter=self.adapter,
             default_cutoff=self.default_cutoff,
+            pickup_reminder=self.pickup_reminder,
             catalogue=self.catalogue,
             deals_file=self.deals_file,
             source=self.source,
@@ -201,6 +203,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         bot_name=str(bot.get("name", "团购助手")),
         adapter=adapter,
         default_cutoff=_parse_time(bot.get("default_cutoff", "22:00"), "[bot] default_cutoff"),
+        pickup_reminder=_parse_time(bot.get("pickup_reminder", "18:00"), "[bot] pickup_reminder"),
         catalogue=tuple(catalogue),
         deals_file=_deals_path(bot.get("deals_file"), source),
         source=source,

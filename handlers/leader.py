@@ -15,4 +15,4 @@ async def close_now(ctx: Context, cache: RoundCache) -> None:
         ctx.reply("close", "现在没有进行中的接龙。", private=True)
         return
     for state in states:
-        await close_round(ctx.conn, cache, state.id, ctx.now)
+        await close_round(ctx.conn, cache, ctx.config, state.id, ctx.now)

@@ -46,11 +46,13 @@ async def _waiting(conn: AsyncConnection, round_id: int) -> dict[int, tuple[str,
     return {r.id: (r.name, r.picked_at is not None) for r in rows}
 
 
-def reminder_text(title: str, pickup_point: str, listed: list[tuple[int, str]]) -> str:
+def reminder_text(
+    title: str, pickup_point: str, listed: list[tuple[int, str]], label: str = "【到货】"
+) -> str:
     names = "、".join(f"{n}.{name}" for n, name in listed[:MAX_NAMED])
     more = f" 等{len(listed)}位" if len(listed) > MAX_NAMED else ""
     where = f"，请到{pickup_point}取货" if pickup_point else "，请尽快取货"
-    return f"【到货】{title}{where}：{names}{more}。取完回复“已取”。"
+    return f"{label}{title}{where}：{names}{more}。取完回复“已取”。"
 
 
 async def arrived(ctx: Context, cache: RoundCache) -> None:

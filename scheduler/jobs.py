@@ -9,26 +9,32 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import Config
 from bot.messages import OutgoingMessage
 from bot.outbox import enqueue
 from handlers import replies
 from handlers.chain_plan import fmt_milli, units_milli
+from handlers.pickup import reminder_text
+from handlers.pricing import fen_str, to_fen
 from handlers.round_state import RoundCache, RoundState, load_round
 from models.db import Database
-from models.tables import Round, RoundProduct
-from scheduler.tally import round_totals
+from models.tables import Entry, Round, RoundProduct
+from scheduler.tally import round_amount_fen, round_totals
 
 log = logging.getLogger(__name__)
 
 
 async def close_round(
-    conn: AsyncConnection, cache: RoundCache, round_id: int, now: datetime
+    conn: AsyncConnection, cache: RoundCache, config: Config, round_id: int, now: datetime
 ) -> bool:
-    """Close one open round and post its final list; False if it was already closed."""
+    """Close one open round, post its final list, and send its leader the summary.
+
+    False if it was already closed (by another process, trigger or the leader)."""
     result = await conn.execute(
         update(Round)
         .where(Round.id == round_id, Round.status == "open")
@@ -50,6 +56,21 @@ async def close_round(
             text=replies.closed_reply(state, totals),
         ),
     )
+    group = config.group(state.room)
+    if group is not None:
+        amount = await round_amount_fen(conn, round_id)
+        commission = to_fen(Decimal(amount) / 100 * group.commission_rate)
+        goods = "，".join(f"{n}{replies.fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
+        messages.append(
+            OutgoingMessage(
+                dedupe_key=f"summary:{round_id}",
+                room=None,
+                to=group.leader,
+                text=f"【截单汇总】{state.title}：共{len(state.active_entries())}单；{goods}；"
+                f"金额 ¥{fen_str(amount)}，佣金 ¥{fen_str(commission)}"
+                f"（{(group.commission_rate * 100).normalize():f}%）。",
+            )
+        )
     await enqueue(conn, [m for m in messages if m is not None], now)
     return True
 
@@ -89,7 +110,9 @@ async def _cheng_tuan(conn: AsyncConnection, state: RoundState) -> OutgoingMessa
     )
 
 
-async def close_due_rounds(db: Database, cache: RoundCache, now: datetime) -> list[int]:
+async def close_due_rounds(
+    db: Database, cache: RoundCache, config: Config, now: datetime
+) -> list[int]:
     """Close every open round whose cutoff has passed; each in its own transaction."""
     async with db.connect() as conn:
         due = (
@@ -106,8 +129,64 @@ async def close_due_rounds(db: Database, cache: RoundCache, now: datetime) -> li
     closed: list[int] = []
     for round_id in due:
         async with db.begin() as conn:
-            if await close_round(conn, cache, round_id, now):
+            if await close_round(conn, cache, config, round_id, now):
                 closed.append(round_id)
     if closed:
         log.info("closed %d round(s) at cutoff: %s", len(closed), closed)
     return closed
+
+
+REMIND_DAYS = 3  # daily pickup reminders after arrival, then the leader follows up in person
+
+
+async def remind_pickups(db: Database, config: Config, now: datetime) -> int:
+    """From the day after 到货, once a day at `[bot] pickup_reminder`, name who still waits.
+
+    The dedupe key holds the date, so a trigger firing twice (or two processes) sends one.
+    """
+    local = now.astimezone(config.timezone)
+    if local.time() < config.pickup_reminder:
+        return 0
+    async with db.connect() as conn:
+        rounds = (
+            await conn.execute(
+                select(Round.id, Round.room, Round.title, Round.arrived_at).where(
+                    Round.status == "closed", Round.arrived_at.is_not(None)
+                )
+            )
+        ).all()
+        due = [
+            r
+            for r in rounds
+            if 0
+            < (local.date() - r.arrived_at.astimezone(config.timezone).date()).days
+            <= REMIND_DAYS
+        ]
+        if not due:
+            return 0
+        entries = (
+            await conn.execute(
+                select(Entry.round_id, Entry.name, Entry.picked_at)
+                .where(Entry.round_id.in_([r.id for r in due]), Entry.status == "active")
+                .order_by(Entry.round_id, Entry.pos)
+            )
+        ).all()
+    messages: list[OutgoingMessage] = []
+    for r in due:
+        mine = [e for e in entries if e.round_id == r.id]
+        waiting = [(n, e.name) for n, e in enumerate(mine, 1) if e.picked_at is None]
+        group = config.group(r.room)
+        if waiting:
+            messages.append(
+                OutgoingMessage(
+                    dedupe_key=f"remind:{r.id}:{local.date().isoformat()}",
+                    room=r.room,
+                    text=reminder_text(
+                        r.title, group.pickup_point if group else "", waiting, "【取货提醒】"
+                    ),
+                )
+            )
+    if messages:
+        async with db.begin() as conn:
+            await enqueue(conn, messages, now)
+    return len(messages)

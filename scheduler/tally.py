@@ -30,6 +30,27 @@ def portion_unit(sale_unit: str | None) -> str:
     return "份"
 
 
+async def round_amount_fen(conn: AsyncConnection, round_id: int) -> int:
+    """The exact amount of a round's active, shipping lines, in fen."""
+    amount = (
+        await conn.execute(
+            select(func.coalesce(func.sum(OrderLine.amount_fen), 0))
+            .join(Entry, Entry.id == OrderLine.entry_id)
+            .outerjoin(
+                RoundProduct,
+                (RoundProduct.round_id == OrderLine.round_id)
+                & (RoundProduct.key == OrderLine.product_key),
+            )
+            .where(
+                OrderLine.round_id == round_id,
+                Entry.status == "active",
+                RoundProduct.shipped.is_not(False),
+            )
+        )
+    ).scalar_one()
+    return int(amount or 0)
+
+
 def _portion_case() -> ColumnElement[str | None]:
     """NULL for lines counted in units of sale (份, none written, or the sale unit itself)."""
     return case(

@@ -85,6 +85,9 @@ async def test_tally_per_round_product_and_route(day: ChatHarness) -> None:
     async with day.app.db.connect() as conn:
         other_day = await tally_report(conn, day.app.config, date(2026, 11, 24))
     assert other_day["rounds"] == []
+    # Each leader got the summary privately at cutoff, with their own commission rate.
+    [east2] = [t for t in day.private_texts("wxid_lead_east2") if t.startswith("【截单汇总】")]
+    assert "共2单" in east2 and "金额 ¥64.00，佣金 ¥7.68（12%）" in east2
 
 
 async def test_arrival_reminder_and_pickups(day: ChatHarness) -> None:
@@ -157,3 +160,18 @@ def test_export_command_writes_the_files(
     wb = load_workbook(out / "团购-2026-11-23.xlsx")
     amounts = [row[7] for row in wb["配送清单"].iter_rows(min_row=2, values_only=True)]
     assert round(sum(amounts), 2) == 157.70
+
+
+async def test_daily_pickup_reminder_names_only_those_waiting(day: ChatHarness) -> None:
+    await chain_day(day)
+    await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")
+    await day.post("钱七", "已取", room="west1", sender="wxid_qianqi")
+    await day.at("17:59", day=24)
+    assert not any("【取货提醒】" in t for t in day.group_texts())
+    await day.at("18:00", day=24)
+    await day.at("18:30", day=24)  # the trigger fires again: still one reminder that day
+    [reminder] = [t for t in day.group_texts() if t.startswith("【取货提醒】")]
+    assert "钱七" not in reminder and "2.孙八" in reminder and "3.周九" in reminder
+    await day.post("团长", "已取 2 3", room="west1", sender="wxid_lead_west1")
+    await day.at("18:00", day=25)
+    assert sum(t.startswith("【取货提醒】") for t in day.group_texts()) == 1  # nobody waits
