@@ -164,12 +164,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
+    from scheduler.runner import start_scheduler
 
     app = build_app(config, ManualClock(datetime.now(config.timezone), config.timezone))
     await app.start()
+    console = ConsoleAdapter(app)
+    scheduler = start_scheduler(app, console.send)
     try:
-        await ConsoleAdapter(app).run()
+        await console.run()
     finally:
+        scheduler.shutdown(wait=False)
         await app.close()
 
 

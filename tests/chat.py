@@ -46,7 +46,8 @@ class ChatHarness:
     said: list[Said] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: count(1))
 
-    async def _send(self, out: OutgoingMessage) -> None:
+    async def send(self, out: OutgoingMessage) -> None:
+        """What the bot sends is recorded here (the adapter's part in tests)."""
         self.said.append(Said(self.clock.now(), out.room, out.to, out.text, out.mentions))
 
     async def post(
@@ -68,7 +69,7 @@ class ChatHarness:
             ts=self.clock.now(),
         )
         new = await self.app.feed(msg)
-        await self.app.tick(self._send)
+        await self.app.tick(self.send)
         return new
 
     async def at(self, hhmm: str, day: int | None = None) -> None:
@@ -79,14 +80,14 @@ class ChatHarness:
         if day is not None:
             target = target.replace(day=day)
         self.clock.set(target)
-        await self.app.tick(self._send)
+        await self.app.tick(self.send)
 
     async def flush(self) -> None:
         """Let held-back messages (a coalesced merged chain) go out."""
         last = await self.app.last_pending_send()
         if last is not None:
             self.clock.set(last)
-        await self.app.tick(self._send)
+        await self.app.tick(self.send)
 
     def group_texts(self) -> list[str]:
         return [s.text for s in self.said if s.room is not None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,3 +102,23 @@ async def test_limits_stock_and_cheng_tuan(morning: ChatHarness) -> None:
         report = await tally_report(conn, bot.app.config)
     east = next(r for r in report["rounds"] if r["room"] == "east1")  # type: ignore[union-attr, index]
     assert east["totals"] == {"烟台苹果": {"qty": 5, "unit": "份", "amount": "64.00"}}
+
+
+async def test_two_processes_post_a_deal_once(db_url: str) -> None:
+    """Two bot processes on one database reach 08:00 together: one round and one head per room."""
+    import asyncio
+
+    at = datetime(2026, 11, 23, 7, 0, tzinfo=TZ)
+    one, two = await start(db_url, at), await start(db_url, at)
+    try:
+        for bot in (one, two):
+            bot.clock.set(at + timedelta(hours=1))
+        await asyncio.gather(one.app.tick(one.send), two.app.tick(two.send))
+        async with one.app.db.connect() as conn:
+            report = await tally_report(conn, one.app.config)
+    finally:
+        await one.app.close()
+        await two.app.close()
+    rooms = sorted(r["room"] for r in report["rounds"])  # type: ignore[union-attr, index]
+    assert rooms == ["east1", "west1"]
+    assert len(one.said) + len(two.said) == 2

@@ -46,5 +46,5 @@ async def test_two_processes_close_a_round_once(bot: ChatHarness, db_url: str) -
     await other.close()
     assert sorted(len(r) for r in results) == [0, 1]
     bot.clock.set(cutoff)
-    await bot.app.tick(bot._send)
+    await bot.app.tick(bot.send)
     assert sum(t.startswith("【已截单】") for t in bot.group_texts()) == 1
