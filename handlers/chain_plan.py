@@ -15,6 +15,7 @@ the parent carried and the post does not count as removed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -278,16 +279,19 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
     replaced = {e.id for e, _ in plan.cancels} | {old.id for old, _ in plan.edits}
     round_total: dict[str, int] = {}
     person_total: dict[tuple[str, str], int] = {}
-    for e in state.active_entries():
-        if e.id in replaced:
-            continue
-        for ln in e.lines:
+
+    def count(who: str, lines: Sequence[LineView]) -> None:
+        for ln in lines:
             u = units_milli(state, ln)
             if ln.product_key is None or u is None:
                 continue
             round_total[ln.product_key] = round_total.get(ln.product_key, 0) + u
-            pk = (e.name_key, ln.product_key)
+            pk = (who, ln.product_key)
             person_total[pk] = person_total.get(pk, 0) + u
+
+    for e in state.active_entries():
+        if e.id not in replaced:
+            count(e.name_key, e.lines)
     for d in [d for _, d in plan.edits] + plan.creates:
         who = name_key(d.name)
         reason: str | None = None
@@ -314,14 +318,8 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             d.lines = []
             d.flags = sorted({*d.flags, flag})
             plan.problems.append(Problem(d.parsed.raw, reason))
-            continue
-        for ln in d.lines:
-            u = units_milli(state, ln)
-            if ln.product_key is None or u is None:
-                continue
-            round_total[ln.product_key] = round_total.get(ln.product_key, 0) + u
-            pk = (who, ln.product_key)
-            person_total[pk] = person_total.get(pk, 0) + u
+        else:
+            count(who, d.lines)
 
 
 def fmt_milli(milli: int) -> str:

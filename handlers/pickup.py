@@ -9,29 +9,16 @@ Reminders name only those still waiting.
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Row, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context
 from handlers.commands import Command, parse_seq
 from handlers.identity import name_key, strip_seq
-from handlers.round_state import EntryView, RoundCache, load_round
+from handlers.round_state import EntryView, RoundCache, latest_closed_round
 from models.tables import Entry, Round
 
 MAX_NAMED = 30  # names listed in one reminder; WeChat truncates very long messages
-
-
-async def latest_closed(conn: AsyncConnection, cache: RoundCache, room: str) -> Row[Any] | None:
-    return (
-        await conn.execute(
-            select(Round)
-            .where(Round.room == room, Round.status == "closed")
-            .order_by(Round.id.desc())
-            .limit(1)
-        )
-    ).one_or_none()
 
 
 async def _waiting(conn: AsyncConnection, round_id: int) -> dict[int, tuple[str, bool]]:
@@ -58,25 +45,24 @@ def reminder_text(
 async def arrived(ctx: Context, cache: RoundCache) -> None:
     """`到货` (leader): mark the latest closed round arrived and post who should come."""
     assert ctx.msg.room is not None
-    row = await latest_closed(ctx.conn, cache, ctx.msg.room)
-    if row is None:
+    state = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    if state is None:
         ctx.reply("arrived", "还没有已截单的团。", private=True)
         return
     marked = await ctx.conn.execute(
         update(Round)
-        .where(Round.id == row.id, Round.arrived_at.is_(None))
+        .where(Round.id == state.id, Round.arrived_at.is_(None))
         .values(arrived_at=ctx.now)
         .returning(Round.id)
     )
     if marked.scalar_one_or_none() is None:
-        ctx.reply("arrived", f"「{row.title}」已经标记过到货。", private=True)
+        ctx.reply("arrived", f"「{state.title}」已经标记过到货。", private=True)
         return
-    state = await load_round(ctx.conn, row)
-    waiting = _numbered_waiting(state.active_entries(), await _waiting(ctx.conn, row.id))
+    waiting = _numbered_waiting(state.active_entries(), await _waiting(ctx.conn, state.id))
     group = ctx.config.group(ctx.msg.room)
     ctx.reply(
-        f"once:arrived:{row.id}",
-        reminder_text(row.title, group.pickup_point if group else "", waiting),
+        f"once:arrived:{state.id}",
+        reminder_text(state.title, group.pickup_point if group else "", waiting),
     )
 
 
@@ -90,10 +76,9 @@ def _numbered_waiting(
 async def picked(ctx: Context, cmd: Command, cache: RoundCache, *, by_leader: bool) -> None:
     """`已取 3 5 7` (leader, by final-list number) or `已取` (a resident, their own lines)."""
     assert ctx.msg.room is not None
-    row = await latest_closed(ctx.conn, cache, ctx.msg.room)
-    if row is None:
+    state = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    if state is None:
         return
-    state = await load_round(ctx.conn, row)
     active = state.active_entries()
     numbers = [n for n in (parse_seq(a) for a in cmd.args) if n is not None]
     if by_leader and numbers:

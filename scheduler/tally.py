@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
@@ -30,18 +31,25 @@ def portion_unit(sale_unit: str | None) -> str:
     return "份"
 
 
+def _lines_with_product(*columns: Any) -> Select[Any]:
+    """Order lines with their entry and, when matched, their round product (for name, unit,
+    and whether it ships)."""
+    return (
+        select(*columns)
+        .join(Entry, Entry.id == OrderLine.entry_id)
+        .outerjoin(
+            RoundProduct,
+            (RoundProduct.round_id == OrderLine.round_id)
+            & (RoundProduct.key == OrderLine.product_key),
+        )
+    )
+
+
 async def round_amount_fen(conn: AsyncConnection, round_id: int) -> int:
     """The exact amount of a round's active, shipping lines, in fen."""
     amount = (
         await conn.execute(
-            select(func.coalesce(func.sum(OrderLine.amount_fen), 0))
-            .join(Entry, Entry.id == OrderLine.entry_id)
-            .outerjoin(
-                RoundProduct,
-                (RoundProduct.round_id == OrderLine.round_id)
-                & (RoundProduct.key == OrderLine.product_key),
-            )
-            .where(
+            _lines_with_product(func.coalesce(func.sum(OrderLine.amount_fen), 0)).where(
                 OrderLine.round_id == round_id,
                 Entry.status == "active",
                 RoundProduct.shipped.is_not(False),
@@ -77,7 +85,7 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
     name = func.coalesce(RoundProduct.name, OrderLine.item_text)
     rows = (
         await conn.execute(
-            select(
+            _lines_with_product(
                 OrderLine.product_key,
                 name.label("name"),
                 func.sum(OrderLine.qty_milli).label("qty"),
@@ -85,12 +93,6 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
                 func.min(func.coalesce(RoundProduct.position, 10_000)).label("position"),
                 func.max(RoundProduct.sale_unit).label("sale_unit"),
                 func.count(RoundProduct.key).label("matched"),
-            )
-            .join(Entry, Entry.id == OrderLine.entry_id)
-            .outerjoin(
-                RoundProduct,
-                (RoundProduct.round_id == OrderLine.round_id)
-                & (RoundProduct.key == OrderLine.product_key),
             )
             .where(
                 OrderLine.round_id == round_id,
@@ -209,7 +211,7 @@ async def tally_report(
     name = func.coalesce(RoundProduct.name, OrderLine.item_text, "（未写商品）")
     lines = (
         await conn.execute(
-            select(
+            _lines_with_product(
                 OrderLine.round_id,
                 name.label("name"),
                 unit.label("unit"),
@@ -218,12 +220,6 @@ async def tally_report(
                 func.sum(OrderLine.qty_milli).label("qty"),
                 func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
                 func.min(func.coalesce(RoundProduct.position, 10_000)).label("position"),
-            )
-            .join(Entry, Entry.id == OrderLine.entry_id)
-            .outerjoin(
-                RoundProduct,
-                (RoundProduct.round_id == OrderLine.round_id)
-                & (RoundProduct.key == OrderLine.product_key),
             )
             .where(
                 OrderLine.round_id.in_(ids),
