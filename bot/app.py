@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dispatcher import Dispatcher
+from bot.limits import SendLimiter
 from bot.messages import ChatMessage
 from bot.outbox import SendFn, drain, recover_claimed
 from models.db import Database
@@ -33,6 +34,7 @@ class App:
     clock: Clock
     dispatcher: Dispatcher
     deals: list[Deal] = field(default_factory=list)
+    limiter: SendLimiter | None = None  # None: send at once (replay, tests)
 
     async def start(self) -> None:
         """Migrate, recover interrupted sends, and catch up: missed deal posts, missed cutoffs."""
@@ -58,7 +60,7 @@ class App:
         """Run what is due at `now` (the clock's time by default) and send what is due."""
         when = now or self.clock.now()
         await self.run_due(when)
-        await drain(self.db, send, when)
+        await drain(self.db, send, when, limiter=self.limiter)
 
     async def last_pending_send(self) -> datetime | None:
         """When the last queued message may go out (a replay flushes up to it at its end)."""
@@ -73,8 +75,22 @@ class App:
         await self.db.dispose()
 
 
-def build_app(config: Config, clock: Clock | None = None, *, pg_schema: str | None = None) -> App:
+def build_app(
+    config: Config,
+    clock: Clock | None = None,
+    *,
+    pg_schema: str | None = None,
+    limited: bool = False,
+) -> App:
+    """Wire an App; `limited` applies the [sender] budgets (a live account, not a replay)."""
     db = Database(config.database_url, pg_schema=pg_schema)
     clk = clock or SystemClock(config.timezone)
     deals = load_deals(config.deals_file, config.timezone) if config.deals_file else []
-    return App(config=config, db=db, clock=clk, dispatcher=Dispatcher(db, config, clk), deals=deals)
+    return App(
+        config=config,
+        db=db,
+        clock=clk,
+        dispatcher=Dispatcher(db, config, clk),
+        deals=deals,
+        limiter=SendLimiter(config.sender) if limited else None,
+    )

@@ -166,7 +166,8 @@ async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
     from scheduler.runner import start_scheduler
 
-    app = build_app(config, ManualClock(datetime.now(config.timezone), config.timezone))
+    clock = ManualClock(datetime.now(config.timezone), config.timezone)
+    app = build_app(config, clock, limited=True)
     await app.start()
     console = ConsoleAdapter(app)
     scheduler = start_scheduler(app, console.send)

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.limits import SendLimits
+
 DEFAULT_DB_URL = "sqlite+aiosqlite:///groupbuy.db"
 ADAPTERS = frozenset({"console"})
 
@@ -51,6 +53,7 @@ class Config:
     pickup_reminder: time = time(18, 0)
     catalogue: tuple[CatalogueProduct, ...] = ()
     deals_file: Path | None = None
+    sender: SendLimits = field(default_factory=SendLimits)
     source: Path | None = None
     groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
 
@@ -72,6 +75,7 @@ class Config:
             pickup_reminder=self.pickup_reminder,
             catalogue=self.catalogue,
             deals_file=self.deals_file,
+            sender=self.sender,
             source=self.source,
             groups_by_room=self.groups_by_room,
         )
@@ -122,6 +126,19 @@ def _parse_rate(value: Any, where: str) -> Decimal:
     if rate is None or rate > 1:
         raise ConfigError(f'{where} must be a fraction like "0.10" (10%)')
     return rate
+
+
+def _parse_sender(raw: dict[str, Any]) -> SendLimits:
+    """[sender] budgets; every key optional, every value a positive number."""
+    known = {f: getattr(SendLimits(), f) for f in SendLimits.__dataclass_fields__}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in known:
+            raise ConfigError(f"[sender] has no key {key!r}; known: {', '.join(sorted(known))}")
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"[sender] {key} must be a non-negative number")
+        values[key] = type(known[key])(value)
+    return SendLimits(**values)
 
 
 def _deals_path(value: Any, source: Path | None) -> Path | None:
@@ -206,6 +223,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         pickup_reminder=_parse_time(bot.get("pickup_reminder", "18:00"), "[bot] pickup_reminder"),
         catalogue=tuple(catalogue),
         deals_file=_deals_path(bot.get("deals_file"), source),
+        sender=_parse_sender(_table(data, "sender")),
         source=source,
         groups_by_room={g.room: g for g in groups},
     )

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.limits import SendLimiter, ThrottledError
 from bot.messages import OutgoingMessage
 from models.db import Database
 from models.tables import Outbox
@@ -77,11 +78,22 @@ async def recover_claimed(db: Database) -> int:
         return result.rowcount or 0
 
 
-async def drain(db: Database, send: SendFn, now: datetime, *, limit: int = 500) -> int:
-    """Send every due row in creation order; returns how many were sent.
+async def drain(
+    db: Database,
+    send: SendFn,
+    now: datetime,
+    *,
+    limiter: SendLimiter | None = None,
+    limit: int = 500,
+) -> int:
+    """Send due rows in creation order within the limiter's budgets; returns how many went.
 
     Each row is claimed with a conditional update first, so two drainers never send one row.
+    A row whose group must wait is skipped for now (others may go); when the account's budget
+    is spent or the platform throttles, draining stops until a later tick.
     """
+    if limiter is not None and not limiter.loaded:
+        await limiter.load(db, now)
     sent = 0
     async with db.connect() as conn:
         rows = (
@@ -93,6 +105,12 @@ async def drain(db: Database, send: SendFn, now: datetime, *, limit: int = 500) 
             )
         ).all()
     for row in rows:
+        target = row.room or f"to:{row.to_contact}"
+        if limiter is not None:
+            if limiter.account_blocked(now):
+                break
+            if limiter.earliest(target, now) > now:
+                continue
         async with db.begin() as conn:
             claimed = await conn.execute(
                 update(Outbox)
@@ -104,6 +122,16 @@ async def drain(db: Database, send: SendFn, now: datetime, *, limit: int = 500) 
         msg = row_to_message(row)  # type: ignore[arg-type]
         try:
             await send(msg)
+        except ThrottledError as exc:
+            until = limiter.throttled(now) if limiter is not None else now
+            log.warning("platform throttles sending (%s); pausing until %s", exc, until)
+            async with db.begin() as conn:
+                await conn.execute(
+                    update(Outbox)
+                    .where(Outbox.id == row.id)
+                    .values(status="pending", last_error=f"throttled: {exc}"[:1000])
+                )
+            break
         except Exception as exc:  # the platform refused: keep the row for a later try
             log.warning("send failed for %s: %s", row.dedupe_key, exc)
             async with db.begin() as conn:
@@ -117,5 +145,7 @@ async def drain(db: Database, send: SendFn, now: datetime, *, limit: int = 500) 
             await conn.execute(
                 update(Outbox).where(Outbox.id == row.id).values(status="sent", sent_at=now)
             )
+        if limiter is not None:
+            limiter.record(target, now)
         sent += 1
     return sent

@@ -1,0 +1,110 @@
+"""Sending budgets that keep a WeChat account from being blocked for sending too much.
+
+WeChat throttles accounts that send fast ("发送消息过于频繁"; past ~100 groups a blast fails,
+wechaty/wechaty#412). The limiter enforces, for one bot account:
+- at most `per_minute` messages in any 60 seconds,
+- at most `daily_cap` messages in any 24 hours,
+- at least `group_interval_s` (plus up to `jitter_s` of random extra) between two messages to
+  the same group, so a group never sees a burst and the rhythm does not look machine-made,
+- and after the platform says it is throttling, a pause that doubles each time (up to
+  `backoff_max_s`) and resets after a successful send.
+Its memory is rebuilt from the outbox's `sent_at` at start, so a restart does not reset it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from models.db import Database
+from models.tables import Outbox
+
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+
+
+class ThrottledError(Exception):
+    """Raised by an adapter when the platform refuses a send for sending too often."""
+
+
+@dataclass(frozen=True, slots=True)
+class SendLimits:
+    per_minute: int = 20
+    daily_cap: int = 3000
+    group_interval_s: float = 3.0
+    jitter_s: float = 1.0
+    backoff_s: float = 60.0
+    backoff_max_s: float = 1800.0
+
+
+class SendLimiter:
+    def __init__(self, limits: SendLimits, rng: random.Random | None = None) -> None:
+        self.limits = limits
+        self._rng = rng or random.Random()
+        self._minute: deque[datetime] = deque()
+        self._day: deque[datetime] = deque()
+        self._room_ok: dict[str, datetime] = {}
+        self._blocked_until: datetime | None = None
+        self._backoff = timedelta(seconds=limits.backoff_s)
+        self.loaded = False
+
+    async def load(self, db: Database, now: datetime) -> None:
+        """Rebuild the windows from what the outbox says was sent in the last 24 hours."""
+        async with db.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(Outbox.room, Outbox.to_contact, Outbox.sent_at)
+                    .where(Outbox.status == "sent", Outbox.sent_at >= now - DAY)
+                    .order_by(Outbox.sent_at)
+                )
+            ).all()
+        for r in rows:
+            self.record(r.room or f"to:{r.to_contact}", r.sent_at)
+        self.loaded = True
+
+    def _trim(self, now: datetime) -> None:
+        while self._minute and self._minute[0] <= now - MINUTE:
+            self._minute.popleft()
+        while self._day and self._day[0] <= now - DAY:
+            self._day.popleft()
+
+    def earliest(self, target: str, now: datetime) -> datetime:
+        """When a message to `target` (a room, or `to:<contact>`) may go; `now` if at once."""
+        self._trim(now)
+        when = now
+        if self._blocked_until is not None:
+            when = max(when, self._blocked_until)
+        if len(self._minute) >= self.limits.per_minute:
+            when = max(when, self._minute[0] + MINUTE)
+        if len(self._day) >= self.limits.daily_cap:
+            when = max(when, self._day[0] + DAY)
+        ok = self._room_ok.get(target)
+        if ok is not None:
+            when = max(when, ok)
+        return when
+
+    def account_blocked(self, now: datetime) -> bool:
+        """True while no message at all may go (rate, cap or back-off)."""
+        self._trim(now)
+        return (
+            (self._blocked_until is not None and now < self._blocked_until)
+            or len(self._minute) >= self.limits.per_minute
+            or len(self._day) >= self.limits.daily_cap
+        )
+
+    def record(self, target: str, at: datetime) -> None:
+        self._minute.append(at)
+        self._day.append(at)
+        gap = self.limits.group_interval_s + self._rng.uniform(0, self.limits.jitter_s)
+        self._room_ok[target] = at + timedelta(seconds=gap)
+        self._backoff = timedelta(seconds=self.limits.backoff_s)
+
+    def throttled(self, now: datetime) -> datetime:
+        """The platform pushed back: pause everything, twice as long as last time."""
+        self._blocked_until = now + self._backoff
+        self._backoff = min(self._backoff * 2, timedelta(seconds=self.limits.backoff_max_s))
+        return self._blocked_until
