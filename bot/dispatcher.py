@@ -13,26 +13,26 @@ import logging
 import traceback
 from dataclasses import replace
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
-from bot.config import Config
+from bot.config import Config, GroupConfig
 from bot.context import Context
 from bot.messages import ChatMessage
 from bot.outbox import enqueue, insert_ignore
-from handlers import leader, pickup, resident
 from handlers.chain import handle_chain_post
-from handlers.commands import parse_command
+from handlers.commands import Command, Role, parse_command
 from handlers.parsing.chain_parser import parse_chain
+from handlers.registry import BY_VERB, VERBS, Spec
 from handlers.round_state import RoundCache
 from models.db import Database
-from models.tables import InboundMessage
+from models.tables import AuditLog, InboundMessage
 
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 200_000  # characters kept of one message; WeChat caps text far below this
 NUL_SIGN = "\u2400"
-GROUP_VERBS = frozenset({"取消", "截单", "已取", "到货"})
 
 
 def without_nul(msg: ChatMessage) -> ChatMessage:
@@ -85,6 +85,34 @@ class Dispatcher:
                     await self._store_raw(conn, msg, status="error", error=repr(exc)[:2000])
                 return True
 
+    def role_of(self, sender: str, group: GroupConfig) -> Role:
+        """By contact id only: a resident renamed to the leader's name is still a resident."""
+        if sender in self.config.admins:
+            return Role.ADMIN
+        return Role.LEADER if sender == group.leader else Role.RESIDENT
+
+    async def _command(self, ctx: Context, spec: Spec, cmd: Command, group: GroupConfig) -> None:
+        msg = ctx.msg
+        role = self.role_of(msg.sender, group)
+        allowed = role >= spec.role
+        await ctx.conn.execute(
+            insert(AuditLog).values(
+                ts=ctx.now,
+                room=msg.room,
+                actor=msg.sender,
+                actor_name=msg.sender_name[:256],
+                verb=cmd.verb,
+                args=list(cmd.args),
+                role=role.name.lower(),
+                allowed=allowed,
+                message_id=msg.id[:128],
+            )
+        )
+        if allowed:
+            await spec.handler(ctx, cmd, self.cache, role)
+        else:
+            ctx.reply("refused", f"{msg.sender_name} 只有团长可以“{cmd.verb}”。", mention=True)
+
     async def _store_raw(
         self, conn: AsyncConnection, msg: ChatMessage, *, status: str, error: str | None = None
     ) -> bool:
@@ -112,23 +140,16 @@ class Dispatcher:
         if group is None or msg.kind != "text":
             return  # private chats and unknown groups: stored, nothing else yet
         text = msg.text[:MAX_TEXT]
-        cmd = parse_command(text, GROUP_VERBS)
+        cmd = parse_command(text, VERBS)
         if cmd is not None:
-            is_leader = msg.sender == group.leader or msg.sender in self.config.admins
-            if cmd.verb == "取消":
-                await resident.cancel(ctx, cmd, self.cache)
-            elif cmd.verb == "已取":
-                await pickup.picked(ctx, cmd, self.cache, by_leader=is_leader)
-            elif not is_leader:
-                if cmd.prefixed:
-                    ctx.reply(
-                        "refused", f"{msg.sender_name} 只有团长可以{cmd.verb}。", mention=True
-                    )
-            elif cmd.verb == "截单":
-                await leader.close_now(ctx, self.cache)
-            elif cmd.verb == "到货":
-                await pickup.arrived(ctx, self.cache)
-            return
+            spec = BY_VERB[cmd.verb]
+            if spec.fits(cmd):
+                await self._command(ctx, spec, cmd, group)
+                return
+            if cmd.prefixed:
+                ctx.reply("usage", f"{msg.sender_name} 用法：{spec.usage}", mention=True)
+                return
+            # An unprefixed verb with words that do not fit (`截单了吗？`) is chat.
         parsed = parse_chain(text)
         if parsed.has_marker or any(e.seq is not None for e in parsed.entries):
             await handle_chain_post(ctx, parsed, self.cache)

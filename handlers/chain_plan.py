@@ -139,7 +139,7 @@ def draft_lines(
     return lines, sorted(set(flags)), problems
 
 
-def _draft(
+def draft_entry(
     state: RoundState, ident: str, entry: ParsedEntry, sender_name: str, prev: list[LineView]
 ) -> tuple[Draft, list[str]]:
     lines, flags, problems = draft_lines(state, entry, prev)
@@ -190,7 +190,7 @@ def plan_post(
                 plan.reactivates.append(seen)  # its owner wrote it again as the newest line
             previous = list(seen.lines)
             continue
-        draft, problems = _draft(state, ident, entry, sender_name, previous)
+        draft, problems = draft_entry(state, ident, entry, sender_name, previous)
         previous = draft.lines
         if closed:
             plan.late.append(draft)

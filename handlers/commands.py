@@ -9,10 +9,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from enum import IntEnum
 
 MAX_COMMAND_LEN = 30
 _PREFIX = re.compile(r"^[#/]\s*")
 _ARG_SPLIT = re.compile(r"[\s,，、]+")
+
+
+class Role(IntEnum):
+    """Roles by contact id (config), never by display name. Higher includes lower."""
+
+    RESIDENT = 1
+    LEADER = 2
+    ADMIN = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,14 +1,27 @@
-"""What a group's leader can do in the group: close the round now (截单)."""
+"""What a group's leader (or an admin) can do in the group.
+
+截单 closes now; 截单时间 22:30 moves the cutoff; 重开 reopens the round just closed (before the
+goods arrive); 接龙 posts the full, merged chain for everyone to copy; 统计 sends the leader the
+round's totals privately.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import update
+
 from bot.context import Context
-from handlers.round_state import RoundCache, lock_rounds
+from handlers import replies
+from handlers.commands import Command, Role
+from handlers.round_state import RoundCache, latest_closed_round, lock_rounds
+from models.tables import Round
 from scheduler.jobs import close_round
+from scheduler.tally import tally_report
 
 
-async def close_now(ctx: Context, cache: RoundCache) -> None:
-    """`#截单`: close every open round of the leader's group at once and post the final lists."""
+async def close_now(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`截单`: close every open round of the group at once and post the final lists."""
     assert ctx.msg.room is not None
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
     if not states:
@@ -16,3 +29,83 @@ async def close_now(ctx: Context, cache: RoundCache) -> None:
         return
     for state in states:
         await close_round(ctx.conn, cache, ctx.config, state.id, ctx.now)
+
+
+def _at(ctx: Context, arg: str) -> datetime:
+    """`22:30` / `22点` / `9点30` → the next such moment in the configured zone."""
+    text = arg.replace("：", ":").replace("点", ":").replace("分", "")
+    hh, _, mm = text.partition(":")
+    now = ctx.now.astimezone(ctx.clock.tz)
+    when = datetime.combine(now.date(), time(int(hh) % 24, int(mm or 0)), tzinfo=ctx.clock.tz)
+    return when if when > now else when + timedelta(days=1)
+
+
+async def move_cutoff(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`截单时间 22:30`: the open rounds close then instead."""
+    assert ctx.msg.room is not None
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
+    if not states or not cmd.args:
+        ctx.reply("cutoff", "用法：截单时间 22:30（需有进行中的接龙）", private=True)
+        return
+    when = _at(ctx, cmd.args[0])
+    await ctx.conn.execute(
+        update(Round).where(Round.id.in_([s.id for s in states])).values(cutoff_at=when)
+    )
+    for s in states:
+        s.cutoff_at = when
+    ctx.reply("cutoff", f"截单时间改为 {when:%m月%d日 %H:%M}。")
+
+
+async def reopen(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`重开 [23:00]`: reopen the round just closed, unless its goods have arrived."""
+    assert ctx.msg.room is not None
+    state = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    if state is None:
+        ctx.reply("reopen", "没有可以重开的团。", private=True)
+        return
+    until = _at(ctx, cmd.args[0]) if cmd.args else None
+    result = await ctx.conn.execute(
+        update(Round)
+        .where(Round.id == state.id, Round.status == "closed", Round.arrived_at.is_(None))
+        .values(status="open", closed_at=None, cutoff_at=until, version=Round.version + 1)
+    )
+    if not result.rowcount:
+        ctx.reply("reopen", "这一团已经到货，不能重开。", private=True)
+        return
+    cache.drop(state.id)
+    ctx.reply(
+        "reopen",
+        f"「{state.title}」重新开放接龙"
+        + (f"，{until:%m月%d日 %H:%M}截单。" if until else "，团长说“截单”时截单。"),
+    )
+
+
+async def show_chain(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`接龙`: the full chain as recorded, for everyone to copy from."""
+    assert ctx.msg.room is not None
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
+    if not states:
+        ctx.reply("chain", "现在没有进行中的接龙。", private=True)
+        return
+    for state in states:
+        ctx.reply(f"chain:{state.id}", replies.chain_text(state))
+
+
+async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`统计`: the group's rounds of today, privately to whoever asked."""
+    report = await tally_report(ctx.conn, ctx.config, ctx.now.astimezone(ctx.clock.tz).date())
+    mine = [r for r in report["rounds"] if r["room"] == ctx.msg.room]
+    if not mine:
+        ctx.reply("tally", "今天这个群还没有团。", private=True)
+        return
+    lines = []
+    for r in mine:
+        goods = "，".join(
+            f"{name}{t['qty']}{t['unit'] or ''}（¥{t['amount']}）"
+            for name, t in r["totals"].items()
+        )
+        lines.append(
+            f"{r['title']}［{'进行中' if r['status'] == 'open' else '已截单'}］{goods or '暂无'}；"
+            f"合计 ¥{r['amount']}，佣金 ¥{r['commission']}，已取 {r['picked']}，待取 {r['waiting']}"
+        )
+    ctx.reply("tally", "\n".join(lines), private=True)

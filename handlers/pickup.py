@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context
-from handlers.commands import Command, parse_seq
+from handlers.commands import Command, Role, parse_seq
 from handlers.identity import name_key, strip_seq
 from handlers.round_state import EntryView, RoundCache, latest_closed_round
 from models.tables import Entry, Round
@@ -73,12 +73,17 @@ def _numbered_waiting(
     return [(n, e.name) for n, e in enumerate(active, 1) if not status.get(e.id, ("", True))[1]]
 
 
-async def picked(ctx: Context, cmd: Command, cache: RoundCache, *, by_leader: bool) -> None:
+async def arrived_command(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    await arrived(ctx, cache)
+
+
+async def picked(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`已取 3 5 7` (leader, by final-list number) or `已取` (a resident, their own lines)."""
     assert ctx.msg.room is not None
     state = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
     if state is None:
         return
+    by_leader = role >= Role.LEADER
     active = state.active_entries()
     numbers = [n for n in (parse_seq(a) for a in cmd.args) if n is not None]
     if by_leader and numbers:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from bot.context import Context
 from handlers import replies
-from handlers.chain_store import set_status
-from handlers.commands import Command, parse_seq
-from handlers.identity import strip_seq
-from handlers.round_state import RoundCache, lock_rounds
+from handlers.chain_plan import PostPlan, draft_entry
+from handlers.chain_store import set_status, write_plan
+from handlers.commands import Command, Role, parse_seq
+from handlers.identity import content_key, name_key, strip_seq
+from handlers.parsing.chain_parser import parse_entry_line
+from handlers.pricing import fen_str
+from handlers.round_state import RoundCache, latest_closed_round, lock_rounds
 
 
-async def cancel(ctx: Context, cmd: Command, cache: RoundCache) -> None:
+async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     msg = ctx.msg
     assert msg.room is not None
     states = await lock_rounds(ctx.conn, cache, msg.room)
@@ -53,3 +56,87 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache) -> None:
     entries = [e for _, e in candidates]
     await set_status(ctx.conn, [(e, "cancel_command") for e in entries], "cancelled", ctx.now)
     ctx.reply("cancel", replies.cancelled_reply(msg.sender_name, entries), mention=True)
+
+
+async def my_orders(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`我的订单`: the sender's lines in the open rounds (or the last closed one), with amounts."""
+    msg = ctx.msg
+    assert msg.room is not None
+    states = await lock_rounds(ctx.conn, cache, msg.room) or [
+        s for s in [await latest_closed_round(ctx.conn, cache, msg.room)] if s is not None
+    ]
+    me = name_key(msg.sender_name)
+    lines: list[str] = []
+    total = 0
+    for s in states:
+        for n, e in enumerate(s.active_entries(), 1):
+            if e.poster == msg.sender or (me and e.name_key == me):
+                fen = sum(ln.amount_fen or 0 for ln in e.lines)
+                total += fen
+                lines.append(
+                    f"{n}. {strip_seq(e.raw)[:30]}" + (f"（¥{fen_str(fen)}）" if fen else "")
+                )
+    if not lines:
+        ctx.reply("mine", f"{msg.sender_name} 这一团还没有你的接龙。", mention=True)
+        return
+    ctx.reply(
+        "mine",
+        f"{msg.sender_name} 你的接龙：\n" + "\n".join(lines) + f"\n合计 ¥{fen_str(total)}",
+        mention=True,
+    )
+
+
+async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`改 3 苹果3份`: replace one's own line 3 (or, for the leader, anyone's) in the open round."""
+    msg = ctx.msg
+    assert msg.room is not None
+    seq = parse_seq(cmd.args[0]) if cmd.args else None
+    if seq is None or len(cmd.args) < 2:
+        ctx.reply("edit", f"{msg.sender_name} 用法：改 3 苹果3份", mention=True)
+        return
+    states = await lock_rounds(ctx.conn, cache, msg.room)
+    target = next(((s, e) for s in states for e in s.active_entries() if e.seq == seq), None)
+    if target is None:
+        ctx.reply("edit", f"{msg.sender_name} 没找到第{seq}条。", mention=True)
+        return
+    state, old = target
+    if old.poster != msg.sender and role < Role.LEADER:
+        ctx.reply("edit", f"{msg.sender_name} 第{seq}条不是你接的，只能改自己的。", mention=True)
+        return
+    body = " ".join(cmd.args[1:])
+    if not any(ch.isspace() for ch in body.strip()):
+        body = f"{old.name} {body}"  # `改 3 苹果3份` keeps the name already on line 3
+    parsed = parse_entry_line(f"{seq}. {body}", [p.name for p in state.products])
+    ident = content_key(parsed.raw)
+    if ident in state.entries:
+        return  # the same text: nothing changes
+    draft, problems = draft_entry(state, ident, parsed, old.poster_name, [])
+    if problems:
+        ctx.reply(
+            "edit",
+            replies.problems_reply(msg.sender_name, [(parsed.raw, problems[0])]),
+            mention=True,
+        )
+        return
+    plan = PostPlan(edits=[(old, draft)], seen_mask=old.seen_mask)
+    await write_plan(
+        ctx.conn,
+        state,
+        plan,
+        sender=old.poster,
+        sender_name=old.poster_name,
+        message_id=msg.id,
+        now=ctx.now,
+    )
+    ctx.reply("edit", f"{msg.sender_name} 第{seq}条已改为：{strip_seq(parsed.raw)}", mention=True)
+
+
+async def help_text(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`帮助`: the commands this person may use, privately to leaders, in the group otherwise."""
+    from handlers.registry import usage_for  # the registry imports this module
+
+    ctx.reply(
+        "help",
+        "接龙：复制最新接龙，在最后加一行“序号. 名字 商品数量”。\n" + usage_for(role),
+        private=role >= Role.LEADER,
+    )

@@ -198,3 +198,20 @@ class Outbox(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+
+
+class AuditLog(Base):
+    """Every command anyone gave the bot, allowed or refused: who, where, what, and the verdict."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(UTCDateTime())
+    room: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
+    actor_name: Mapped[str] = mapped_column(String(256), default="")
+    verb: Mapped[str] = mapped_column(String(32))
+    args: Mapped[list[str]] = mapped_column(JSON, default=list)
+    role: Mapped[str] = mapped_column(String(16))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    message_id: Mapped[str] = mapped_column(String(128))

@@ -192,7 +192,7 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 async def tally_report(
     conn: AsyncConnection, config: Config, day: date | None = None
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """The `groupbuy tally --json` contract: per round, per product, per route.
 
     Sums come from SQL (GROUP BY over integer fen and thousandths); Python only arranges them.

@@ -1,0 +1,63 @@
+"""Every group command, with who may use it and what its arguments look like, in one table.
+
+Reading this file tells you everything the bot answers to in a group. A message is a command
+only if its first word is a verb here and its arguments fit (`截单了吗？` is chat, not 截单);
+with a `#` or `/` in front, a misfit gets a short usage line instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.context import Context
+from handlers import leader, pickup, resident
+from handlers.commands import Command, Role
+from handlers.round_state import RoundCache
+
+Handler = Callable[[Context, Command, RoundCache, Role], Awaitable[None]]
+
+NUMBERS = re.compile(r"^(?:[#No.第]*\d{1,4}[号条]?)?$")
+TIME = re.compile(r"^\d{1,2}[:：点]\d{0,2}分?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Spec:
+    verb: str
+    role: Role
+    handler: Handler
+    usage: str
+    args: str = "none"  # none | numbers | time | text
+
+    def fits(self, cmd: Command) -> bool:
+        if self.args == "none":
+            return not cmd.args
+        if self.args == "numbers":
+            return all(NUMBERS.match(a) for a in cmd.args)
+        if self.args == "time":
+            return len(cmd.args) <= 1 and all(TIME.match(a) for a in cmd.args)
+        return True
+
+
+SPECS: tuple[Spec, ...] = (
+    Spec("我的订单", Role.RESIDENT, resident.my_orders, "我的订单：看自己这一团接了什么"),
+    Spec("取消", Role.RESIDENT, resident.cancel, "取消 3：取消自己接的第3条", "numbers"),
+    Spec("改", Role.RESIDENT, resident.edit, "改 3 苹果3份：把自己接的第3条改成…", "text"),
+    Spec(
+        "已取", Role.RESIDENT, pickup.picked, "已取：取完货告诉团长（团长：已取 3 5 7）", "numbers"
+    ),
+    Spec("帮助", Role.RESIDENT, resident.help_text, "帮助：看这份说明"),
+    Spec("截单", Role.LEADER, leader.close_now, "截单：马上截单并发最终名单"),
+    Spec("截单时间", Role.LEADER, leader.move_cutoff, "截单时间 22:30：改截单时间", "time"),
+    Spec("重开", Role.LEADER, leader.reopen, "重开 23:00：重新打开刚截单的团", "time"),
+    Spec("接龙", Role.LEADER, leader.show_chain, "接龙：发一份完整的最新接龙"),
+    Spec("统计", Role.LEADER, leader.show_tally, "统计：私聊发本群这一团的汇总"),
+    Spec("到货", Role.LEADER, pickup.arrived_command, "到货：通知大家来取货"),
+)
+BY_VERB = {s.verb: s for s in SPECS}
+VERBS = frozenset(BY_VERB)
+
+
+def usage_for(role: Role) -> str:
+    return "\n".join(s.usage for s in SPECS if s.role <= role)

@@ -1,0 +1,72 @@
+"""Commands in the group, by role: what residents and the leader say, and what the bot answers.
+
+Roles are by contact id: 张三 renamed to "团长" is still a resident.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.tables import AuditLog
+from tests.chains import Chain
+from tests.chat import LEADER, ChatHarness
+
+
+async def ordered(bot: ChatHarness) -> Chain:
+    await bot.post("团长", Chain().text)
+    chain = Chain().add("张三 苹果2份", "李四 香蕉1把")
+    await bot.post("张三", Chain().add("张三 苹果2份").text)
+    await bot.post("李四", chain.text)
+    return chain
+
+
+async def test_my_orders_edit_and_help(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await ordered(bot)
+    await bot.post("张三", "我的订单")
+    assert bot.group_texts()[-1] == "张三 你的接龙：\n1. 张三 苹果2份（¥25.60）\n合计 ¥25.60"
+    await bot.post("张三", "改 1 苹果3份")
+    assert bot.group_texts()[-1] == "张三 第1条已改为：张三 苹果3份"
+    await bot.post("张三", "改 2 香蕉5把")
+    assert "不是你接的" in bot.group_texts()[-1]
+    assert await bot.orders() == [
+        ("张三", "wxid_张三", [("烟台苹果", 3, "份")]),
+        ("李四", "wxid_李四", [("海南香蕉", 1, "把")]),
+    ]
+    await bot.post("李四", "帮助")
+    assert "取消 3" in bot.group_texts()[-1] and "截单时间" not in bot.group_texts()[-1]
+
+
+async def test_impostor_and_chat_are_not_leader_commands(bot: ChatHarness) -> None:
+    await ordered(bot)
+    await bot.post("团长", "#截单", sender="wxid_张三")  # 张三 renamed himself 团长
+    assert "只有团长可以" in bot.group_texts()[-1]
+    await bot.post("团长", "截单了吗？")  # the real leader, chatting
+    assert (await bot.rounds())[0]["status"] == "open"
+    await bot.post("团长", "#截单 现在")  # prefixed but malformed: a usage line
+    assert "用法" in bot.group_texts()[-1]
+    async with bot.app.db.connect() as conn:
+        audit = (await conn.execute(select(AuditLog.actor, AuditLog.verb, AuditLog.allowed))).all()
+    assert [tuple(a) for a in audit] == [("wxid_张三", "截单", False)]
+
+
+async def test_leader_moves_cutoff_reopens_shows_chain_and_tally(bot: ChatHarness) -> None:
+    chain = await ordered(bot)
+    await bot.post("团长", "截单时间 21:00")
+    assert bot.group_texts()[-1] == "截单时间改为 11月23日 21:00。"
+    await bot.at("21:00")
+    assert bot.group_texts()[-1].startswith("【已截单】")
+    await bot.post("团长", "重开 22:30")
+    assert "重新开放接龙，11月23日 22:30截单" in bot.group_texts()[-1]
+    await bot.post("王五", chain.add("王五 苹果1份").text)
+    await bot.post("团长", "接龙")
+    assert bot.group_texts()[-1].endswith("1. 张三 苹果2份\n2. 李四 香蕉1把\n3. 王五 苹果1份")
+    await bot.post("团长", "统计")
+    [tally] = [t for t in bot.private_texts(LEADER) if "合计" in t]
+    assert "烟台苹果3份（¥38.40）" in tally and "合计 ¥48.30" in tally
+    await bot.at("22:30")
+    rounds = await bot.rounds()
+    assert rounds[0]["status"] == "closed" and len(rounds[0]["orders"]) == 3
+    await bot.post("团长", "到货")
+    await bot.post("团长", "重开")
+    assert "已经到货，不能重开" in bot.private_texts(LEADER)[-1]
