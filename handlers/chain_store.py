@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.outbox import insert_ignore
 from handlers.chain_plan import PostPlan
-from handlers.identity import name_key
 from handlers.parsing.chain_parser import parse_menu
 from handlers.parsing.matching import Product, ProductMatcher
+from handlers.pricing import to_fen
 from handlers.round_state import EntryView, Limits, LineView, RoundCache, RoundState
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
@@ -266,7 +266,7 @@ async def open_round(
                     "code": p.code,
                     "name": p.name,
                     "aliases": list(p.aliases),
-                    "price_fen": int(p.price * 100) if p.price is not None else None,
+                    "price_fen": to_fen(p.price) if p.price is not None else None,
                     "sale_unit": p.sale_unit,
                     "position": i,
                     "limit_milli": limits.get(p.key, Limits()).limit_milli,
@@ -290,16 +290,3 @@ async def open_round(
     )
     cache.put(state)
     return state
-
-
-def own_entries_by_seq_or_all(state: RoundState, sender: str, seq: int | None) -> list[EntryView]:
-    """The sender's active entries, or just the one with written number `seq`."""
-    mine = [e for e in state.active_entries() if e.poster == sender]
-    if seq is None:
-        return mine
-    return [e for e in mine if e.seq == seq]
-
-
-def entries_named(state: RoundState, name: str) -> list[EntryView]:
-    key = name_key(name)
-    return [e for e in state.active_entries() if e.name_key == key]

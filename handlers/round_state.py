@@ -96,12 +96,6 @@ class RoundState:
     def active_entries(self) -> list[EntryView]:
         return sorted((e for e in self.entries.values() if e.active), key=lambda e: e.pos)
 
-    def by_id(self, entry_id: int) -> EntryView | None:
-        for e in self.entries.values():
-            if e.id == entry_id:
-                return e
-        return None
-
 
 def title_of(header: str) -> str:
     """The line that names a chain: the first header line with words, #接龙 removed."""

@@ -8,7 +8,7 @@ functions to catch up on what was missed while the bot was down.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -151,7 +151,8 @@ async def remind_pickups(db: Database, config: Config, now: datetime) -> int:
         rounds = (
             await conn.execute(
                 select(Round.id, Round.room, Round.title, Round.arrived_at).where(
-                    Round.status == "closed", Round.arrived_at.is_not(None)
+                    Round.status == "closed",
+                    Round.arrived_at >= now - timedelta(days=REMIND_DAYS + 1),
                 )
             )
         ).all()

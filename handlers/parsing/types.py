@@ -19,18 +19,6 @@ FLAG_NO_NAME = "no_name"  # items but no name: attributed to the poster
 FLAG_UNSPLIT = "unsplit"  # name and item run together and could not be told apart
 FLAG_CONTROL_CHARS = "control_chars"  # control / zero-width characters were removed
 
-ALL_FLAGS = frozenset(
-    {
-        FLAG_UNREADABLE,
-        FLAG_SAME_AS_ABOVE,
-        FLAG_CANCEL,
-        FLAG_QTY_OUT_OF_RANGE,
-        FLAG_NO_NAME,
-        FLAG_UNSPLIT,
-        FLAG_CONTROL_CHARS,
-    }
-)
-
 # Quantities above this are almost certainly typos (99999999斤); they are flagged and kept.
 MAX_QTY = Decimal(9999)
 
