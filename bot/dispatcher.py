@@ -21,10 +21,11 @@ from bot.config import Config, GroupConfig
 from bot.context import Context
 from bot.messages import ChatMessage
 from bot.outbox import enqueue, insert_ignore
+from handlers import private
 from handlers.chain import handle_chain_post
 from handlers.commands import Command, Role, parse_command
 from handlers.parsing.chain_parser import parse_chain
-from handlers.registry import BY_VERB, VERBS, Spec
+from handlers.registry import BY_VERB, PRIVATE_BY_VERB, PRIVATE_VERBS, VERBS, Spec
 from handlers.round_state import RoundCache
 from models.db import Database
 from models.tables import AuditLog, InboundMessage
@@ -85,13 +86,30 @@ class Dispatcher:
                     await self._store_raw(conn, msg, status="error", error=repr(exc)[:2000])
                 return True
 
-    def role_of(self, sender: str, group: GroupConfig) -> Role:
-        """By contact id only: a resident renamed to the leader's name is still a resident."""
+    def role_of(self, sender: str, group: GroupConfig | None) -> Role:
+        """By contact id only: a resident renamed to the leader's name is still a resident.
+
+        In a private chat (no group), whoever leads any group is a leader.
+        """
         if sender in self.config.admins:
             return Role.ADMIN
-        return Role.LEADER if sender == group.leader else Role.RESIDENT
+        if group is not None:
+            return Role.LEADER if sender == group.leader else Role.RESIDENT
+        leads = any(g.leader == sender for g in self.config.groups)
+        return Role.LEADER if leads else Role.RESIDENT
 
-    async def _command(self, ctx: Context, spec: Spec, cmd: Command, group: GroupConfig) -> None:
+    async def _private(self, ctx: Context) -> None:
+        role = self.role_of(ctx.msg.sender, None)
+        cmd = parse_command(ctx.msg.text, PRIVATE_VERBS)
+        spec = PRIVATE_BY_VERB.get(cmd.verb) if cmd else None
+        if cmd is None or spec is None or not spec.fits(cmd):
+            private.help_once(ctx, role)
+            return
+        await self._command(ctx, spec, cmd, None)
+
+    async def _command(
+        self, ctx: Context, spec: Spec, cmd: Command, group: GroupConfig | None
+    ) -> None:
         msg = ctx.msg
         role = self.role_of(msg.sender, group)
         allowed = role >= spec.role
@@ -111,7 +129,13 @@ class Dispatcher:
         if allowed:
             await spec.handler(ctx, cmd, self.cache, role)
         else:
-            ctx.reply("refused", f"{msg.sender_name} 只有团长可以“{cmd.verb}”。", mention=True)
+            who = "管理员" if spec.role >= Role.ADMIN else "团长"
+            ctx.reply(
+                "refused",
+                f"{msg.sender_name} 只有{who}可以“{cmd.verb}”。",
+                mention=True,
+                private=msg.room is None,
+            )
 
     async def _store_raw(
         self, conn: AsyncConnection, msg: ChatMessage, *, status: str, error: str | None = None
@@ -136,9 +160,14 @@ class Dispatcher:
 
     async def _route(self, ctx: Context) -> None:
         msg = ctx.msg
+        if msg.kind != "text":
+            return  # stored; other kinds (recalls, files) are read by later handlers
+        if msg.room is None:
+            await self._private(ctx)
+            return
         group = self.config.group(msg.room)
-        if group is None or msg.kind != "text":
-            return  # private chats and unknown groups: stored, nothing else yet
+        if group is None:
+            return  # a group the bot is not configured for: stored, nothing said
         text = msg.text[:MAX_TEXT]
         cmd = parse_command(text, VERBS)
         if cmd is not None:

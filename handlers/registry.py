@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.context import Context
-from handlers import leader, pickup, resident
+from handlers import leader, pickup, private, resident
 from handlers.commands import Command, Role
 from handlers.round_state import RoundCache
 
@@ -61,3 +61,12 @@ VERBS = frozenset(BY_VERB)
 
 def usage_for(role: Role) -> str:
     return "\n".join(s.usage for s in SPECS if s.role <= role)
+
+
+PRIVATE_SPECS: tuple[Spec, ...] = (
+    Spec("汇总", Role.ADMIN, private.summary, "汇总 2026-11-23：当天各团汇总与团长排行", "text"),
+    Spec("导出", Role.ADMIN, private.export, "导出 2026-11-23：发回当天的配送清单 xlsx", "text"),
+    Spec("统计", Role.LEADER, private.leader_tally, "统计：今天你的群的汇总"),
+)
+PRIVATE_BY_VERB = {s.verb: s for s in PRIVATE_SPECS}
+PRIVATE_VERBS = frozenset(PRIVATE_BY_VERB)

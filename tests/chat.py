@@ -37,6 +37,7 @@ class Said:
     to: str | None
     text: str
     mentions: tuple[str, ...] = ()
+    file_path: str | None = None
 
 
 @dataclass
@@ -48,7 +49,9 @@ class ChatHarness:
 
     async def send(self, out: OutgoingMessage) -> None:
         """What the bot sends is recorded here (the adapter's part in tests)."""
-        self.said.append(Said(self.clock.now(), out.room, out.to, out.text, out.mentions))
+        self.said.append(
+            Said(self.clock.now(), out.room, out.to, out.text, out.mentions, out.file_path)
+        )
 
     async def post(
         self,

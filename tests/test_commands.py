@@ -5,11 +5,15 @@ Roles are by contact id: 张三 renamed to "团长" is still a resident.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models.tables import AuditLog
 from tests.chains import Chain
-from tests.chat import LEADER, ChatHarness
+from tests.chat import ADMIN, LEADER, ChatHarness
 
 
 async def ordered(bot: ChatHarness) -> Chain:
@@ -70,3 +74,34 @@ async def test_leader_moves_cutoff_reopens_shows_chain_and_tally(bot: ChatHarnes
     await bot.post("团长", "到货")
     await bot.post("团长", "重开")
     assert "已经到货，不能重开" in bot.private_texts(LEADER)[-1]
+
+
+async def test_private_chat_by_role(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await ordered(bot)
+    await bot.at("22:00")
+    await bot.post("张三", "你好", room=None)
+    await bot.post("张三", "在吗", room=None)
+    assert bot.private_texts("wxid_张三") == [
+        "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。"
+    ]  # help once, then quiet
+    await bot.post("张三", "汇总", room=None)
+    assert "只有管理员可以" in bot.private_texts("wxid_张三")[-1]
+    await bot.post("管理员", "汇总 2026-11-23", room=None, sender=ADMIN)
+    summary = bot.private_texts(ADMIN)[-1]
+    assert summary.startswith("【2026-11-23 汇总】1个团")
+    assert "烟台苹果 2份 ¥25.60" in summary and f"1. {LEADER} ¥35.50" in summary
+    await bot.post("团长", "统计", room=None)
+    assert "合计 ¥35.50" in bot.private_texts(LEADER)[-1]
+
+
+async def test_admin_gets_the_export_as_a_file(
+    sqlite_bot: ChatHarness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bot = sqlite_bot
+    monkeypatch.setattr("handlers.private.EXPORTS_DIR", tmp_path)
+    await ordered(bot)
+    await bot.post("管理员", "导出", room=None, sender=ADMIN)
+    [sent] = [s for s in bot.said if s.to == ADMIN and s.file_path]
+    assert sent.file_path and Path(sent.file_path).name == "团购-2026-11-23.xlsx"
+    assert load_workbook(sent.file_path).sheetnames == ["配送清单", "排序列表", "总清单"]

@@ -1,0 +1,111 @@
+"""Private chat with the bot: admins ask for the day's figures and files, leaders for theirs.
+
+- 汇总 [2026-11-23] (admin): totals per product across all groups and leaders ranked by sales;
+- 导出 [2026-11-23] (admin): the delivery lists as an xlsx file, sent back in the chat;
+- 统计 (leader): today's figures for the groups they lead;
+- anything else: a short help, once per person.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from bot.context import Context
+from bot.messages import OutgoingMessage
+from handlers.commands import Command, Role
+from handlers.pricing import fen_str, to_fen
+from handlers.round_state import RoundCache
+from scheduler.exports import write_exports
+from scheduler.tally import tally_report
+
+_DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
+EXPORTS_DIR = Path("exports")
+
+
+def _day(ctx: Context, cmd: Command) -> date | None:
+    if not cmd.args:
+        return ctx.now.astimezone(ctx.clock.tz).date()
+    if _DATE.match(cmd.args[0]):
+        y, m, d = (int(x) for x in cmd.args[0].split("-"))
+        return date(y, m, d)
+    return None
+
+
+async def summary(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    day = _day(ctx, cmd)
+    if day is None:
+        ctx.reply("summary", "用法：汇总 2026-11-23", private=True)
+        return
+    report = await tally_report(ctx.conn, ctx.config, day)
+    if not report["rounds"]:
+        ctx.reply("summary", f"{day} 没有团。", private=True)
+        return
+    by_leader: dict[str, int] = {}
+    for r in report["rounds"]:
+        fen = to_fen(Decimal(r["amount"]))
+        by_leader[r["leader"] or "?"] = by_leader.get(r["leader"] or "?", 0) + fen
+    ranking = sorted(by_leader.items(), key=lambda kv: kv[1], reverse=True)
+    goods = "；".join(
+        f"{name} {t['qty']}{t['unit'] or ''} ¥{t['amount']}"
+        for name, t in report["products"].items()
+    )
+    ranks = "\n".join(
+        f"{n}. {leader} ¥{fen_str(fen)}" for n, (leader, fen) in enumerate(ranking, 1)
+    )
+    ctx.reply(
+        "summary",
+        f"【{day} 汇总】{len(report['rounds'])}个团\n商品：{goods}\n团长排行：\n{ranks}",
+        private=True,
+    )
+
+
+async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    day = _day(ctx, cmd)
+    if day is None:
+        ctx.reply("export", "用法：导出 2026-11-23", private=True)
+        return
+    report = await tally_report(ctx.conn, ctx.config, day)
+    folder = EXPORTS_DIR if ctx.config.source is None else ctx.config.source.parent / "exports"
+    xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
+    ctx.say(
+        OutgoingMessage(
+            dedupe_key=f"export:{ctx.msg.id}",
+            room=None,
+            to=ctx.msg.sender,
+            text=f"{day} 配送清单、排序列表、总清单",
+            file_path=str(xlsx.resolve()),
+        )
+    )
+
+
+async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    day = ctx.now.astimezone(ctx.clock.tz).date()
+    report = await tally_report(ctx.conn, ctx.config, day)
+    mine = [r for r in report["rounds"] if r["leader"] == ctx.msg.sender or (role >= Role.ADMIN)]
+    if not mine:
+        ctx.reply("tally", "今天你的群还没有团。", private=True)
+        return
+    ctx.reply(
+        "tally",
+        "\n".join(
+            f"{r['title']}：合计 ¥{r['amount']}，佣金 ¥{r['commission']}，"
+            f"已取 {r['picked']}，待取 {r['waiting']}"
+            for r in mine
+        ),
+        private=True,
+    )
+
+
+PRIVATE_HELP = {
+    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、统计",
+    Role.LEADER: "团长命令：统计（今天本群的汇总）。"
+    "群里还可用：截单、截单时间 22:30、重开、接龙、到货、已取 3 5",
+    Role.RESIDENT: "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。",
+}
+
+
+def help_once(ctx: Context, role: Role) -> None:
+    ctx.reply(f"once:private-help:{ctx.msg.sender}", PRIVATE_HELP[role], private=True)
