@@ -23,9 +23,9 @@ from bot.messages import ChatMessage
 from bot.outbox import enqueue, insert_ignore
 from handlers import private
 from handlers.chain import handle_chain_post
-from handlers.commands import Command, Role, parse_command
+from handlers.commands import MAX_COMMAND_LEN, Command, Role, parse_command
 from handlers.parsing.chain_parser import parse_chain
-from handlers.registry import BY_VERB, PRIVATE_BY_VERB, PRIVATE_VERBS, VERBS, Spec
+from handlers.registry import BY_VERB, PRIVATE_BY_VERB, PRIVATE_VERBS, VERBS, Spec, usage_for
 from handlers.round_state import RoundCache
 from models.db import Database
 from models.tables import AuditLog, InboundMessage
@@ -34,6 +34,17 @@ log = logging.getLogger(__name__)
 
 MAX_TEXT = 200_000  # characters kept of one message; WeChat caps text far below this
 NUL_SIGN = "\u2400"
+
+
+def looks_like_command(text: str) -> bool:
+    """`#开团` or `/help`: short, one line, prefixed, and not a chain head (`#接龙 …`)."""
+    t = text.strip()
+    return (
+        len(t) <= MAX_COMMAND_LEN
+        and "\n" not in t
+        and t[:1] in {"#", "/", "＃", "／"}
+        and "接龙" not in t
+    )
 
 
 def without_nul(msg: ChatMessage) -> ChatMessage:
@@ -179,6 +190,15 @@ class Dispatcher:
                 ctx.reply("usage", f"{msg.sender_name} 用法：{spec.usage}", mention=True)
                 return
             # An unprefixed verb with words that do not fit (`截单了吗？`) is chat.
+        elif looks_like_command(text):
+            role = self.role_of(msg.sender, group)
+            ctx.reply(
+                f"once:group-help:{msg.room}:{msg.sender}",
+                f"{msg.sender_name} 没有这个命令。可用：\n{usage_for(role)}",
+                mention=True,
+                private=role >= Role.LEADER,
+            )
+            return
         parsed = parse_chain(text)
         if parsed.has_marker or any(e.seq is not None for e in parsed.entries):
             await handle_chain_post(ctx, parsed, self.cache)

@@ -13,7 +13,11 @@ from sqlalchemy import update
 
 from bot.context import Context
 from handlers import replies
-from handlers.commands import Command, Role
+from handlers.chain_plan import PostPlan, draft_entry
+from handlers.chain_store import set_status, write_plan
+from handlers.commands import Command, Role, parse_seq
+from handlers.identity import content_key, strip_seq
+from handlers.parsing.chain_parser import parse_entry_line
 from handlers.round_state import RoundCache, latest_closed_round, lock_rounds
 from models.tables import Round
 from scheduler.jobs import close_round
@@ -109,3 +113,47 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
             f"合计 ¥{r['amount']}，佣金 ¥{r['commission']}，已取 {r['picked']}，待取 {r['waiting']}"
         )
     ctx.reply("tally", "\n".join(lines), private=True)
+
+
+async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`删 3`: the leader removes line 3 of the open round (whoever posted it)."""
+    assert ctx.msg.room is not None
+    seq = parse_seq(cmd.args[0]) if cmd.args else None
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
+    found = [e for s in states for e in s.active_entries() if seq is not None and e.seq == seq]
+    if len(found) != 1:
+        ctx.reply("remove", f"没找到第{seq}条（用法：删 3）。", private=True)
+        return
+    await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now)
+    ctx.reply("remove", f"已删除：{strip_seq(found[0].raw)}", private=True)
+
+
+async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`代接 王奶奶 苹果2份`: the leader adds an order for someone without WeChat at hand."""
+    assert ctx.msg.room is not None
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
+    if not states or len(cmd.args) < 2:
+        ctx.reply("order_for", "用法：代接 王奶奶 苹果2份（需有进行中的接龙）", private=True)
+        return
+    state = states[0]
+    seq = max((e.seq or 0 for e in state.active_entries()), default=0) + 1
+    parsed = parse_entry_line(f"{seq}. {' '.join(cmd.args)}", [p.name for p in state.products])
+    ident = content_key(parsed.raw)
+    if ident in state.entries:
+        ctx.reply("order_for", "这一条已经在接龙里了。", private=True)
+        return
+    draft, problems = draft_entry(state, ident, parsed, ctx.msg.sender_name, [])
+    if problems:
+        ctx.reply("order_for", f"没有记下：{problems[0]}", private=True)
+        return
+    plan = PostPlan(creates=[draft])
+    await write_plan(
+        ctx.conn,
+        state,
+        plan,
+        sender=ctx.msg.sender,
+        sender_name=ctx.msg.sender_name,
+        message_id=ctx.msg.id,
+        now=ctx.now,
+    )
+    ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}", private=True)

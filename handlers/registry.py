@@ -28,13 +28,15 @@ class Spec:
     role: Role
     handler: Handler
     usage: str
-    args: str = "none"  # none | numbers | time | text
+    args: str = "none"  # none | numbers | time | text | words (two or more)
 
     def fits(self, cmd: Command) -> bool:
         if self.args == "none":
             return not cmd.args
         if self.args == "numbers":
             return all(NUMBERS.match(a) for a in cmd.args)
+        if self.args == "words":
+            return len(cmd.args) >= 2
         if self.args == "time":
             return len(cmd.args) <= 1 and all(TIME.match(a) for a in cmd.args)
         return True
@@ -43,7 +45,7 @@ class Spec:
 SPECS: tuple[Spec, ...] = (
     Spec("我的订单", Role.RESIDENT, resident.my_orders, "我的订单：看自己这一团接了什么"),
     Spec("取消", Role.RESIDENT, resident.cancel, "取消 3：取消自己接的第3条", "numbers"),
-    Spec("改", Role.RESIDENT, resident.edit, "改 3 苹果3份：把自己接的第3条改成…", "text"),
+    Spec("改", Role.RESIDENT, resident.edit, "改 3 苹果3份：把自己接的第3条改成…", "words"),
     Spec(
         "已取", Role.RESIDENT, pickup.picked, "已取：取完货告诉团长（团长：已取 3 5 7）", "numbers"
     ),
@@ -54,6 +56,8 @@ SPECS: tuple[Spec, ...] = (
     Spec("接龙", Role.LEADER, leader.show_chain, "接龙：发一份完整的最新接龙"),
     Spec("统计", Role.LEADER, leader.show_tally, "统计：私聊发本群这一团的汇总"),
     Spec("到货", Role.LEADER, pickup.arrived_command, "到货：通知大家来取货"),
+    Spec("删", Role.LEADER, leader.remove_entry, "删 3：删掉第3条（任何人的）", "numbers"),
+    Spec("代接", Role.LEADER, leader.order_for, "代接 王奶奶 苹果2份：替人接一条", "words"),
 )
 BY_VERB = {s.verb: s for s in SPECS}
 VERBS = frozenset(BY_VERB)

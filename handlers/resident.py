@@ -104,7 +104,7 @@ async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         ctx.reply("edit", f"{msg.sender_name} 第{seq}条不是你接的，只能改自己的。", mention=True)
         return
     body = " ".join(cmd.args[1:])
-    if not any(ch.isspace() for ch in body.strip()):
+    if name_key(cmd.args[1]) != old.name_key:
         body = f"{old.name} {body}"  # `改 3 苹果3份` keeps the name already on line 3
     parsed = parse_entry_line(f"{seq}. {body}", [p.name for p in state.products])
     ident = content_key(parsed.raw)

@@ -105,3 +105,26 @@ async def test_admin_gets_the_export_as_a_file(
     [sent] = [s for s in bot.said if s.to == ADMIN and s.file_path]
     assert sent.file_path and Path(sent.file_path).name == "团购-2026-11-23.xlsx"
     assert load_workbook(sent.file_path).sheetnames == ["配送清单", "排序列表", "总清单"]
+
+
+async def test_leader_removes_and_orders_on_behalf(bot: ChatHarness) -> None:
+    await ordered(bot)
+    await bot.post("团长", "删 2")
+    await bot.post("团长", "代接 王奶奶 香蕉2把")
+    await bot.post("团长", "代接的也算吗")  # chat, not a command
+    assert await bot.orders() == [
+        ("张三", "wxid_张三", [("烟台苹果", 2, "份")]),
+        ("王奶奶", LEADER, [("海南香蕉", 2, "把")]),
+    ]
+    assert bot.private_texts(LEADER)[-2:] == ["已删除：李四 香蕉1把", "已代接：王奶奶 香蕉2把"]
+    await bot.post("李四", "删 1")
+    assert "只有团长可以“删”" in bot.group_texts()[-1]
+
+
+async def test_unknown_command_gets_help_once(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await ordered(bot)
+    await bot.post("张三", "#开团")
+    await bot.post("张三", "/退款")
+    helps = [t for t in bot.group_texts() if "没有这个命令" in t]
+    assert len(helps) == 1 and "我的订单" in helps[0] and "截单时间" not in helps[0]
