@@ -2,6 +2,7 @@
 
 - 汇总 [2026-11-23] (admin): totals per product across all groups and leaders ranked by sales;
 - 导出 [2026-11-23] (admin): the delivery lists as an xlsx file, sent back in the chat;
+- 月结 2026-11 (admin): per leader — rounds, sales, commission, cancellations, pickups;
 - 统计 (leader): today's figures for the groups they lead;
 - anything else: a short help, once per person.
 """
@@ -19,7 +20,7 @@ from handlers.commands import Command, Role
 from handlers.pricing import fen_str, to_fen
 from handlers.round_state import RoundCache
 from scheduler.exports import write_exports
-from scheduler.tally import tally_report
+from scheduler.tally import monthly_reconciliation, tally_report
 
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 EXPORTS_DIR = Path("exports")
@@ -99,8 +100,26 @@ async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     )
 
 
+async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`月结 2026-11`: per leader — rounds, sales, commission, cancellations, pickups."""
+    m = re.match(r"^(\d{4})-(\d{1,2})$", cmd.args[0]) if cmd.args else None
+    if m is None or not 1 <= int(m.group(2)) <= 12:
+        ctx.reply("monthly", "用法：月结 2026-11", private=True)
+        return
+    rows = await monthly_reconciliation(ctx.conn, ctx.config, int(m.group(1)), int(m.group(2)))
+    if not rows:
+        ctx.reply("monthly", f"{cmd.args[0]} 没有团。", private=True)
+        return
+    lines = [
+        f"{r['leader']}：{r['rounds']}团，销售 ¥{r['sales']}，佣金 ¥{r['commission']}，"
+        f"取消 {r['cancelled']}，已取 {r['picked']}/{r['orders']}"
+        for r in rows
+    ]
+    ctx.reply("monthly", f"【{cmd.args[0]} 月结】\n" + "\n".join(lines), private=True)
+
+
 PRIVATE_HELP = {
-    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、统计",
+    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、月结 2026-11、统计",
     Role.LEADER: "团长命令：统计（今天本群的汇总）。"
     "群里还可用：截单、截单时间 22:30、重开、接龙、到货、已取 3 5",
     Role.RESIDENT: "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。",

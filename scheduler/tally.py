@@ -305,3 +305,86 @@ async def tally_report(
 
 def _sum_json(s: _Sum) -> dict[str, object]:
     return {"qty": qty_number(s.qty_milli), "unit": s.unit, "amount": fen_str(s.amount_fen)}
+
+
+async def monthly_reconciliation(
+    conn: AsyncConnection, config: Config, year: int, month: int
+) -> list[dict[str, Any]]:
+    """Per leader for one month (by cutoff date): rounds, sales, commission, cancellations,
+    pickups. Every figure is a SQL aggregate; commission uses each group's rate."""
+    start = datetime(year, month, 1, tzinfo=config.timezone)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=config.timezone)
+    in_month = (Round.cutoff_at >= start) & (Round.cutoff_at < end)
+    sales = {
+        r.room: (int(r.rounds), int(r.amount))
+        for r in (
+            await conn.execute(
+                select(
+                    Round.room,
+                    func.count(func.distinct(Round.id)).label("rounds"),
+                    func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+                )
+                .select_from(Round)
+                .outerjoin(Entry, (Entry.round_id == Round.id) & (Entry.status == "active"))
+                .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
+                .outerjoin(
+                    RoundProduct,
+                    (RoundProduct.round_id == OrderLine.round_id)
+                    & (RoundProduct.key == OrderLine.product_key),
+                )
+                .where(in_month, RoundProduct.shipped.is_not(False))
+                .group_by(Round.room)
+            )
+        ).all()
+    }
+    counts = {
+        r.room: (int(r.cancelled or 0), int(r.picked or 0), int(r.active or 0))
+        for r in (
+            await conn.execute(
+                select(
+                    Round.room,
+                    func.sum(case((Entry.status == "cancelled", 1), else_=0)).label("cancelled"),
+                    func.sum(
+                        case(
+                            ((Entry.status == "active") & Entry.picked_at.is_not(None), 1), else_=0
+                        )
+                    ).label("picked"),
+                    func.sum(case((Entry.status == "active", 1), else_=0)).label("active"),
+                )
+                .join(Entry, Entry.round_id == Round.id)
+                .where(in_month)
+                .group_by(Round.room)
+            )
+        ).all()
+    }
+    by_leader: dict[str, dict[str, Any]] = {}
+    for room in sorted(set(sales) | set(counts)):
+        group = config.group(room)
+        leader = group.leader if group else "?"
+        rounds, amount = sales.get(room, (0, 0))
+        cancelled, picked, active = counts.get(room, (0, 0, 0))
+        rate = group.commission_rate if group else Decimal(0)
+        row = by_leader.setdefault(
+            leader,
+            {
+                "leader": leader,
+                "rounds": 0,
+                "_fen": 0,
+                "_commission": 0,
+                "cancelled": 0,
+                "orders": 0,
+                "picked": 0,
+            },
+        )
+        row["rounds"] += rounds
+        row["_fen"] += amount
+        row["_commission"] += to_fen(Decimal(amount) / 100 * rate)
+        row["cancelled"] += cancelled
+        row["orders"] += active
+        row["picked"] += picked
+    out = []
+    for row in sorted(by_leader.values(), key=lambda r: r["_fen"], reverse=True):
+        row["sales"] = fen_str(row.pop("_fen"))
+        row["commission"] = fen_str(row.pop("_commission"))
+        out.append(row)
+    return out

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from scheduler.exports import write_exports
-from scheduler.tally import tally_report
+from scheduler.tally import monthly_reconciliation, tally_report
 from tests.chains import Chain
 from tests.chat import ChatHarness
 from tests.conftest import make_config, make_harness, split_schema
@@ -49,11 +49,14 @@ async def day(db_url: str) -> AsyncIterator[ChatHarness]:
         await bot.app.close()
 
 
-async def chain_day(bot: ChatHarness) -> None:
+async def chain_day(bot: ChatHarness, *, extra_east1: str | None = None) -> None:
     for g in GROUPS:
         await bot.post("团长", Chain().text, room=g["room"], sender=g["leader"])
     east1 = Chain().add("张三 苹果2份", "李四 香蕉x2")
     await bot.post("李四", east1.text, room="east1")
+    if extra_east1 is not None:  # a later order that its poster then cancels
+        await bot.post("钱多多", east1.add(extra_east1).text, room="east1")
+        await bot.post("钱多多", "取消", room="east1")
     east2 = Chain().add("王五 1号x3", "赵六 苹果6斤")  # 6斤 of a 3斤 portion: two portions
     await bot.post("赵六", east2.text, room="east2")
     west1 = Chain().add("钱七 香蕉1把", "孙八 苹果1份", "周九 榴莲2个")
@@ -175,3 +178,44 @@ async def test_daily_pickup_reminder_names_only_those_waiting(day: ChatHarness) 
     await day.post("团长", "已取 2 3", room="west1", sender="wxid_lead_west1")
     await day.at("18:00", day=25)
     assert sum(t.startswith("【取货提醒】") for t in day.group_texts()) == 1  # nobody waits
+
+
+async def test_monthly_reconciliation_per_leader(day: ChatHarness) -> None:
+    await chain_day(day, extra_east1="钱多多 苹果1份")
+    await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")
+    await day.post("团长", "已取 1 2", room="west1", sender="wxid_lead_west1")
+    async with day.app.db.connect() as conn:
+        rows = await monthly_reconciliation(conn, day.app.config, 2026, 11)
+        december = await monthly_reconciliation(conn, day.app.config, 2026, 12)
+    assert december == []
+    assert rows == [
+        {
+            "leader": "wxid_lead_east2",
+            "rounds": 1,
+            "cancelled": 0,
+            "orders": 2,
+            "picked": 0,
+            "sales": "64.00",
+            "commission": "7.68",
+        },
+        {
+            "leader": "wxid_lead_east1",
+            "rounds": 1,
+            "cancelled": 1,
+            "orders": 2,
+            "picked": 0,
+            "sales": "45.40",
+            "commission": "4.54",
+        },
+        {
+            "leader": "wxid_lead_west1",
+            "rounds": 1,
+            "cancelled": 0,
+            "orders": 3,
+            "picked": 2,
+            "sales": "22.70",
+            "commission": "2.27",
+        },
+    ]
+    await day.post("管理员", "月结 2026-11", room=None, sender="wxid_admin")
+    assert day.private_texts("wxid_admin")[-1].startswith("【2026-11 月结】\nwxid_lead_east2：1团")
