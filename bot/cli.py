@@ -11,9 +11,12 @@ import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.app import build_app
+if TYPE_CHECKING:
+    from aiohttp import web
+
+from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.config import Config, ConfigError, load_config
 from handlers.parsing.chain_parser import parse_chain
@@ -171,11 +174,28 @@ async def _console(config: Config) -> None:
     await app.start()
     console = ConsoleAdapter(app)
     scheduler = start_scheduler(app, console.send)
+    runner = await _start_http(app)
     try:
         await console.run()
     finally:
         scheduler.shutdown(wait=False)
+        if runner is not None:
+            await runner.cleanup()
         await app.close()
+
+
+async def _start_http(app: App) -> web.AppRunner | None:
+    """The HTTP API, when [http] enabled = true."""
+    if not app.config.http.enabled:
+        return None
+    from aiohttp import web
+
+    from bot.http_api import make_web_app
+
+    runner = web.AppRunner(make_web_app(app, app.config.http.token))
+    await runner.setup()
+    await web.TCPSite(runner, app.config.http.host, app.config.http.port).start()
+    return runner
 
 
 def cmd_run(args: argparse.Namespace) -> int:

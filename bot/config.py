@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from datetime import time
@@ -42,6 +43,16 @@ class CatalogueProduct:
 
 
 @dataclass(frozen=True, slots=True)
+class HttpConfig:
+    """The optional HTTP API for the platform's systems; off by default."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str = field(default="", repr=False)  # never printed, never logged
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     timezone: ZoneInfo
     admins: frozenset[str]
@@ -54,6 +65,7 @@ class Config:
     catalogue: tuple[CatalogueProduct, ...] = ()
     deals_file: Path | None = None
     sender: SendLimits = field(default_factory=SendLimits)
+    http: HttpConfig = field(default_factory=HttpConfig)
     source: Path | None = None
     groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
 
@@ -76,6 +88,7 @@ class Config:
             catalogue=self.catalogue,
             deals_file=self.deals_file,
             sender=self.sender,
+            http=self.http,
             source=self.source,
             groups_by_room=self.groups_by_room,
         )
@@ -139,6 +152,18 @@ def _parse_sender(raw: dict[str, Any]) -> SendLimits:
             raise ConfigError(f"[sender] {key} must be a non-negative number")
         values[key] = type(known[key])(value)
     return SendLimits(**values)
+
+
+def _parse_http(raw: dict[str, Any]) -> HttpConfig:
+    """[http]; the token may come from GROUPBUY_HTTP_TOKEN instead of the file."""
+    enabled = bool(raw.get("enabled", False))
+    token = os.environ.get("GROUPBUY_HTTP_TOKEN") or str(raw.get("token", ""))
+    if enabled and len(token) < 16:
+        raise ConfigError("[http] needs a token of 16+ characters (or GROUPBUY_HTTP_TOKEN)")
+    port = raw.get("port", 8080)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError("[http] port must be a port number")
+    return HttpConfig(enabled, str(raw.get("host", "127.0.0.1")), port, token)
 
 
 def _deals_path(value: Any, source: Path | None) -> Path | None:
@@ -224,6 +249,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         catalogue=tuple(catalogue),
         deals_file=_deals_path(bot.get("deals_file"), source),
         sender=_parse_sender(_table(data, "sender")),
+        http=_parse_http(_table(data, "http")),
         source=source,
         groups_by_room={g.room: g for g in groups},
     )

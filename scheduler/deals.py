@@ -95,9 +95,17 @@ def load_deals(path: Path, tz: ZoneInfo) -> list[Deal]:
         raise ConfigError(f"deals file {path} does not exist") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"deals file {path} is not valid TOML: {exc}") from exc
+    return parse_deals(data, tz)
+
+
+def parse_deals(data: dict[str, Any], tz: ZoneInfo) -> list[Deal]:
+    """Validate deals from the file or the HTTP API; errors name the deal and the key."""
+    raw = data.get("deals", [])
+    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
+        raise ConfigError("deals must be a list of objects")
     deals: list[Deal] = []
     seen: set[str] = set()
-    for i, d in enumerate(data.get("deals", [])):
+    for i, d in enumerate(raw):
         where = f"[[deals]] #{i + 1}"
         key = str(d.get("key") or "")
         if not key or key in seen:
