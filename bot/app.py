@@ -86,11 +86,13 @@ def build_app(
     db = Database(config.database_url, pg_schema=pg_schema)
     clk = clock or SystemClock(config.timezone)
     deals = load_deals(config.deals_file, config.timezone) if config.deals_file else []
+    dispatcher = Dispatcher(db, config, clk)
+    dispatcher.deals = deals  # one list: a deal an admin pushes is seen by the next tick
     return App(
         config=config,
         db=db,
         clock=clk,
-        dispatcher=Dispatcher(db, config, clk),
+        dispatcher=dispatcher,
         deals=deals,
         limiter=SendLimiter(config.sender) if limited else None,
     )

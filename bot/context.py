@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.clock import Clock
 from bot.config import Config
 from bot.messages import ChatMessage, OutgoingMessage
+
+if TYPE_CHECKING:
+    from scheduler.deals import Deal
 
 
 @dataclass(slots=True)
@@ -23,6 +27,7 @@ class Context:
     config: Config
     clock: Clock
     replies: list[OutgoingMessage] = field(default_factory=list)
+    deals: list[Deal] = field(default_factory=list)  # the app's deals (admins push from it)
 
     @property
     def now(self) -> datetime:

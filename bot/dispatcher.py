@@ -12,6 +12,7 @@ import asyncio
 import logging
 import traceback
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -64,6 +65,7 @@ class Dispatcher:
         self.config = config
         self.clock = clock
         self.cache = RoundCache()
+        self.deals: list[Any] = []  # the App's deals list, shared (admins push from it)
         # SQLite has one writer; PostgreSQL serialises per round with row locks, and a room
         # lock keeps one process from racing itself on its own cache.
         self._global = asyncio.Lock() if db.is_sqlite else None
@@ -86,7 +88,9 @@ class Dispatcher:
                 async with self.db.begin() as conn:
                     if not await self._store_raw(conn, msg, status="handled"):
                         return False
-                    ctx = Context(msg=msg, conn=conn, config=self.config, clock=self.clock)
+                    ctx = Context(
+                        msg=msg, conn=conn, config=self.config, clock=self.clock, deals=self.deals
+                    )
                     await self._route(ctx)
                     await enqueue(conn, ctx.replies, ctx.now)
                 return True

@@ -10,7 +10,8 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.messages import OutgoingMessage
 from handlers.commands import Command, Role
 from handlers.pricing import fen_str, to_fen
 from handlers.round_state import RoundCache
+from scheduler.charts import render_sales_chart, sales_by_day
 from scheduler.exports import write_exports
 from scheduler.tally import monthly_reconciliation, tally_report
 
@@ -118,8 +120,48 @@ async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
     ctx.reply("monthly", f"【{cmd.args[0]} 月结】\n" + "\n".join(lines), private=True)
 
 
+async def chart(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`图表 [7]`: sales per day per leader over the last N days (default 7), as a PNG."""
+    days = int(cmd.args[0]) if cmd.args and cmd.args[0].isdigit() else 7
+    days = max(1, min(days, 92))
+    last = ctx.now.astimezone(ctx.clock.tz).date()
+    first = last - timedelta(days=days - 1)
+    data = await sales_by_day(ctx.conn, ctx.config, first, last)
+    folder = EXPORTS_DIR if ctx.config.source is None else ctx.config.source.parent / "exports"
+    png = render_sales_chart(data, first, last, folder / f"sales-{first}-{last}.png")
+    ctx.say(
+        OutgoingMessage(
+            dedupe_key=f"chart:{ctx.msg.id}",
+            room=None,
+            to=ctx.msg.sender,
+            text=f"{first} 至 {last} 各团长每日销售额",
+            file_path=str(png.resolve()),
+        )
+    )
+
+
+async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`推送 2026-11-23-fruit`: post a deal from the deals file now, to its groups, once each."""
+    index = next((i for i, d in enumerate(ctx.deals) if cmd.args and d.key == cmd.args[0]), None)
+    if index is None:
+        keys = "、".join(d.key for d in ctx.deals) or "（deals 文件里没有）"
+        ctx.reply("push", f"没有这个团购。可推送：{keys}", private=True)
+        return
+    deal = ctx.deals[index]
+    if deal.cutoff_at <= ctx.now:
+        ctx.reply("push", f"「{deal.title}」已过截单时间。", private=True)
+        return
+    # Due now: the next scheduler tick posts it, once per group (the unique index decides).
+    ctx.deals[index] = replace(deal, post_at=min(deal.post_at, ctx.now))
+    n = len(deal.targets(ctx.config))
+    ctx.reply(
+        "push", f"「{deal.title}」将在几秒内推送到{n}个群（已推送过的群不会重复）。", private=True
+    )
+
+
 PRIVATE_HELP = {
-    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、月结 2026-11、统计",
+    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、月结 2026-11、图表 [天数]、"
+    "推送 团购key、统计",
     Role.LEADER: "团长命令：统计（今天本群的汇总）。"
     "群里还可用：截单、截单时间 22:30、重开、接龙、到货、已取 3 5",
     Role.RESIDENT: "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。",

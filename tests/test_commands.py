@@ -5,6 +5,7 @@ Roles are by contact id: 张三 renamed to "团长" is still a resident.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models.tables import AuditLog
+from scheduler.charts import sales_by_day
 from tests.chains import Chain
 from tests.chat import ADMIN, LEADER, ChatHarness
 
@@ -128,3 +130,20 @@ async def test_unknown_command_gets_help_once(sqlite_bot: ChatHarness) -> None:
     await bot.post("张三", "/退款")
     helps = [t for t in bot.group_texts() if "没有这个命令" in t]
     assert len(helps) == 1 and "我的订单" in helps[0] and "截单时间" not in helps[0]
+
+
+async def test_admin_chart_is_a_png_of_sales(
+    sqlite_bot: ChatHarness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bot = sqlite_bot
+    monkeypatch.setattr("handlers.private.EXPORTS_DIR", tmp_path)
+    await ordered(bot)
+    await bot.post("管理员", "图表 3", room=None, sender=ADMIN)
+    [sent] = [s for s in bot.said if s.to == ADMIN and s.file_path]
+    assert sent.file_path and sent.file_path.endswith(".png")
+    assert Path(sent.file_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    async with bot.app.db.connect() as conn:
+        data = await sales_by_day(conn, bot.app.config, date(2026, 11, 21), date(2026, 11, 23))
+    assert data == {LEADER: {date(2026, 11, 23): 3550}}
+    await bot.post("张三", "图表", room=None)
+    assert "只有管理员可以" in bot.private_texts("wxid_张三")[-1]

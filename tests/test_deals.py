@@ -122,3 +122,17 @@ async def test_two_processes_post_a_deal_once(db_url: str) -> None:
     rooms = sorted(r["room"] for r in report["rounds"])  # type: ignore[union-attr, index]
     assert rooms == ["east1", "west1"]
     assert len(one.said) + len(two.said) == 2
+
+
+async def test_admin_pushes_a_deal_before_its_time(db_url: str) -> None:
+    bot = await start(db_url, datetime(2026, 11, 23, 7, 0, tzinfo=TZ))
+    try:
+        await bot.post("管理员", "推送 没有这个", room=None, sender="wxid_admin")
+        assert "2026-11-23-fruit" in bot.private_texts("wxid_admin")[-1]
+        await bot.post("管理员", "推送 2026-11-23-fruit", room=None, sender="wxid_admin")
+        heads = [s.room for s in bot.said if s.room and "水果团" in s.text]
+        assert heads == ["east1", "west1"]  # posted at 07:00, not 08:00
+        await bot.at("08:00")
+        assert [s.room for s in bot.said if s.room and "水果团" in s.text] == heads  # once
+    finally:
+        await bot.app.close()
