@@ -219,3 +219,14 @@ async def test_monthly_reconciliation_per_leader(day: ChatHarness) -> None:
     ]
     await day.post("管理员", "月结 2026-11", room=None, sender="wxid_admin")
     assert day.private_texts("wxid_admin")[-1].startswith("【2026-11 月结】\nwxid_lead_east2：1团")
+
+
+async def test_a_leader_has_no_power_in_another_leaders_group(day: ChatHarness) -> None:
+    await chain_day(day)
+    await day.post("东一团长", "#到货", room="west1", sender="wxid_lead_east1")
+    assert "只有团长可以“到货”" in day.group_texts()[-1]
+    await day.post("东一团长", "删 1", room="west1", sender="wxid_lead_east1")
+    async with day.app.db.connect() as conn:
+        report = await tally_report(conn, day.app.config)
+    west = next(r for r in report["rounds"] if r["room"] == "west1")
+    assert west["waiting"] == 3 and not any("【到货】" in t for t in day.group_texts())
