@@ -1,7 +1,8 @@
 """Private chat with the bot: admins ask for the day's figures and files, leaders for theirs.
 
 - 汇总 [2026-11-23] (admin): totals per product across all groups and leaders ranked by sales;
-- 导出 [2026-11-23] (admin): the delivery lists as an xlsx file, sent back in the chat;
+- 导出 [2026-11-23] (admin; a leader gets their own groups): the delivery lists as xlsx;
+- 团长 wxid_… [2026-11-23] (admin): one leader's groups and rounds;
 - 月结 2026-11 (admin): per leader — rounds, sales, commission, cancellations, pickups;
 - 统计 (leader): today's figures for the groups they lead;
 - anything else: a short help, once per person.
@@ -14,6 +15,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from bot.context import Context
 from bot.messages import OutgoingMessage
@@ -65,12 +67,31 @@ async def summary(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
     )
 
 
+def _only_leader(report: dict[str, Any], leader: str) -> dict[str, Any]:
+    """The report cut down to one leader's rounds, with products and routes summed again."""
+    rounds = [r for r in report["rounds"] if r["leader"] == leader]
+    products: dict[str, dict[str, Any]] = {}
+    routes: dict[str, dict[str, Any]] = {}
+    for r in rounds:
+        route = routes.setdefault(r["route"], {"rounds": 0, "products": {}})
+        route["rounds"] += 1
+        for name, t in r["totals"].items():
+            for bucket in (products, route["products"]):
+                b = bucket.setdefault(name, {"qty": 0, "unit": t["unit"], "amount": "0.00"})
+                b["qty"] += t["qty"]
+                b["amount"] = fen_str(to_fen(Decimal(b["amount"]) + Decimal(t["amount"])))
+    return {"rounds": rounds, "products": products, "routes": routes}
+
+
 async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`导出 [date]`: all groups for an admin; a leader gets their own groups only."""
     day = _day(ctx, cmd)
     if day is None:
         ctx.reply("export", "用法：导出 2026-11-23", private=True)
         return
     report = await tally_report(ctx.conn, ctx.config, day)
+    if role < Role.ADMIN:
+        report = _only_leader(report, ctx.msg.sender)
     folder = EXPORTS_DIR if ctx.config.source is None else ctx.config.source.parent / "exports"
     xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
     ctx.say(
@@ -82,6 +103,35 @@ async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
             file_path=str(xlsx.resolve()),
         )
     )
+
+
+async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`团长 wxid_… [date]`: one leader's groups and rounds of the day, line by line."""
+    leader = cmd.args[0] if cmd.args else ""
+    groups = [g for g in ctx.config.groups if g.leader == leader]
+    if not groups:
+        ctx.reply(
+            "leader", f"没有团长 {leader or '（未写）'}。用法：团长 wxid_xxx [日期]", private=True
+        )
+        return
+    day = _day(ctx, Command(cmd.verb, cmd.args[1:], cmd.prefixed))
+    if day is None:
+        ctx.reply("leader", "用法：团长 wxid_xxx 2026-11-23", private=True)
+        return
+    report = await tally_report(ctx.conn, ctx.config, day)
+    mine = [r for r in report["rounds"] if r["leader"] == leader]
+    lines = [f"【{leader} {day}】{'、'.join(g.topic for g in groups)}（{groups[0].route}）"]
+    for r in mine:
+        goods = "，".join(
+            f"{n}{t['qty']}{t['unit'] or ''}¥{t['amount']}" for n, t in r["totals"].items()
+        )
+        lines.append(
+            f"{r['title']}［{r['status']}］{goods or '暂无'}；合计 ¥{r['amount']}，"
+            f"佣金 ¥{r['commission']}，已取 {r['picked']}，待取 {r['waiting']}"
+        )
+    if not mine:
+        lines.append("这一天没有团。")
+    ctx.reply("leader", "\n".join(lines), private=True)
 
 
 async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
@@ -160,9 +210,9 @@ async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
 
 
 PRIVATE_HELP = {
-    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、月结 2026-11、图表 [天数]、"
-    "推送 团购key、统计",
-    Role.LEADER: "团长命令：统计（今天本群的汇总）。"
+    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、团长 wxid [日期]、月结 2026-11、"
+    "图表 [天数]、推送 团购key、统计",
+    Role.LEADER: "团长命令：统计（今天本群的汇总）、导出 [日期]（本群的配送清单）。"
     "群里还可用：截单、截单时间 22:30、重开、接龙、到货、已取 3 5",
     Role.RESIDENT: "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。",
 }

@@ -69,7 +69,8 @@ def usage_for(role: Role) -> str:
 
 PRIVATE_SPECS: tuple[Spec, ...] = (
     Spec("汇总", Role.ADMIN, private.summary, "汇总 2026-11-23：当天各团汇总与团长排行", "text"),
-    Spec("导出", Role.ADMIN, private.export, "导出 2026-11-23：发回当天的配送清单 xlsx", "text"),
+    Spec("导出", Role.LEADER, private.export, "导出 2026-11-23：发回当天的配送清单 xlsx", "text"),
+    Spec("团长", Role.ADMIN, private.leader_detail, "团长 wxid_xxx [日期]：一位团长的明细", "text"),
     Spec("月结", Role.ADMIN, private.monthly, "月结 2026-11：各团长的月度对账", "text"),
     Spec("图表", Role.ADMIN, private.chart, "图表 7：最近7天各团长每日销售额（图片）", "numbers"),
     Spec("推送", Role.ADMIN, private.push, "推送 团购key：把 deals 文件里的团购马上推送", "text"),

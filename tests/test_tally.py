@@ -230,3 +230,20 @@ async def test_a_leader_has_no_power_in_another_leaders_group(day: ChatHarness) 
         report = await tally_report(conn, day.app.config)
     west = next(r for r in report["rounds"] if r["room"] == "west1")
     assert west["waiting"] == 3 and not any("【到货】" in t for t in day.group_texts())
+
+
+async def test_admin_leader_detail_and_a_leaders_own_export(
+    day: ChatHarness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("handlers.private.EXPORTS_DIR", tmp_path)
+    await chain_day(day)
+    await day.post("管理员", "团长 wxid_lead_east2 2026-11-23", room=None, sender="wxid_admin")
+    detail = day.private_texts("wxid_admin")[-1]
+    assert detail.startswith("【wxid_lead_east2 2026-11-23】阳光花园（东线）")
+    assert "合计 ¥64.00" in detail and "佣金 ¥7.68" in detail
+    await day.post("西一团长", "导出 2026-11-23", room=None, sender="wxid_lead_west1")
+    [sent] = [s for s in day.said if s.to == "wxid_lead_west1" and s.file_path]
+    assert sent.file_path is not None
+    rows = list(load_workbook(sent.file_path)["配送清单"].iter_rows(min_row=2, values_only=True))
+    assert {r[1] for r in rows} == {"wxid_lead_west1"}  # only their own group
+    assert round(sum(r[7] for r in rows), 2) == 22.70
