@@ -90,17 +90,27 @@ async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         ctx.reply("export", "用法：导出 2026-11-23", private=True)
         return
     report = await tally_report(ctx.conn, ctx.config, day)
+    stem = f"团购-{day.isoformat()}"
     if role < Role.ADMIN:
         report = _only_leader(report, ctx.msg.sender)
-    folder = EXPORTS_DIR if ctx.config.source is None else ctx.config.source.parent / "exports"
-    xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
+        stem += f"-{ctx.msg.sender}"  # never overwrite the full list an admin is being sent
+    xlsx = write_exports(report, _folder(ctx), stem)[0]
+    _send_file(ctx, "export", xlsx, f"{day} 配送清单、排序列表、总清单")
+
+
+def _folder(ctx: Context) -> Path:
+    """Where files for the chat are written: `exports/` beside the config file."""
+    return EXPORTS_DIR if ctx.config.source is None else ctx.config.source.parent / "exports"
+
+
+def _send_file(ctx: Context, key: str, path: Path, caption: str) -> None:
     ctx.say(
         OutgoingMessage(
-            dedupe_key=f"export:{ctx.msg.id}",
+            dedupe_key=f"{key}:{ctx.msg.id}",
             room=None,
             to=ctx.msg.sender,
-            text=f"{day} 配送清单、排序列表、总清单",
-            file_path=str(xlsx.resolve()),
+            text=caption,
+            file_path=str(path.resolve()),
         )
     )
 
@@ -177,17 +187,8 @@ async def chart(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> No
     last = ctx.now.astimezone(ctx.clock.tz).date()
     first = last - timedelta(days=days - 1)
     data = await sales_by_day(ctx.conn, ctx.config, first, last)
-    folder = EXPORTS_DIR if ctx.config.source is None else ctx.config.source.parent / "exports"
-    png = render_sales_chart(data, first, last, folder / f"sales-{first}-{last}.png")
-    ctx.say(
-        OutgoingMessage(
-            dedupe_key=f"chart:{ctx.msg.id}",
-            room=None,
-            to=ctx.msg.sender,
-            text=f"{first} 至 {last} 各团长每日销售额",
-            file_path=str(png.resolve()),
-        )
-    )
+    png = render_sales_chart(data, first, last, _folder(ctx) / f"sales-{first}-{last}.png")
+    _send_file(ctx, "chart", png, f"{first} 至 {last} 各团长每日销售额")
 
 
 async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:

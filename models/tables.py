@@ -29,7 +29,7 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Base(DeclarativeBase):
-    pass
+    """The metadata every table below, and Alembic's autogenerate, share."""
 
 
 class Group(Base):
