@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from bot.clock import Clock, SystemClock
 from bot.config import Config
 from bot.dispatcher import Dispatcher
+from bot.groups import sync_groups
 from bot.limits import SendLimiter
 from bot.messages import ChatMessage
 from bot.outbox import SendFn, drain, recover_claimed
@@ -39,6 +40,7 @@ class App:
     async def start(self) -> None:
         """Migrate, recover interrupted sends, and catch up: missed deal posts, missed cutoffs."""
         await self.db.upgrade()
+        await sync_groups(self.db, self.config, self.clock.now(), seed=True)
         recovered = await recover_claimed(self.db)
         if recovered:
             log.warning(
@@ -48,6 +50,7 @@ class App:
 
     async def run_due(self, now: datetime) -> None:
         """Every scheduled effect due at `now`; each is exactly-once in the database."""
+        await sync_groups(self.db, self.config, now, seed=False)  # admins' changes, any process
         if self.deals:
             await post_due_deals(self.db, self.dispatcher.cache, self.config, self.deals, now)
         await close_due_rounds(self.db, self.dispatcher.cache, self.config, now)

@@ -29,6 +29,7 @@ class GroupConfig:
     route: str = ""
     pickup_point: str = ""
     commission_rate: Decimal = Decimal("0.10")  # the leader's share of the group's sales
+    paused: bool = False  # an admin paused the bot here: messages are stored, nothing else
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,12 @@ class Config:
     groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
 
     def group(self, room: str | None) -> GroupConfig | None:
+        """The live group for a room. `groups_by_room` starts as the file's [[groups]] and is
+        kept in step with the database's groups table (admins bind, re-lead, pause groups)."""
         return self.groups_by_room.get(room) if room is not None else None
+
+    def all_groups(self) -> tuple[GroupConfig, ...]:
+        return tuple(self.groups_by_room.values())
 
     def with_database(self, url: str | None) -> Config:
         """The same config with `--db URL` applied (the command line wins over the file)."""

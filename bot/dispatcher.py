@@ -110,7 +110,7 @@ class Dispatcher:
             return Role.ADMIN
         if group is not None:
             return Role.LEADER if sender == group.leader else Role.RESIDENT
-        leads = any(g.leader == sender for g in self.config.groups)
+        leads = any(g.leader == sender for g in self.config.all_groups())
         return Role.LEADER if leads else Role.RESIDENT
 
     async def _private(self, ctx: Context) -> None:
@@ -181,8 +181,8 @@ class Dispatcher:
             await self._private(ctx)
             return
         group = self.config.group(msg.room)
-        if group is None:
-            return  # a group the bot is not configured for: stored, nothing said
+        if group is None or group.paused:
+            return  # a group the bot does not serve (now): stored, nothing said
         text = msg.text[:MAX_TEXT]
         cmd = parse_command(text, VERBS)
         if cmd is not None:

@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from enum import IntEnum
 
-MAX_COMMAND_LEN = 30
+MAX_COMMAND_LEN = 80  # 绑定 <room id> <leader id> <route> <topic> is the longest
 _PREFIX = re.compile(r"^[#/]\s*")
 _ARG_SPLIT = re.compile(r"[\s,，、]+")
 

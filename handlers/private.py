@@ -118,7 +118,7 @@ def _send_file(ctx: Context, key: str, path: Path, caption: str) -> None:
 async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`团长 wxid_… [date]`: one leader's groups and rounds of the day, line by line."""
     leader = cmd.args[0] if cmd.args else ""
-    groups = [g for g in ctx.config.groups if g.leader == leader]
+    groups = [g for g in ctx.config.all_groups() if g.leader == leader]
     if not groups:
         ctx.reply(
             "leader", f"没有团长 {leader or '（未写）'}。用法：团长 wxid_xxx [日期]", private=True
@@ -212,7 +212,7 @@ async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
 
 PRIVATE_HELP = {
     Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、团长 wxid [日期]、月结 2026-11、"
-    "图表 [天数]、推送 团购key、统计",
+    "图表 [天数]、推送 团购key、统计、绑定、换团长、暂停、恢复",
     Role.LEADER: "团长命令：统计（今天本群的汇总）、导出 [日期]（本群的配送清单）。"
     "群里还可用：截单、截单时间 22:30、重开、接龙、到货、已取 3 5",
     Role.RESIDENT: "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。",

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.context import Context
-from handlers import leader, pickup, private, resident
+from handlers import admin_groups, leader, pickup, private, resident
 from handlers.commands import Command, Role
 from handlers.round_state import RoundCache
 
@@ -75,6 +75,10 @@ PRIVATE_SPECS: tuple[Spec, ...] = (
     Spec("图表", Role.ADMIN, private.chart, "图表 7：最近7天各团长每日销售额（图片）", "numbers"),
     Spec("推送", Role.ADMIN, private.push, "推送 团购key：把 deals 文件里的团购马上推送", "text"),
     Spec("统计", Role.LEADER, private.leader_tally, "统计：今天你的群的汇总"),
+    Spec("绑定", Role.ADMIN, admin_groups.bind, "绑定 群id 团长id [线路] [群名]：新增群", "words"),
+    Spec("换团长", Role.ADMIN, admin_groups.change_leader, "换团长 群 团长id：换团长", "words"),
+    Spec("暂停", Role.ADMIN, admin_groups.pause, "暂停 群：机器人在该群暂停", "text"),
+    Spec("恢复", Role.ADMIN, admin_groups.resume, "恢复 群：恢复", "text"),
 )
 PRIVATE_BY_VERB = {s.verb: s for s in PRIVATE_SPECS}
 PRIVATE_VERBS = frozenset(PRIVATE_BY_VERB)

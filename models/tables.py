@@ -43,8 +43,10 @@ class Group(Base):
     leader: Mapped[str] = mapped_column(String(128))
     route: Mapped[str] = mapped_column(String(128), default="")
     pickup_point: Mapped[str] = mapped_column(String(256), default="")
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | paused
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The leader's commission in basis points (1000 = 10%), exact without a decimal type.
+    commission_bp: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
 
 
 class Round(Base):

@@ -62,9 +62,10 @@ class Deal:
     products: tuple[DealProduct, ...]
 
     def targets(self, config: Config) -> list[GroupConfig]:
+        live = [g for g in config.all_groups() if not g.paused]
         if "all" in self.groups:
-            return list(config.groups)
-        return [g for g in config.groups if g.room in self.groups]
+            return live
+        return [g for g in live if g.room in self.groups]
 
 
 def _when(value: Any, tz: ZoneInfo, where: str) -> datetime:

@@ -1,0 +1,78 @@
+"""Admins manage groups in a private chat; every change is in the database for all processes.
+
+- 绑定 <room id> <leader id> [route] [topic]: serve a new group (or re-bind one);
+- 换团长 <room or topic> <leader id>: a new leader from now on (rounds and money stay put);
+- 暂停 <room or topic> / 恢复 <room or topic>: the bot stops / resumes acting in that group
+  (messages are still stored; deals skip a paused group).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from bot.config import GroupConfig
+from bot.context import Context
+from bot.groups import save_group
+from handlers.commands import Command, Role
+from handlers.round_state import RoundCache
+
+
+def _find(ctx: Context, key: str) -> GroupConfig | None:
+    group = ctx.config.group(key)
+    if group is not None:
+        return group
+    named = [g for g in ctx.config.all_groups() if g.topic == key]
+    return named[0] if len(named) == 1 else None
+
+
+async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    room, leader, *rest = cmd.args
+    old = ctx.config.group(room)
+    route = rest[0] if rest else (old.route if old else "")
+    topic = " ".join(rest[1:]) if len(rest) > 1 else (old.topic if old else room)
+    group = GroupConfig(
+        room=room,
+        topic=topic,
+        leader=leader,
+        route=route,
+        pickup_point=old.pickup_point if old else "",
+        commission_rate=old.commission_rate if old else Decimal("0.10"),
+    )
+    await save_group(ctx.conn, ctx.config, group, ctx.now)
+    ctx.reply(
+        "bind",
+        f"已绑定「{topic}」（{room}），团长 {leader}，线路 {route or '未定'}。",
+        private=True,
+    )
+
+
+async def change_leader(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    key, leader = cmd.args[0], cmd.args[1]
+    group = _find(ctx, key)
+    if group is None:
+        ctx.reply("leader", f"没有找到群「{key}」（写群 id 或完整群名）。", private=True)
+        return
+    await save_group(ctx.conn, ctx.config, replace(group, leader=leader), ctx.now)
+    ctx.reply(
+        "leader", f"「{group.topic}」的团长改为 {leader}（原 {group.leader}）。", private=True
+    )
+
+
+async def _set_paused(ctx: Context, cmd: Command, paused: bool) -> None:
+    key = " ".join(cmd.args)
+    group = _find(ctx, key)
+    if group is None:
+        ctx.reply("pause", f"没有找到群「{key}」（写群 id 或完整群名）。", private=True)
+        return
+    await save_group(ctx.conn, ctx.config, replace(group, paused=paused), ctx.now)
+    state = "暂停" if paused else "恢复"
+    ctx.reply("pause", f"「{group.topic}」已{state}。", private=True)
+
+
+async def pause(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    await _set_paused(ctx, cmd, True)
+
+
+async def resume(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    await _set_paused(ctx, cmd, False)
