@@ -20,6 +20,7 @@ from handlers.identity import content_key, strip_seq
 from handlers.parsing.chain_parser import parse_entry_line
 from handlers.round_state import RoundCache, latest_closed_round, lock_rounds
 from models.tables import Round
+from scheduler.deals import open_deal_round
 from scheduler.jobs import close_round
 from scheduler.tally import tally_report
 
@@ -157,3 +158,19 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         now=ctx.now,
     )
     ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}", private=True)
+
+
+async def open_deal(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`开团 <deal key>`: open this group's round of a platform deal now, before its post time."""
+    assert ctx.msg.room is not None
+    group = ctx.config.group(ctx.msg.room)
+    deal = next((d for d in ctx.deals if d.key == cmd.args[0]), None)
+    if deal is None or group is None:
+        keys = "、".join(d.key for d in ctx.deals if d.cutoff_at > ctx.now) or "（暂无）"
+        ctx.reply("open", f"没有这个团购。可开：{keys}", private=True)
+        return
+    if deal.cutoff_at <= ctx.now:
+        ctx.reply("open", f"「{deal.title}」已过截单时间。", private=True)
+        return
+    if not await open_deal_round(ctx.conn, cache, ctx.config, deal, group, ctx.now, ctx.msg.sender):
+        ctx.reply("open", f"「{deal.title}」本群已经开过了。", private=True)

@@ -56,6 +56,7 @@ SPECS: tuple[Spec, ...] = (
     Spec("接龙", Role.LEADER, leader.show_chain, "接龙：发一份完整的最新接龙"),
     Spec("统计", Role.LEADER, leader.show_tally, "统计：私聊发本群这一团的汇总"),
     Spec("到货", Role.LEADER, pickup.arrived_command, "到货：通知大家来取货"),
+    Spec("开团", Role.LEADER, leader.open_deal, "开团 团购key：本群马上开这个团购", "text"),
     Spec("删", Role.LEADER, leader.remove_entry, "删 3：删掉第3条（任何人的）", "numbers"),
     Spec("代接", Role.LEADER, leader.order_for, "代接 王奶奶 苹果2份：替人接一条", "words"),
 )

@@ -34,6 +34,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config, ConfigError, GroupConfig
 from bot.messages import OutgoingMessage
@@ -203,28 +204,39 @@ async def post_due_deals(
         for group in deal.targets(config):
             if (deal.key, group.room) in done:
                 continue
-            text = head_text(deal, group, config.timezone)
             async with db.begin() as conn:
-                state = await open_round(
-                    conn,
-                    cache,
-                    room=group.room,
-                    title=title_of(text),
-                    header=text,
-                    products=[dp.product for dp in deal.products],
-                    limits={dp.product.key: dp.limits for dp in deal.products},
-                    opened_by="platform",
-                    head_message_id=None,
-                    now=now,
-                    cutoff_at=deal.cutoff_at,
-                    deal_key=deal.key,
-                )
-                if state is None:
-                    continue  # another process opened it first
-                await enqueue(
-                    conn,
-                    [OutgoingMessage(f"deal:{deal.key}:{group.room}", group.room, text)],
-                    now,
-                )
-                posted += 1
+                if await open_deal_round(conn, cache, config, deal, group, now, "platform"):
+                    posted += 1
     return posted
+
+
+async def open_deal_round(
+    conn: AsyncConnection,
+    cache: RoundCache,
+    config: Config,
+    deal: Deal,
+    group: GroupConfig,
+    now: datetime,
+    opened_by: str,
+) -> bool:
+    """Open one group's round of a deal and queue its chain head; False if it already has it
+    (another process, the schedule or the leader got there first: the unique index decides)."""
+    text = head_text(deal, group, config.timezone)
+    state = await open_round(
+        conn,
+        cache,
+        room=group.room,
+        title=title_of(text),
+        header=text,
+        products=[dp.product for dp in deal.products],
+        limits={dp.product.key: dp.limits for dp in deal.products},
+        opened_by=opened_by,
+        head_message_id=None,
+        now=now,
+        cutoff_at=deal.cutoff_at,
+        deal_key=deal.key,
+    )
+    if state is None:
+        return False
+    await enqueue(conn, [OutgoingMessage(f"deal:{deal.key}:{group.room}", group.room, text)], now)
+    return True

@@ -136,3 +136,15 @@ async def test_admin_pushes_a_deal_before_its_time(db_url: str) -> None:
         assert [s.room for s in bot.said if s.room and "水果团" in s.text] == heads  # once
     finally:
         await bot.app.close()
+
+
+async def test_leader_opens_a_deal_in_their_group_early(morning: ChatHarness) -> None:
+    bot = morning  # 07:00: the fruit deal posts at 08:00
+    await bot.post("东一团长", "开团 2026-11-23-fruit", room="east1", sender="wxid_lead_east1")
+    assert [s.room for s in bot.said if "水果团" in s.text] == ["east1"]
+    await bot.post("东一团长", "开团 2026-11-23-fruit", room="east1", sender="wxid_lead_east1")
+    assert "本群已经开过了" in bot.private_texts("wxid_lead_east1")[-1]
+    await bot.post("张三", "开团 2026-11-23-fruit", room="east1")
+    assert "只有团长可以" in bot.group_texts()[-1]
+    await bot.at("08:00")  # the schedule then posts the other group only
+    assert [s.room for s in bot.said if s.room and "水果团" in s.text] == ["east1", "west1"]
