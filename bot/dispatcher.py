@@ -128,6 +128,20 @@ class Dispatcher:
         msg = ctx.msg
         role = self.role_of(msg.sender, group)
         allowed = role >= spec.role
+        await self._audit(ctx, cmd, role, allowed=allowed)
+        if allowed:
+            await spec.handler(ctx, cmd, self.cache, role)
+        else:
+            who = "管理员" if spec.role >= Role.ADMIN else "团长"
+            ctx.reply(
+                "refused",
+                f"{msg.sender_name} 只有{who}可以“{cmd.verb}”。",
+                mention=True,
+                private=msg.room is None,
+            )
+
+    async def _audit(self, ctx: Context, cmd: Command, role: Role, *, allowed: bool) -> None:
+        msg = ctx.msg
         await ctx.conn.execute(
             insert(AuditLog).values(
                 ts=ctx.now,
@@ -141,16 +155,6 @@ class Dispatcher:
                 message_id=msg.id[:128],
             )
         )
-        if allowed:
-            await spec.handler(ctx, cmd, self.cache, role)
-        else:
-            who = "管理员" if spec.role >= Role.ADMIN else "团长"
-            ctx.reply(
-                "refused",
-                f"{msg.sender_name} 只有{who}可以“{cmd.verb}”。",
-                mention=True,
-                private=msg.room is None,
-            )
 
     async def _store_raw(
         self, conn: AsyncConnection, msg: ChatMessage, *, status: str, error: str | None = None
@@ -194,6 +198,18 @@ class Dispatcher:
                 ctx.reply("usage", f"{msg.sender_name} 用法：{spec.usage}", mention=True)
                 return
             # An unprefixed verb with words that do not fit (`截单了吗？`) is chat.
+        elif (private_cmd := parse_command(text, PRIVATE_VERBS)) is not None and (
+            private_cmd.prefixed
+        ):
+            # `#汇总` in a group: refused there (figures are not for the group). Unprefixed, the
+            # same words are ordinary chat (`团长，明天几点到？`).
+            await self._audit(ctx, private_cmd, self.role_of(msg.sender, group), allowed=False)
+            ctx.reply(
+                f"once:private-only:{msg.room}:{msg.sender}",
+                f"{msg.sender_name} “{private_cmd.verb}”请私聊机器人使用。",
+                mention=True,
+            )
+            return
         elif looks_like_command(text):
             role = self.role_of(msg.sender, group)
             ctx.reply(

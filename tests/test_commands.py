@@ -147,3 +147,18 @@ async def test_admin_chart_is_a_png_of_sales(
     assert data == {LEADER: {date(2026, 11, 23): 3550}}
     await bot.post("张三", "图表", room=None)
     assert "只有管理员可以" in bot.private_texts("wxid_张三")[-1]
+
+
+async def test_admin_commands_are_refused_in_a_group(bot: ChatHarness) -> None:
+    await ordered(bot)
+    await bot.post("管理员", "#汇总", sender=ADMIN)
+    await bot.post("管理员", "/汇总 2026-11-23", sender=ADMIN)
+    refusals = [t for t in bot.group_texts() if "请私聊机器人使用" in t]
+    assert len(refusals) == 1  # said once
+    assert not any("【2026-11-23 汇总】" in s.text for s in bot.said)
+    await bot.post("张三", "汇总一下大家的订单吧")  # chat that merely starts with the word
+    await bot.post("张三", "团长 明天几点到")
+    assert len([t for t in bot.group_texts() if "请私聊" in t]) == 1
+    async with bot.app.db.connect() as conn:
+        audit = (await conn.execute(select(AuditLog.verb, AuditLog.allowed))).all()
+    assert [tuple(a) for a in audit] == [("汇总", False), ("汇总", False)]
