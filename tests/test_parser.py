@@ -94,6 +94,8 @@ def test_unnumbered_chain_and_glued_names() -> None:
     assert "请大家按时取货" in chain.header
     glued = parse_entry_line("1. 张三苹果2份", ["烟台苹果"])
     assert (glued.name, glued.items[0].item, glued.items[0].qty) == ("张三", "苹果", 2)
+    alone = parse_entry_line("5. 苹果2份", ["烟台苹果"])  # no name: the poster is the orderer
+    assert (alone.name, alone.items[0].item, alone.flags) == (None, "苹果", ["no_name"])
     unknown = parse_entry_line("1. 张三榴莲2个")
     assert unknown.name == "张三榴莲2个" and "unsplit" in unknown.flags
 

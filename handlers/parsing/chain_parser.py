@@ -314,6 +314,8 @@ def _split_name(body: str, known: Sequence[str]) -> tuple[str | None, str, bool]
                 at = tok.find(probe)
                 if at > 0:
                     return tok[:at], tok[at:], False
+                if at == 0 and has_quantity(tok):
+                    return None, tok, False  # `苹果2份` alone: the poster orders for themself
         if has_quantity(tok) and not MENU_NUMBER.match(tok):
             return tok, "", True
         return tok, "", False
