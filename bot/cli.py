@@ -165,6 +165,17 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from bot.bench import print_human, run_bench
+
+    result = asyncio.run(run_bench(args.quick, args.db))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print_human(result)
+    return 0
+
+
 async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
     from scheduler.runner import start_scheduler
@@ -253,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--date", required=True, help="the day whose rounds to export (YYYY-MM-DD)")
     s.add_argument("--out", required=True, help="the folder to write into")
     s.set_defaults(func=cmd_export)
+
+    s = sub.add_parser("bench", help="measure parse, ingest, growth, cutoff and broadcast")
+    s.add_argument("--quick", action="store_true", help="a smaller load, under a minute")
+    s.add_argument("--json", action="store_true", help="one JSON object, for tracking")
+    s.add_argument("--db", help="database URL (default: a throwaway SQLite file)")
+    s.set_defaults(func=cmd_bench)
 
     s = sub.add_parser("demo", help="replay a built-in demo day on a throwaway SQLite database")
     s.add_argument("--db", help="keep the demo in this database instead")
