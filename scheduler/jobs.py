@@ -21,58 +21,84 @@ from handlers import replies
 from handlers.chain_plan import fmt_milli, units_milli
 from handlers.pickup import reminder_text
 from handlers.pricing import fen_str, to_fen
-from handlers.round_state import RoundCache, RoundState, load_round
+from handlers.round_state import RoundCache, RoundState, load_rounds
 from models.db import Database
 from models.tables import Entry, Round, RoundProduct
-from scheduler.tally import round_amount_fen, round_totals
+from scheduler.tally import rounds_amount_fen, rounds_totals
 
 log = logging.getLogger(__name__)
+
+CLOSE_BATCH = 200  # rounds closed in one transaction at cutoff
 
 
 async def close_round(
     conn: AsyncConnection, cache: RoundCache, config: Config, round_id: int, now: datetime
 ) -> bool:
-    """Close one open round, post its final list, and send its leader the summary.
+    """Close one open round; False if it was already closed (another process, trigger or the
+    leader got there first)."""
+    return bool(await close_rounds(conn, cache, config, [round_id], now))
 
-    False if it was already closed (by another process, trigger or the leader)."""
-    result = await conn.execute(
-        update(Round)
-        .where(Round.id == round_id, Round.status == "open")
-        .values(status="closed", closed_at=now, version=Round.version + 1)
-        .returning(Round.id)
-    )
-    if result.scalar_one_or_none() is None:
-        return False
-    row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
-    state = await load_round(conn, row)
-    cache.put(state)
-    messages = [await _cheng_tuan(conn, state)] if state.limits else []
-    totals = [(t.name, t.qty_milli, t.unit) for t in await round_totals(conn, round_id)]
-    messages.insert(
-        0,
-        OutgoingMessage(
-            dedupe_key=f"closed:{round_id}",
-            room=state.room,
-            text=replies.closed_reply(state, totals),
-        ),
-    )
-    group = config.group(state.room)
-    if group is not None:
-        amount = await round_amount_fen(conn, round_id)
-        commission = to_fen(Decimal(amount) / 100 * group.commission_rate)
-        goods = "，".join(f"{n}{replies.fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
+
+async def close_rounds(
+    conn: AsyncConnection, cache: RoundCache, config: Config, ids: list[int], now: datetime
+) -> list[int]:
+    """Close open rounds together: final lists to the groups, summaries to the leaders.
+
+    One conditional UPDATE decides which are still open (exactly once across processes);
+    entries, totals and amounts are then read for all of them at once, so 22:00 costs a few
+    round trips per batch rather than per round.
+    """
+    closed = [
+        int(i)
+        for i in (
+            await conn.execute(
+                update(Round)
+                .where(Round.id.in_(ids), Round.status == "open")
+                .values(status="closed", closed_at=now, version=Round.version + 1)
+                .returning(Round.id)
+            )
+        ).scalars()
+    ]
+    if not closed:
+        return []
+    rows = (await conn.execute(select(Round).where(Round.id.in_(closed)))).all()
+    states = await load_rounds(conn, rows)
+    messages: list[OutgoingMessage] = []
+    verdicts: list[OutgoingMessage] = []
+    for state in states:
+        cache.put(state)
+        if state.limits:
+            verdict = await _cheng_tuan(conn, state)  # before the totals: it drops products
+            if verdict is not None:
+                verdicts.append(verdict)
+    totals_by = await rounds_totals(conn, closed)
+    amounts = await rounds_amount_fen(conn, closed)
+    for state in states:
+        totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[state.id]]
         messages.append(
             OutgoingMessage(
-                dedupe_key=f"summary:{round_id}",
-                room=None,
-                to=group.leader,
-                text=f"【截单汇总】{state.title}：共{len(state.active_entries())}单；{goods}；"
-                f"金额 ¥{fen_str(amount)}，佣金 ¥{fen_str(commission)}"
-                f"（{(group.commission_rate * 100).normalize():f}%）。",
+                dedupe_key=f"closed:{state.id}",
+                room=state.room,
+                text=replies.closed_reply(state, totals),
             )
         )
-    await enqueue(conn, [m for m in messages if m is not None], now)
-    return True
+        group = config.group(state.room)
+        if group is not None:
+            amount = amounts[state.id]
+            commission = to_fen(Decimal(amount) / 100 * group.commission_rate)
+            goods = "，".join(f"{n}{replies.fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
+            messages.append(
+                OutgoingMessage(
+                    dedupe_key=f"summary:{state.id}",
+                    room=None,
+                    to=group.leader,
+                    text=f"【截单汇总】{state.title}：共{len(state.active_entries())}单；{goods}；"
+                    f"金额 ¥{fen_str(amount)}，佣金 ¥{fen_str(commission)}"
+                    f"（{(group.commission_rate * 100).normalize():f}%）。",
+                )
+            )
+    await enqueue(conn, messages + verdicts, now)  # the final list first, then what won't ship
+    return closed
 
 
 async def _cheng_tuan(conn: AsyncConnection, state: RoundState) -> OutgoingMessage | None:
@@ -113,7 +139,7 @@ async def _cheng_tuan(conn: AsyncConnection, state: RoundState) -> OutgoingMessa
 async def close_due_rounds(
     db: Database, cache: RoundCache, config: Config, now: datetime
 ) -> list[int]:
-    """Close every open round whose cutoff has passed; each in its own transaction."""
+    """Close every open round whose cutoff has passed, CLOSE_BATCH rounds a transaction."""
     async with db.connect() as conn:
         due = (
             (
@@ -127,10 +153,11 @@ async def close_due_rounds(
             .all()
         )
     closed: list[int] = []
-    for round_id in due:
+    for start in range(0, len(due), CLOSE_BATCH):
         async with db.begin() as conn:
-            if await close_round(conn, cache, config, round_id, now):
-                closed.append(round_id)
+            closed += await close_rounds(
+                conn, cache, config, list(due[start : start + CLOSE_BATCH]), now
+            )
     if closed:
         log.info("closed %d round(s) at cutoff: %s", len(closed), closed)
     return closed

@@ -45,18 +45,23 @@ def _lines_with_product(*columns: Any) -> Select[Any]:
     )
 
 
-async def round_amount_fen(conn: AsyncConnection, round_id: int) -> int:
-    """The exact amount of a round's active, shipping lines, in fen."""
-    amount = (
+async def rounds_amount_fen(conn: AsyncConnection, ids: list[int]) -> dict[int, int]:
+    """The exact amount of each round's active, shipping lines, in fen (one query)."""
+    rows = (
         await conn.execute(
-            _lines_with_product(func.coalesce(func.sum(OrderLine.amount_fen), 0)).where(
-                OrderLine.round_id == round_id,
+            _lines_with_product(
+                OrderLine.round_id, func.coalesce(func.sum(OrderLine.amount_fen), 0)
+            )
+            .where(
+                OrderLine.round_id.in_(ids),
                 Entry.status == "active",
                 RoundProduct.shipped.is_not(False),
             )
+            .group_by(OrderLine.round_id)
         )
-    ).scalar_one()
-    return int(amount or 0)
+    ).all()
+    found = {int(r[0]): int(r[1] or 0) for r in rows}
+    return {i: found.get(i, 0) for i in ids}
 
 
 def _portion_case() -> ColumnElement[str | None]:
@@ -76,7 +81,11 @@ def _portion_case() -> ColumnElement[str | None]:
 
 
 async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTotal]:
-    """Quantities per product for a round's active entries, in menu order.
+    return (await rounds_totals(conn, [round_id]))[round_id]
+
+
+async def rounds_totals(conn: AsyncConnection, ids: list[int]) -> dict[int, list[ProductTotal]]:
+    """Quantities per product for each round's active entries, in menu order (one query).
 
     `苹果2份`, `1号×2` and `香蕉1把` (when it sells by the 把) all count units of sale, so they
     add up under one unit; any other measure (`苹果6斤`) is summed on its own line.
@@ -86,6 +95,7 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
     rows = (
         await conn.execute(
             _lines_with_product(
+                OrderLine.round_id,
                 OrderLine.product_key,
                 name.label("name"),
                 func.sum(OrderLine.qty_milli).label("qty"),
@@ -95,23 +105,24 @@ async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTota
                 func.count(RoundProduct.key).label("matched"),
             )
             .where(
-                OrderLine.round_id == round_id,
+                OrderLine.round_id.in_(ids),
                 Entry.status == "active",
                 RoundProduct.shipped.is_not(False),
             )
-            .group_by(OrderLine.product_key, name, unit)
+            .group_by(OrderLine.round_id, OrderLine.product_key, name, unit)
         )
     ).all()
-    ordered = sorted(rows, key=lambda r: (r.position, r.name or "", r.unit or ""))
-    return [
-        ProductTotal(
-            r.product_key,
-            r.name or "（未写商品）",
-            int(r.qty),
-            portion_unit(r.sale_unit) if r.matched and r.unit is None else r.unit,
+    out: dict[int, list[ProductTotal]] = {i: [] for i in ids}
+    for r in sorted(rows, key=lambda r: (r.position, r.name or "", r.unit or "")):
+        out[r.round_id].append(
+            ProductTotal(
+                r.product_key,
+                r.name or "（未写商品）",
+                int(r.qty),
+                portion_unit(r.sale_unit) if r.matched and r.unit is None else r.unit,
+            )
         )
-        for r in ordered
-    ]
+    return out
 
 
 async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
