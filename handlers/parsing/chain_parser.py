@@ -162,10 +162,15 @@ def _prepare(raw: str) -> _Line:
     return _Line(raw, norm, seq, body, cleaned != raw[:MAX_LINE])
 
 
+_EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
+
+
 def _is_emoji_token(tok: str) -> bool:
-    return bool(tok) and all(
-        unicodedata.category(ch) in {"So", "Sk", "Mn", "Cf"} or ch in "\u200d\ufe0f" for ch in tok
-    )
+    """A word made only of emoji and their joiners (`🫧`, `🌸`): part of a nickname."""
+    # Most words start with a letter or ideograph: answer those without the per-character loop.
+    if not tok or tok[0].isalnum():
+        return False
+    return all(unicodedata.category(ch) in _EMOJI_CATEGORIES for ch in tok)
 
 
 def is_menu_line(line: str) -> bool:
