@@ -23,9 +23,9 @@ CONSOLE_VERBS = frozenset({"/as", "/room", "/private", "/time", "/quit", "/help"
 
 
 class ConsoleAdapter:
-    def __init__(self, app: App, out: TextIO = sys.stdout) -> None:
+    def __init__(self, app: App, out: TextIO | None = None) -> None:
         self.app = app
-        self.out = out
+        self.out = out or sys.stdout  # looked up now: tests and shells swap sys.stdout
         groups = app.config.all_groups()
         self.room: str | None = groups[0].room if groups else None
         self.sender = groups[0].leader if groups else "me"
@@ -70,7 +70,8 @@ class ConsoleAdapter:
             self.out.write(HELP + "\n")
         return True
 
-    async def run(self, lines: TextIO = sys.stdin) -> None:
+    async def run(self, lines: TextIO | None = None) -> None:
+        lines = lines or sys.stdin
         self.out.write(HELP + "\n")
         loop = asyncio.get_running_loop()
         buffer: list[str] | None = None

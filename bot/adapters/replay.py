@@ -126,6 +126,8 @@ async def replay(
     return count
 
 
-def print_json(record: dict[str, Any], out: TextIO = sys.stdout) -> None:
-    out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    out.flush()
+def print_json(record: dict[str, Any], out: TextIO | None = None) -> None:
+    """One sent message as a JSON line (sys.stdout looked up at call time, not import time)."""
+    stream = out or sys.stdout
+    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+    stream.flush()
