@@ -12,7 +12,7 @@ import asyncio
 import logging
 import traceback
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +30,9 @@ from handlers.registry import BY_VERB, PRIVATE_BY_VERB, PRIVATE_VERBS, VERBS, Sp
 from handlers.round_state import RoundCache
 from models.db import Database
 from models.tables import AuditLog, InboundMessage
+
+if TYPE_CHECKING:
+    from scheduler.deals import Deal  # scheduler.deals imports the handlers this module routes to
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +68,7 @@ class Dispatcher:
         self.config = config
         self.clock = clock
         self.cache = RoundCache()
-        self.deals: list[Any] = []  # the App's deals list, shared (admins push from it)
+        self.deals: list[Deal] = []  # the App's deals list, shared (admins push from it)
         # SQLite has one writer; PostgreSQL serialises per round with row locks, and a room
         # lock keeps one process from racing itself on its own cache.
         self._global = asyncio.Lock() if db.is_sqlite else None

@@ -33,10 +33,13 @@ EXPORTS_DIR = Path("exports")
 def _day(ctx: Context, cmd: Command) -> date | None:
     if not cmd.args:
         return ctx.now.astimezone(ctx.clock.tz).date()
-    if _DATE.match(cmd.args[0]):
-        y, m, d = (int(x) for x in cmd.args[0].split("-"))
+    if not _DATE.match(cmd.args[0]):
+        return None
+    y, m, d = (int(x) for x in cmd.args[0].split("-"))
+    try:
         return date(y, m, d)
-    return None
+    except ValueError:  # 2026-13-45: a usage line, not a crash
+        return None
 
 
 async def summary(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:

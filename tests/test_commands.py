@@ -162,3 +162,8 @@ async def test_admin_commands_are_refused_in_a_group(bot: ChatHarness) -> None:
     async with bot.app.db.connect() as conn:
         audit = (await conn.execute(select(AuditLog.verb, AuditLog.allowed))).all()
     assert [tuple(a) for a in audit] == [("汇总", False), ("汇总", False)]
+
+
+async def test_an_impossible_date_gets_the_usage_line(sqlite_bot: ChatHarness) -> None:
+    await sqlite_bot.post("管理员", "汇总 2026-13-45", room=None, sender=ADMIN)
+    assert sqlite_bot.private_texts(ADMIN)[-1] == "用法：汇总 2026-11-23"

@@ -227,10 +227,8 @@ class ProductMatcher:
 
     def match(self, item: str | None) -> Match | None:
         """The product `item` means, or None when it names none, or several equally well."""
-        try:
+        if item in self._cache:
             return self._cache[item]
-        except KeyError:
-            pass
         result = self._match(item)
         if self._cache_size > 0:
             if len(self._cache) >= self._cache_size:
