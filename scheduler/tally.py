@@ -80,10 +80,6 @@ def _portion_case() -> ColumnElement[str | None]:
     )
 
 
-async def round_totals(conn: AsyncConnection, round_id: int) -> list[ProductTotal]:
-    return (await rounds_totals(conn, [round_id]))[round_id]
-
-
 async def rounds_totals(conn: AsyncConnection, ids: list[int]) -> dict[int, list[ProductTotal]]:
     """Quantities per product for each round's active entries, in menu order (one query).
 
