@@ -209,10 +209,40 @@ async def _start_http(app: App) -> web.AppRunner | None:
     return runner
 
 
+async def _wechaty(config: Config, make_bot: Any = None) -> None:
+    """The live bot: the WeChat adapter, the scheduler's ticks, and the optional HTTP API."""
+    from bot.adapters.wechaty import WechatyAdapter
+    from scheduler.runner import start_scheduler
+
+    app = build_app(config, limited=True)
+    await app.start()
+    adapter = WechatyAdapter(app, config.wechaty, make_bot)
+    scheduler = start_scheduler(app, adapter.send)
+    runner = await _start_http(app)
+    try:
+        await adapter.run()
+    finally:
+        scheduler.shutdown(wait=False)
+        if runner is not None:
+            await runner.cleanup()
+        await app.close()
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
-    if config.adapter == "console":
-        asyncio.run(_console(config))
+    live = config.adapter == "wechaty"  # the console is for people: only problems are logged
+    logging.basicConfig(
+        level=logging.INFO if live else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per 5-second tick
+    try:
+        if config.adapter == "wechaty":
+            asyncio.run(_wechaty(config))
+        else:
+            asyncio.run(_console(config))
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bot.limits import SendLimits
 
 DEFAULT_DB_URL = "sqlite+aiosqlite:///groupbuy.db"
-ADAPTERS = frozenset({"console"})
+ADAPTERS = frozenset({"console", "wechaty"})
 
 
 class ConfigError(ValueError):
@@ -54,6 +54,18 @@ class HttpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WechatySettings:
+    """[wechaty]: how to reach the WeChat gateway. The token is better kept in the environment
+    (WECHATY_PUPPET_SERVICE_TOKEN); it is never printed and is redacted from logs."""
+
+    token: str | None = field(default=None, repr=False)
+    endpoint: str | None = None
+    no_tls: bool = True  # the Python client speaks gRPC without TLS: gateways must allow it
+    watchdog_s: float = 180.0  # reconnect after this long without any event
+    max_file_mb: float = 3.0  # larger files fail on WeChat; a text with the path goes instead
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     timezone: ZoneInfo
     admins: frozenset[str]
@@ -67,6 +79,7 @@ class Config:
     deals_file: Path | None = None
     sender: SendLimits = field(default_factory=SendLimits)
     http: HttpConfig = field(default_factory=HttpConfig)
+    wechaty: WechatySettings = field(default_factory=WechatySettings)
     source: Path | None = None
     groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
 
@@ -80,24 +93,7 @@ class Config:
 
     def with_database(self, url: str | None) -> Config:
         """The same config with `--db URL` applied (the command line wins over the file)."""
-        if not url:
-            return self
-        return Config(
-            timezone=self.timezone,
-            admins=self.admins,
-            database_url=url,
-            groups=self.groups,
-            bot_name=self.bot_name,
-            adapter=self.adapter,
-            default_cutoff=self.default_cutoff,
-            pickup_reminder=self.pickup_reminder,
-            catalogue=self.catalogue,
-            deals_file=self.deals_file,
-            sender=self.sender,
-            http=self.http,
-            source=self.source,
-            groups_by_room=self.groups_by_room,
-        )
+        return replace(self, database_url=url) if url else self
 
 
 def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
@@ -170,6 +166,26 @@ def _parse_http(raw: dict[str, Any]) -> HttpConfig:
     if not isinstance(port, int) or not 0 < port < 65536:
         raise ConfigError("[http] port must be a port number")
     return HttpConfig(enabled, str(raw.get("host", "127.0.0.1")), port, token)
+
+
+def _parse_wechaty(raw: dict[str, Any]) -> WechatySettings:
+    """[wechaty]; token and endpoint may come from the service client's own variables."""
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or raw.get("token") or None
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or raw.get("endpoint") or None
+    try:
+        watchdog = float(raw.get("watchdog_s", 180))
+        max_mb = float(raw.get("max_file_mb", 3))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError("[wechaty] watchdog_s and max_file_mb must be numbers") from exc
+    if watchdog < 10:
+        raise ConfigError("[wechaty] watchdog_s must be at least 10 seconds")
+    return WechatySettings(
+        token=str(token) if token else None,
+        endpoint=str(endpoint) if endpoint else None,
+        no_tls=bool(raw.get("no_tls", True)),
+        watchdog_s=watchdog,
+        max_file_mb=max_mb,
+    )
 
 
 def _deals_path(value: Any, source: Path | None) -> Path | None:
@@ -256,6 +272,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         deals_file=_deals_path(bot.get("deals_file"), source),
         sender=_parse_sender(_table(data, "sender")),
         http=_parse_http(_table(data, "http")),
+        wechaty=_parse_wechaty(_table(data, "wechaty")),
         source=source,
         groups_by_room={g.room: g for g in groups},
     )

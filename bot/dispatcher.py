@@ -9,6 +9,7 @@ nothing posted is ever lost and the leader can see what went wrong.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import traceback
 from dataclasses import replace
@@ -23,9 +24,10 @@ from bot.context import Context
 from bot.messages import ChatMessage
 from bot.outbox import enqueue, insert_ignore
 from handlers import private
-from handlers.chain import handle_chain_post
+from handlers.chain import handle_chain_post, handle_native_chain
 from handlers.commands import MAX_COMMAND_LEN, Command, Role, parse_command
 from handlers.parsing.chain_parser import parse_chain
+from handlers.recall import handle_recall
 from handlers.registry import BY_VERB, PRIVATE_BY_VERB, PRIVATE_VERBS, VERBS, Spec, usage_for
 from handlers.round_state import RoundCache
 from models.db import Database
@@ -60,6 +62,15 @@ def without_nul(msg: ChatMessage) -> ChatMessage:
         text=msg.text.replace("\x00", NUL_SIGN),
         sender_name=msg.sender_name.replace("\x00", NUL_SIGN),
     )
+
+
+def fingerprint(msg: ChatMessage) -> str | None:
+    """Room, sender, second and text: equal for one group message seen by two bot accounts
+    (each gets its own platform id). Private chats are per account, so they have none."""
+    if msg.room is None or msg.kind == "recall":
+        return None
+    key = "\x1f".join((msg.room, msg.sender, str(int(msg.ts.timestamp())), msg.kind, msg.text))
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Dispatcher:
@@ -174,22 +185,30 @@ class Dispatcher:
                 ts=msg.ts,
                 status=status,
                 error=error,
+                fingerprint=fingerprint(msg),
             )
-            .on_conflict_do_nothing(index_elements=["platform_id"])
+            .on_conflict_do_nothing()  # a known platform id, or a known fingerprint
             .returning(InboundMessage.id)
         )
         return (await conn.execute(stmt)).scalar_one_or_none() is not None
 
     async def _route(self, ctx: Context) -> None:
         msg = ctx.msg
-        if msg.kind != "text":
-            return  # stored; other kinds (recalls, files) are read by later handlers
         if msg.room is None:
-            await self._private(ctx)
+            if msg.kind == "text":
+                await self._private(ctx)
             return
         group = self.config.group(msg.room)
         if group is None or group.paused:
             return  # a group the bot does not serve (now): stored, nothing said
+        if msg.kind == "recall":
+            await handle_recall(ctx, self.cache)
+            return
+        if msg.kind == "app":
+            await handle_native_chain(ctx, self.cache)
+            return
+        if msg.kind != "text":
+            return  # images, voice, files: stored, nothing to read
         text = msg.text[:MAX_TEXT]
         cmd = parse_command(text, VERBS)
         if cmd is not None:

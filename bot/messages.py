@@ -12,7 +12,12 @@ class ChatMessage:
     """One inbound message. `room` is None for a private chat with the bot.
 
     `id` is the platform's message id: it is the dedupe key, so a redelivered message changes
-    nothing. `ts` is timezone-aware. `kind` is "text" for everything the bot reads today.
+    nothing. `ts` is timezone-aware. `kind` says what the adapter received:
+    - "text": what a person typed (chains, commands, chat);
+    - "app": a platform app message as its XML (WeChat's native 接龙 is one); adapters set
+      this, never a typed message, so nobody can forge a native chain's authors by typing XML;
+    - "recall": the sender recalled (撤回) a message; `text` is that message's `id`;
+    - anything else ("image", "file", …) is stored and not read.
     """
 
     id: str

@@ -11,22 +11,26 @@ The whole story of one post:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import insert, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context
+from bot.messages import OutgoingMessage
 from handlers import replies
 from handlers.chain_plan import plan_post
 from handlers.chain_store import mark_fork_noticed, open_round, products_for_head, write_plan
 from handlers.identity import normalise
+from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.matching import Product
+from handlers.parsing.native_chain import parse_native_chain
 from handlers.parsing.times import default_cutoff, find_cutoff
 from handlers.parsing.types import ParsedChain
 from handlers.round_state import RoundCache, RoundState, latest_closed_round, lock_rounds, title_of
-from models.tables import Outbox
+from models.tables import InboundMessage, Outbox
 
 # A merged chain waits this long so a burst of forked copies gets one message, not several.
 MERGE_DELAY = timedelta(seconds=20)
@@ -68,7 +72,40 @@ def catalogue_products(ctx: Context) -> tuple[Product, ...]:
     )
 
 
-async def handle_chain_post(ctx: Context, parsed: ParsedChain, cache: RoundCache) -> None:
+async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
+    """WeChat's own 接龙: read like a text chain, but each entry credited to its true author."""
+    native = parse_native_chain(ctx.msg.text)
+    if native is None:
+        return  # another kind of app message (a link, a mini program): stored, nothing to do
+    by_seq = native.authors_by_seq()
+    names = await known_names(ctx.conn, ctx.msg.room, set(by_seq.values()) - {ctx.msg.sender})
+    names[ctx.msg.sender] = ctx.msg.sender_name
+    authors = {seq: (who, names.get(who) or who) for seq, who in by_seq.items()}
+    await handle_chain_post(
+        ctx, parse_chain(native.chain_text()), cache, authors=authors, creator=native.creator
+    )
+
+
+async def known_names(conn: AsyncConnection, room: str | None, ids: set[str]) -> dict[str, str]:
+    """The display names these contacts last used in this room (one query)."""
+    if not ids or room is None:
+        return {}
+    rows = await conn.execute(
+        select(InboundMessage.sender, func.max(InboundMessage.sender_name))
+        .where(InboundMessage.room == room, InboundMessage.sender.in_(ids))
+        .group_by(InboundMessage.sender)
+    )
+    return {sender: name for sender, name in rows.all() if name}
+
+
+async def handle_chain_post(
+    ctx: Context,
+    parsed: ParsedChain,
+    cache: RoundCache,
+    *,
+    authors: Mapping[int, tuple[str, str]] | None = None,
+    creator: str | None = None,
+) -> None:
     msg = ctx.msg
     group = ctx.config.group(msg.room)
     assert group is not None and msg.room is not None
@@ -76,7 +113,8 @@ async def handle_chain_post(ctx: Context, parsed: ParsedChain, cache: RoundCache
     post_title = title_of(parsed.header)
     state, title_matched = pick_round(states, post_title)
 
-    may_open = msg.sender == group.leader or msg.sender in ctx.config.admins
+    openers = {group.leader, *ctx.config.admins}
+    may_open = msg.sender in openers or (creator is not None and creator in openers)
     if parsed.has_marker and may_open and post_title and not title_matched:
         state = await _open_from_head(ctx, cache, parsed, post_title)
         title_matched = True
@@ -91,7 +129,9 @@ async def handle_chain_post(ctx: Context, parsed: ParsedChain, cache: RoundCache
         if post_title and not title_matched:
             return
 
-    plan = plan_post(state, parsed, msg.sender, msg.sender_name, title_matched=title_matched)
+    plan = plan_post(
+        state, parsed, msg.sender, msg.sender_name, title_matched=title_matched, authors=authors
+    )
 
     if state.status != "open":
         if plan.late:
@@ -166,12 +206,16 @@ async def _open_from_head(
         f"{'/' + p.sale_unit if p.sale_unit else ''}"
         for p in products
     )
-    ctx.reply(
-        "opened",
+    text = (
         f"已开团「{title}」，截单时间 {cutoff.astimezone(ctx.clock.tz):%m月%d日 %H:%M}。"
-        + (f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。"),
-        private=True,
+        + (f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。")
     )
+    group = ctx.config.group(ctx.msg.room)
+    if group is not None and ctx.msg.sender not in {group.leader, *ctx.config.admins}:
+        # a native 接龙 the leader created, first seen in a resident's update
+        ctx.say(OutgoingMessage(f"opened:{ctx.msg.id}", room=None, to=group.leader, text=text))
+    else:
+        ctx.reply("opened", text, private=True)
     return state
 
 

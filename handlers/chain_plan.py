@@ -15,7 +15,7 @@ the parent carried and the post does not count as removed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -50,6 +50,8 @@ class Draft:
     name: str
     lines: list[LineView]
     flags: list[str]
+    poster: str | None = None  # who wrote it, when not the message's sender (native 接龙)
+    poster_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -152,9 +154,19 @@ def draft_entry(
 
 
 def plan_post(
-    state: RoundState, parsed: ParsedChain, sender: str, sender_name: str, *, title_matched: bool
+    state: RoundState,
+    parsed: ParsedChain,
+    sender: str,
+    sender_name: str,
+    *,
+    title_matched: bool,
+    authors: Mapping[int, tuple[str, str]] | None = None,
 ) -> PostPlan:
-    """Decide what a chain post from `sender` does to `state`. Mutates nothing."""
+    """Decide what a chain post from `sender` does to `state`. Mutates nothing.
+
+    `authors` (entry number → contact id and name) comes from WeChat's native 接龙, which
+    says who wrote each entry; a new entry is then credited to its author, not the sender.
+    """
     plan = PostPlan()
     idents = identities(parsed.entries)
     known = [state.entries[i] for i in idents if i in state.entries]
@@ -190,7 +202,12 @@ def plan_post(
                 plan.reactivates.append(seen)  # its owner wrote it again as the newest line
             previous = list(seen.lines)
             continue
-        draft, problems = draft_entry(state, ident, entry, sender_name, previous)
+        author = authors.get(entry.seq) if authors and entry.seq is not None else None
+        if author is not None and author[0] != sender:
+            draft, problems = draft_entry(state, ident, entry, author[1], previous)
+            draft.poster, draft.poster_name = author
+        else:
+            draft, problems = draft_entry(state, ident, entry, sender_name, previous)
         previous = draft.lines
         if closed:
             plan.late.append(draft)

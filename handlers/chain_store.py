@@ -21,7 +21,7 @@ from handlers.round_state import EntryView, Limits, LineView, RoundCache, RoundS
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
-def _line_rows(round_id: int, entry_id: int, lines: Iterable[LineView]) -> list[dict[str, object]]:
+def line_rows(round_id: int, entry_id: int, lines: Iterable[LineView]) -> list[dict[str, object]]:
     return [
         {
             "entry_id": entry_id,
@@ -48,7 +48,7 @@ async def write_plan(
     now: datetime,
 ) -> None:
     """Apply a plan to the database and then to `state`."""
-    line_rows: list[dict[str, object]] = []
+    new_lines: list[dict[str, object]] = []
     new_bits = sum(1 << (state.max_pos + n) for n in range(1, len(plan.creates) + 1))
     mask = plan.seen_mask | new_bits
     for old, _ in plan.edits:
@@ -63,13 +63,14 @@ async def write_plan(
                 "identity": d.identity,
                 "seq": d.parsed.seq,
                 "name": d.name[:256],
-                "poster": sender,
-                "poster_name": sender_name[:256],
+                "poster": d.poster or sender,
+                "poster_name": (d.poster_name or sender_name)[:256],
                 "raw": d.parsed.raw,
                 "note": d.parsed.note,
                 "flags": d.flags,
                 "status": "active",
                 "source_message": message_id,
+                "created_message": message_id,
                 "created_at": now,
                 "updated_at": now,
                 "fork_noticed": False,
@@ -82,15 +83,15 @@ async def write_plan(
         )
         ids = [r[0] for r in result.all()]
         for n, (entry_id, d) in enumerate(zip(ids, plan.creates, strict=True), 1):
-            line_rows.extend(_line_rows(state.id, entry_id, d.lines))
+            new_lines.extend(line_rows(state.id, entry_id, d.lines))
             view = EntryView(
                 id=entry_id,
                 pos=state.max_pos + n,
                 identity=d.identity,
                 seq=d.parsed.seq,
                 name=d.name,
-                poster=sender,
-                poster_name=sender_name,
+                poster=d.poster or sender,
+                poster_name=d.poster_name or sender_name,
                 status="active",
                 raw=d.parsed.raw,
                 flags=d.flags,
@@ -113,6 +114,7 @@ async def write_plan(
                 note=bindparam("b_note"),
                 flags=bindparam("b_flags"),
                 source_message=bindparam("b_msg"),
+                prev=bindparam("b_prev"),
                 updated_at=bindparam("b_now"),
                 seen_mask=mask_hex,
                 fork_noticed=False,  # new content: no fork has dropped this version of it
@@ -127,6 +129,7 @@ async def write_plan(
                     "b_note": d.parsed.note,
                     "b_flags": d.flags,
                     "b_msg": message_id,
+                    "b_prev": version_of(old),
                     "b_now": now,
                 }
                 for old, d in plan.edits
@@ -136,7 +139,7 @@ async def write_plan(
             delete(OrderLine).where(OrderLine.entry_id.in_([old.id for old, _ in plan.edits]))
         )
         for old, d in plan.edits:
-            line_rows.extend(_line_rows(state.id, old.id, d.lines))
+            new_lines.extend(line_rows(state.id, old.id, d.lines))
             del state.entries[old.identity]
             old.identity, old.seq, old.name, old.raw = (
                 d.identity,
@@ -148,13 +151,31 @@ async def write_plan(
             old.fork_noticed = False
             state.entries[d.identity] = old
 
-    if line_rows:
-        await conn.execute(insert(OrderLine), line_rows)
+    if new_lines:
+        await conn.execute(insert(OrderLine), new_lines)
 
     if plan.cancels:
-        await set_status(conn, [(e, reason) for e, reason in plan.cancels], "cancelled", now)
+        await set_status(
+            conn, [(e, reason) for e, reason in plan.cancels], "cancelled", now, message_id
+        )
     if plan.reactivates:
         await set_status(conn, [(e, None) for e in plan.reactivates], "active", now)
+
+
+def version_of(entry: EntryView) -> dict[str, object]:
+    """An entry's content before an edit, kept so a recall of the edit can put it back."""
+    return {
+        "identity": entry.identity,
+        "seq": entry.seq,
+        "name": entry.name,
+        "raw": entry.raw,
+        "flags": list(entry.flags),
+        "lines": [list(_line_tuple(ln)) for ln in entry.lines],
+    }
+
+
+def _line_tuple(ln: LineView) -> tuple[object, ...]:
+    return (ln.product_key, ln.item_text, ln.qty_milli, ln.unit, ln.match_how, ln.amount_fen)
 
 
 async def set_status(
@@ -162,8 +183,12 @@ async def set_status(
     entries: Sequence[tuple[EntryView, str | None]],
     status: str,
     now: datetime,
+    message_id: str | None = None,
 ) -> None:
-    """Cancel or reactivate entries (one executemany), keeping the cached views in step."""
+    """Cancel or reactivate entries (one executemany), keeping the cached views in step.
+
+    `message_id` is the message that cancelled them (a recall of it reactivates them).
+    """
     await conn.execute(
         update(Entry)
         .where(Entry.id == bindparam("b_id"))
@@ -171,6 +196,7 @@ async def set_status(
             status=status,
             cancelled_at=now if status == "cancelled" else None,
             cancel_reason=bindparam("b_reason"),
+            cancel_message=message_id if status == "cancelled" else None,
             updated_at=now,
         ),
         [{"b_id": e.id, "b_reason": reason} for e, reason in entries],

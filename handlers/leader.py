@@ -125,7 +125,7 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     if len(found) != 1:
         ctx.reply("remove", f"没找到第{seq}条（用法：删 3）。", private=True)
         return
-    await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now)
+    await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now, ctx.msg.id)
     ctx.reply("remove", f"已删除：{strip_seq(found[0].raw)}", private=True)
 
 

@@ -54,7 +54,9 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         )
         return
     entries = [e for _, e in candidates]
-    await set_status(ctx.conn, [(e, "cancel_command") for e in entries], "cancelled", ctx.now)
+    await set_status(
+        ctx.conn, [(e, "cancel_command") for e in entries], "cancelled", ctx.now, ctx.msg.id
+    )
     ctx.reply("cancel", replies.cancelled_reply(msg.sender_name, entries), mention=True)
 
 

@@ -117,6 +117,11 @@ class InboundMessage(Base):
     ts: Mapped[datetime] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(16), default="handled")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The same group message seen by two bot accounts has two platform ids; this hash of room,
+    # sender, second and text is the same for both, so the second copy is a duplicate too.
+    fingerprint: Mapped[str | None] = mapped_column(String(40), nullable=True)
+
+    __table_args__ = (Index("ux_messages_fingerprint", "fingerprint", unique=True),)
 
 
 class Entry(Base):
@@ -151,6 +156,11 @@ class Entry(Base):
     # chain its poster was looking at. A later copy descends from the version of its newest
     # known line, and only lines that version had can have been removed from it.
     seen_mask: Mapped[str] = mapped_column(Text, default="0")
+    # What a recall (撤回) needs to undo one message's effect: the message that created the
+    # entry, the one that cancelled it, and the version an edit replaced.
+    created_message: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    cancel_message: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    prev: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         Index("ux_entries_round_identity", "round_id", "identity", unique=True),

@@ -8,13 +8,14 @@ assert await bot.orders() == [("张三", "wxid_张三", [("烟台苹果", 2, "�
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
 from itertools import count
 from typing import Any
 
 from bot.app import App
 from bot.clock import ManualClock
+from bot.dispatcher import fingerprint
 from bot.messages import ChatMessage, OutgoingMessage
 from scheduler.tally import orders_report
 
@@ -46,6 +47,7 @@ class ChatHarness:
     clock: ManualClock
     said: list[Said] = field(default_factory=list)
     _ids: Any = field(default_factory=lambda: count(1))
+    _fingerprints: set[str | None] = field(default_factory=set)
 
     async def send(self, out: OutgoingMessage) -> None:
         """What the bot sends is recorded here (the adapter's part in tests)."""
@@ -61,8 +63,13 @@ class ChatHarness:
         room: str | None = ROOM,
         msg_id: str | None = None,
         sender: str | None = None,
+        kind: str = "text",
     ) -> bool:
-        """`who` posts `text` (in the group unless room=None); returns False for a duplicate."""
+        """`who` posts `text` (in the group unless room=None); returns False for a duplicate.
+
+        `kind` is what the adapter saw: "app" for an app message (a native 接龙's XML),
+        "recall" when `who` recalls the message whose id is `text`.
+        """
         msg = ChatMessage(
             id=msg_id or f"m{next(self._ids)}",
             room=room,
@@ -70,10 +77,21 @@ class ChatHarness:
             sender_name=who,
             text=text,
             ts=self.clock.now(),
+            kind=kind,
         )
+        if msg_id is None and fingerprint(msg) in self._fingerprints:
+            # The same words from the same person in the same second are one message to the
+            # bot (two bot accounts see it twice). A person saying it again takes a moment.
+            self.clock.set(self.clock.now() + timedelta(seconds=1))
+            msg = replace(msg, ts=self.clock.now())
+        self._fingerprints.add(fingerprint(msg))
         new = await self.app.feed(msg)
         await self.app.tick(self.send)
         return new
+
+    async def recall(self, who: str, msg_id: str) -> bool:
+        """`who` recalls (撤回) the message `msg_id`."""
+        return await self.post(who, msg_id, kind="recall")
 
     async def at(self, hhmm: str, day: int | None = None) -> None:
         """Move the clock to hh:mm (today, or day-of-month `day`) and run what is due."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -60,3 +61,19 @@ async def test_console_adapter_chats_with_the_same_core(sqlite_bot: ChatHarness)
     assert "已开团" in said  # the leader's private note
     assert "没找到商品“榴莲”" in said
     assert await sqlite_bot.names() == ["张三"]
+
+
+async def test_one_group_message_seen_by_two_bot_accounts_counts_once(bot: ChatHarness) -> None:
+    """Two accounts in one group get the same message under two platform ids."""
+    await bot.post("团长", Chain().text)
+    chain = Chain().add("张三 苹果2份")
+    assert await bot.post("张三", chain.text, msg_id="account-a-1001") is True
+    assert await bot.post("张三", chain.text, msg_id="account-b-7734") is False
+    async with bot.app.db.connect() as conn:
+        stored = (await conn.execute(select(InboundMessage.platform_id))).scalars().all()
+    assert "account-b-7734" not in stored
+    assert await bot.names() == ["张三"]
+    # the same words said again a little later are a new message
+    assert await bot.post("张三", "我的订单", msg_id="account-a-1002") is True
+    bot.clock.set(bot.clock.now() + timedelta(seconds=5))
+    assert await bot.post("张三", "我的订单", msg_id="account-a-1003") is True

@@ -1,0 +1,190 @@
+"""撤回: a recalled chain post no longer counts. Its effect on open rounds is undone.
+
+What one message did is written on the entries it touched: `created_message` (it added the
+line), `source_message` (its content is the line's current version; `prev` holds the one it
+replaced) and `cancel_message` (it removed the line). Recalling the message therefore:
+- cancels lines it added, unless a later post has rewritten them since;
+- puts back the version its edit replaced;
+- brings back lines it removed.
+Nobody in the group is told (a recall is a quiet correction); the leader hears privately
+when an order vanished or changed. Closed rounds are final: the leader is told, nothing moves.
+A recall that arrives before the message it recalls leaves a marker, so the late original is
+taken as a duplicate and never counted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, or_, select, update
+
+from bot.context import Context
+from bot.messages import OutgoingMessage
+from bot.outbox import insert_ignore
+from handlers.chain_store import line_rows
+from handlers.round_state import LineView, RoundCache, lock_rounds
+from models.tables import Entry, InboundMessage, OrderLine, Round
+
+MAX_LISTED = 10
+
+
+async def handle_recall(ctx: Context, cache: RoundCache) -> None:
+    msg = ctx.msg
+    recalled = msg.text.strip()[:128]
+    if not recalled or msg.room is None:
+        return
+    marked = await ctx.conn.execute(
+        update(InboundMessage)
+        .where(InboundMessage.platform_id == recalled)
+        .values(status="recalled")
+    )
+    if not marked.rowcount:
+        await _leave_marker(ctx, recalled)
+        return
+    group = ctx.config.group(msg.room)
+    states = await lock_rounds(ctx.conn, cache, msg.room)
+    by_id = {s.id: s for s in states}
+    open_ids = set(by_id)
+    touched = (
+        await ctx.conn.execute(
+            select(
+                Entry.id,
+                Entry.round_id,
+                Entry.status,
+                Entry.raw,
+                Entry.source_message,
+                Entry.created_message,
+                Entry.cancel_message,
+                Entry.prev,
+            ).where(
+                or_(Entry.source_message == recalled, Entry.cancel_message == recalled),
+                Entry.round_id.in_(select(Round.id).where(Round.room == msg.room)),
+            )
+        )
+    ).all()
+    if not touched:
+        return
+    closed = [r for r in touched if r.round_id not in open_ids]
+    live = [r for r in touched if r.round_id in open_ids]
+    vanished: list[str] = []
+    changed: list[tuple[str, str]] = []
+    restored: list[str] = []
+    cancel_ids: list[int] = []
+    back_ids: list[int] = []
+    for r in live:
+        if r.status == "cancelled" and r.cancel_message == recalled:
+            back_ids.append(r.id)
+            restored.append(r.raw)
+        elif r.status == "active" and r.source_message == recalled:
+            if r.created_message == recalled or not r.prev:
+                cancel_ids.append(r.id)
+                vanished.append(r.raw)
+                continue
+            holder = by_id[r.round_id].entries.get(r.prev.get("identity", ""))
+            if holder is not None and holder.id != r.id:
+                closed.append(r)  # its old text is another line now: the leader decides
+                continue
+            await _put_back(ctx, r.id, r.round_id, r.prev, r.created_message)
+            changed.append((r.raw, str(r.prev.get("raw", ""))))
+    await _set_status(ctx, cancel_ids, "cancelled", recalled)
+    await _set_status(ctx, back_ids, "active", None)
+    for round_id in {r.round_id for r in live}:
+        cache.drop(round_id)  # reloaded, with the undone lines, by the next post
+    if group is None or not (vanished or changed or restored or closed):
+        return
+    ctx.say(
+        OutgoingMessage(
+            dedupe_key=f"recall:{recalled}",
+            room=None,
+            to=group.leader,
+            text=_leader_note(
+                msg.sender_name, vanished, changed, restored, [r.raw for r in closed]
+            ),
+        )
+    )
+
+
+async def _set_status(ctx: Context, ids: list[int], status: str, by: str | None) -> None:
+    """Cancel (by the recalled message) or bring back entries."""
+    if not ids:
+        return
+    cancelled = status == "cancelled"
+    await ctx.conn.execute(
+        update(Entry)
+        .where(Entry.id.in_(ids))
+        .values(
+            status=status,
+            cancelled_at=ctx.now if cancelled else None,
+            cancel_reason="recalled" if cancelled else None,
+            cancel_message=by,
+            updated_at=ctx.now,
+        )
+    )
+
+
+async def _leave_marker(ctx: Context, recalled: str) -> None:
+    """The original has not arrived (yet): keep its id, so it is a duplicate when it does."""
+    msg = ctx.msg
+    await ctx.conn.execute(
+        insert_ignore(ctx.conn)(InboundMessage)
+        .values(
+            platform_id=recalled,
+            room=msg.room,
+            sender=msg.sender[:128],
+            sender_name=msg.sender_name[:256],
+            text="",
+            kind="recalled",
+            ts=msg.ts,
+            status="recalled",
+        )
+        .on_conflict_do_nothing(index_elements=["platform_id"])
+    )
+
+
+async def _put_back(
+    ctx: Context, entry_id: int, round_id: int, prev: dict[str, Any], created: str | None
+) -> None:
+    """Restore the version an edit replaced: its text, number, name, flags and order lines."""
+    await ctx.conn.execute(
+        update(Entry)
+        .where(Entry.id == entry_id)
+        .values(
+            identity=prev["identity"],
+            seq=prev.get("seq"),
+            name=prev.get("name", ""),
+            raw=prev.get("raw", ""),
+            flags=prev.get("flags", []),
+            source_message=created or "",
+            prev=None,
+            updated_at=ctx.now,
+        )
+    )
+    await ctx.conn.execute(delete(OrderLine).where(OrderLine.entry_id == entry_id))
+    lines = [LineView(*ln) for ln in prev.get("lines") or []]
+    if lines:
+        await ctx.conn.execute(insert(OrderLine), line_rows(round_id, entry_id, lines))
+
+
+def _listed(lines: list[str]) -> str:
+    shown = lines[:MAX_LISTED]
+    more = f"\n…另有 {len(lines) - len(shown)} 行" if len(lines) > len(shown) else ""
+    return "\n".join(f"  {line}" for line in shown) + more
+
+
+def _leader_note(
+    who: str,
+    vanished: list[str],
+    changed: list[tuple[str, str]],
+    restored: list[str],
+    closed: list[str],
+) -> str:
+    parts = [f"{who} 撤回了一条接龙消息。"]
+    if vanished:
+        parts.append(f"已取消它加上的订单：\n{_listed(vanished)}")
+    if changed:
+        parts.append("已改回修改前的内容：\n" + _listed([f"{new} → {old}" for new, old in changed]))
+    if restored:
+        parts.append(f"已恢复它删掉的订单：\n{_listed(restored)}")
+    if closed:
+        parts.append(f"以下订单没有改动（已截单或有冲突），如需调整请手动处理：\n{_listed(closed)}")
+    return "\n".join(parts)

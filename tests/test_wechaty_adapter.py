@@ -1,0 +1,283 @@
+"""The bot on WeChat: a real `Wechaty` object over a recording FakePuppet, end to end.
+
+Each test reads as a chat: people post in the room through the fake account, the bot's
+replies come back out through the same account, and the orders are read from the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.adapters.wechaty import WechatyAdapter, kind_of, message_time, recalled_id
+from bot.app import App, build_app
+from bot.clock import ManualClock
+from bot.config import WechatySettings
+from models.tables import Entry
+from tests.conftest import LEADER, ROOM, START, make_config
+from tests.native import native_chain_xml
+from tests.wechaty_fake import MessageType, RecordingPuppet, wechaty_over
+
+FIXTURES = Path(__file__).parent / "fixtures"
+HEAD = (Path(__file__).parent / "transcripts" / "fruit_head.txt").read_text("utf-8").strip()
+PEOPLE = {LEADER: "团长", "wxid_zhang": "张三", "wxid_li": "李四"}
+
+
+class Account:
+    """One WeChat account: the puppets it connected through (a new one per reconnection)."""
+
+    def __init__(self) -> None:
+        self.puppets: list[RecordingPuppet] = []
+
+    def make_bot(self) -> object:
+        puppet = RecordingPuppet()
+        puppet.add_room(ROOM, "幸福里3栋团购群", PEOPLE)
+        self.puppets.append(puppet)
+        return wechaty_over(puppet)
+
+    @property
+    def puppet(self) -> RecordingPuppet:
+        return self.puppets[-1]
+
+
+async def settle(adapter: WechatyAdapter, handled: int) -> None:
+    """Wait until the adapter has handled `handled` messages (events run as tasks)."""
+    for _ in range(500):
+        if adapter.handled >= handled:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {adapter.handled} of {handled} messages were handled")
+
+
+@pytest.fixture
+async def wechat(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[App, WechatyAdapter, Account, ManualClock]]:
+    config = make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+    clock = ManualClock(START, START.tzinfo)  # type: ignore[arg-type]
+    app = build_app(config, clock, limited=True)
+    await app.start()
+    account = Account()
+    adapter = WechatyAdapter(app, WechatySettings(watchdog_s=60), account.make_bot)
+    await adapter.connect()
+    yield app, adapter, account, clock
+    await adapter.disconnect()
+    await app.close()
+
+
+async def entries(app: App) -> list[tuple[int | None, str, str, str]]:
+    async with app.db.connect() as conn:
+        rows = await conn.execute(
+            select(Entry.seq, Entry.name, Entry.poster, Entry.status).order_by(Entry.pos)
+        )
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+
+async def test_a_room_message_reaches_the_bot_and_the_reply_goes_back_to_that_room(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    app, adapter, account, _ = wechat
+    account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+    account.puppet.deliver(f"{HEAD}\n1. 张三 榴莲2个", sender="wxid_zhang", room=ROOM)
+    await settle(adapter, 2)
+
+    said = account.puppet.sent
+    assert [s.to for s in said if s.to == ROOM] == [ROOM]
+    reply = next(s for s in said if s.to == ROOM)
+    assert reply.mentions == ["wxid_zhang"]
+    assert "榴莲" in reply.text
+    assert reply.text.startswith("@张三\u2005") and "张三" not in reply.text[4:6]
+    assert await entries(app) == [(1, "张三", "wxid_zhang", "active")]
+
+
+async def test_a_native_chain_credits_each_entry_to_its_author_not_to_the_sender(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    app, adapter, account, _ = wechat
+    account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+    # 张三 and 李四 both wrote into WeChat's own 接龙; the update reaches the bot from 李四.
+    xml = native_chain_xml(
+        HEAD,
+        [("wxid_zhang", "张三 苹果2份"), ("wxid_li", "李四 香蕉1把")],
+        creator=LEADER,
+        sender="wxid_li",
+    )
+    account.puppet.deliver(xml, sender="wxid_li", room=ROOM, kind=MessageType.MESSAGE_TYPE_URL)
+    await settle(adapter, 2)
+
+    assert await entries(app) == [
+        (1, "张三", "wxid_zhang", "active"),
+        (2, "李四", "wxid_li", "active"),
+    ]
+    assert account.puppet.texts_to(ROOM) == []  # all understood: the group hears nothing
+
+
+async def test_the_public_native_sample_opens_a_round_with_three_authors(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    app, adapter, account, _ = wechat
+    sample = (FIXTURES / "native" / "public_checkin.xml").read_text("utf-8")
+    creator = "wxid_raa06gopa5fq22"
+    # the sample's creator leads this group, so their chain opens a round
+    app.config.groups_by_room[ROOM] = replace(app.config.groups_by_room[ROOM], leader=creator)
+    account.puppet.add_people({creator: "Jessie", "wxid_6xtgy1o42c8y22": "Jasmine"})
+    account.puppet.deliver(
+        sample, sender="zwg964848042", room=ROOM, kind=MessageType.MESSAGE_TYPE_UNSPECIFIED
+    )
+    await settle(adapter, 1)
+
+    assert [(seq, poster) for seq, _, poster, _ in await entries(app)] == [
+        (1, "wxid_raa06gopa5fq22"),
+        (2, "wxid_6xtgy1o42c8y22"),
+        (3, "zwg964848042"),
+    ]
+
+
+async def test_a_recall_undoes_the_order_and_only_the_leader_hears_of_it(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    app, adapter, account, clock = wechat
+    account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+    posted = account.puppet.deliver(f"{HEAD}\n1. 张三 苹果2份", sender="wxid_zhang", room=ROOM)
+    account.puppet.deliver(
+        posted, sender="wxid_zhang", room=ROOM, kind=MessageType.MESSAGE_TYPE_RECALLED
+    )
+    await settle(adapter, 3)
+
+    assert await entries(app) == [(1, "张三", "wxid_zhang", "cancelled")]
+    clock.set(clock.now() + timedelta(seconds=10))  # the leader's messages are spaced out
+    await app.tick(adapter.send)
+    assert account.puppet.texts_to(ROOM) == []
+    (note,) = [t for t in account.puppet.texts_to(LEADER) if "撤回" in t]
+    assert "1. 张三 苹果2份" in note
+
+
+async def test_a_throttled_send_waits_and_goes_out_once(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    app, adapter, account, clock = wechat
+    account.puppet.refuse_next = 1  # WeChat: 发送消息过于频繁
+    account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+    account.puppet.deliver(f"{HEAD}\n1. 张三 榴莲2个", sender="wxid_zhang", room=ROOM)
+    await settle(adapter, 2)
+    assert account.puppet.texts_to(ROOM) == []  # refused, kept, paused
+
+    await app.tick(adapter.send)
+    assert account.puppet.texts_to(ROOM) == []  # still inside the back-off
+
+    clock.set(clock.now() + timedelta(minutes=2))
+    await app.tick(adapter.send)
+    await app.tick(adapter.send)
+    assert len([t for t in account.puppet.texts_to(ROOM) if "榴莲" in t]) == 1
+
+
+async def test_the_watchdog_reconnects_a_silent_connection_and_tells_the_leader(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    app, adapter, account, _ = wechat
+    account.puppet.heartbeat()
+    await asyncio.sleep(0.05)
+    assert await adapter.watchdog_once() is False  # heartbeats keep it alive
+
+    first = account.puppet
+    adapter.last_event -= 120  # two minutes without a message or a heartbeat
+    assert await adapter.watchdog_once() is True
+    assert first.stopped == 1 and len(account.puppets) == 2
+
+    (away,) = account.puppet.texts_to(LEADER)
+    assert "断开" in away and "再说一次" in away
+    # the new connection works: a chain post is read and nobody else was told anything
+    account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+    account.puppet.deliver(f"{HEAD}\n1. 张三 苹果2份", sender="wxid_zhang", room=ROOM)
+    await settle(adapter, 2)
+    assert await entries(app) == [(1, "张三", "wxid_zhang", "active")]
+    assert account.puppet.texts_to(ROOM) == []
+
+
+async def test_a_failing_handler_is_logged_and_the_bot_goes_on(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app, adapter, account, _ = wechat
+    calls = 0
+    real_feed: Callable[..., object] = app.feed
+
+    async def feed_failing_once(msg: object) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database went away")
+        return await real_feed(msg)  # type: ignore[no-any-return,misc]
+
+    monkeypatch.setattr(app, "feed", feed_failing_once)
+    with caplog.at_level(logging.ERROR):
+        account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+        await settle(adapter, 1)
+        account.puppet.deliver(HEAD + "\n1. 张三 苹果2份", sender="wxid_zhang", room=ROOM)
+        await settle(adapter, 2)
+    assert "database went away" in caplog.text and "Traceback" in caplog.text
+
+
+def test_message_details_are_translated_for_the_core() -> None:
+    assert kind_of("MESSAGE_TYPE_TEXT", "1. 张三 苹果2份") == "text"
+    assert kind_of("MESSAGE_TYPE_RECALLED", "123") == "recall"
+    assert kind_of("MESSAGE_TYPE_UNSPECIFIED", "<msg><appmsg>…") == "app"
+    assert kind_of("MESSAGE_TYPE_IMAGE", "") == "image"
+    # a typed message that looks like XML is still text: nobody can forge native authors
+    assert kind_of("MESSAGE_TYPE_TEXT", "<msg><appmsg><type>53</type>") == "text"
+    assert recalled_id("4532101") == "4532101"
+    revoke = '<sysmsg type="revokemsg"><revokemsg><newmsgid>98765</newmsgid></revokemsg></sysmsg>'
+    assert recalled_id(revoke) == "98765"
+    assert message_time(1_795_480_000).tzinfo is not None
+    assert message_time(1_795_480_000_000) == message_time(1_795_480_000)
+
+
+def test_the_service_token_never_reaches_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    from bot.adapters.wechaty import redact_in_all_loggers
+
+    token = "insecure_0123456789abcdef"
+    redact_in_all_loggers([token])
+    with caplog.at_level(logging.WARNING):
+        # what wechaty-puppet-service logs when given an endpoint and a token
+        logging.getLogger("PuppetService").warning(
+            f"there are endpoint<127.0.0.1:8788> and token<{token}>"
+        )
+        logging.getLogger("bot.somewhere").warning("token is %s", token)
+    assert token not in caplog.text
+    assert caplog.text.count("***") == 2
+
+
+async def test_groupbuy_run_drives_the_same_core_over_wechaty(tmp_path: Path) -> None:
+    """`groupbuy run` with adapter = "wechaty": start-up, scheduler, feed and send, as live."""
+    from bot.cli import _wechaty
+
+    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), adapter="wechaty")
+    account = Account()
+    running = asyncio.create_task(_wechaty(config, account.make_bot))
+    try:
+        for _ in range(500):
+            if account.puppets:
+                break
+            await asyncio.sleep(0.01)
+        account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
+        account.puppet.deliver(f"{HEAD}\n1. 张三 榴莲2个", sender="wxid_zhang", room=ROOM)
+        for _ in range(500):
+            if account.puppet.texts_to(ROOM):
+                break
+            await asyncio.sleep(0.01)
+        [reply] = account.puppet.texts_to(ROOM)
+        assert "榴莲" in reply
+        assert any("已开团" in t for t in account.puppet.texts_to(LEADER))
+    finally:
+        running.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await running
