@@ -21,6 +21,7 @@ from bot.adapters.wechaty import WechatyAdapter, kind_of, message_time, recalled
 from bot.app import App, build_app
 from bot.clock import ManualClock
 from bot.config import WechatySettings
+from bot.messages import OutgoingMessage
 from models.tables import Entry
 from tests.conftest import LEADER, ROOM, START, make_config
 from tests.native import native_chain_xml
@@ -281,3 +282,25 @@ async def test_groupbuy_run_drives_the_same_core_over_wechaty(tmp_path: Path) ->
         running.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await running
+
+
+async def test_files_go_out_as_files_and_oversized_ones_as_a_note(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock], tmp_path: Path
+) -> None:
+    _, adapter, account, _ = wechat
+    small = tmp_path / "2026-11-23.xlsx"
+    small.write_bytes(b"PK" + b"0" * 2_000)
+    big = tmp_path / "chart.png"
+    big.write_bytes(b"0" * 3_500_000)
+
+    await adapter.send(
+        OutgoingMessage("export:1", room=None, to=LEADER, text="配送清单", file_path=str(small))
+    )
+    await adapter.send(
+        OutgoingMessage("chart:1", room=None, to=LEADER, text="销量图", file_path=str(big))
+    )
+
+    sent = [(s.text, s.file_name) for s in account.puppet.sent if s.to == LEADER]
+    assert sent[:2] == [("配送清单", None), ("", "2026-11-23.xlsx")]
+    assert sent[2][1] is None and "3.5 MB" in sent[2][0] and str(big) in sent[2][0]
+    assert len(sent) == 3
