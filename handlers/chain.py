@@ -206,9 +206,8 @@ async def _open_from_head(
         f"{'/' + p.sale_unit if p.sale_unit else ''}"
         for p in products
     )
-    text = (
-        f"已开团「{title}」，截单时间 {cutoff.astimezone(ctx.clock.tz):%m月%d日 %H:%M}。"
-        + (f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。")
+    text = f"已开团「{title}」，截单时间 {cutoff.astimezone(ctx.clock.tz):%m月%d日 %H:%M}。" + (
+        f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。"
     )
     group = ctx.config.group(ctx.msg.room)
     if group is not None and ctx.msg.sender not in {group.leader, *ctx.config.admins}:
