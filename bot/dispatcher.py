@@ -13,7 +13,7 @@ import hashlib
 import logging
 import traceback
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -71,6 +71,21 @@ def fingerprint(msg: ChatMessage) -> str | None:
         return None
     key = "\x1f".join((msg.room, msg.sender, str(int(msg.ts.timestamp())), msg.kind, msg.text))
     return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_STORE: dict[str, Any] = {}
+
+
+def _store_stmt(conn: AsyncConnection) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id, built once per dialect (hot path)."""
+    stmt = _STORE.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _STORE[conn.dialect.name] = (
+            insert_ignore(conn)(InboundMessage)
+            .on_conflict_do_nothing()  # a known platform id, or a known fingerprint
+            .returning(InboundMessage.id)
+        )
+    return stmt
 
 
 class Dispatcher:
@@ -173,24 +188,19 @@ class Dispatcher:
     async def _store_raw(
         self, conn: AsyncConnection, msg: ChatMessage, *, status: str, error: str | None = None
     ) -> bool:
-        stmt = (
-            insert_ignore(conn)(InboundMessage)
-            .values(
-                platform_id=msg.id[:128],
-                room=msg.room,
-                sender=msg.sender[:128],
-                sender_name=msg.sender_name[:256],
-                text=msg.text[:MAX_TEXT],
-                kind=msg.kind,
-                ts=msg.ts,
-                status=status,
-                error=error,
-                fingerprint=fingerprint(msg),
-            )
-            .on_conflict_do_nothing()  # a known platform id, or a known fingerprint
-            .returning(InboundMessage.id)
-        )
-        return (await conn.execute(stmt)).scalar_one_or_none() is not None
+        params = {
+            "platform_id": msg.id[:128],
+            "room": msg.room,
+            "sender": msg.sender[:128],
+            "sender_name": msg.sender_name[:256],
+            "text": msg.text[:MAX_TEXT],
+            "kind": msg.kind,
+            "ts": msg.ts,
+            "status": status,
+            "error": error,
+            "fingerprint": fingerprint(msg),
+        }
+        return (await conn.execute(_store_stmt(conn), params)).scalar_one_or_none() is not None
 
     async def _route(self, ctx: Context) -> None:
         msg = ctx.msg
