@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context
@@ -218,14 +218,19 @@ async def _open_from_head(
     return state
 
 
+_REFRESH_MERGED = (
+    update(Outbox)
+    .where(Outbox.id == bindparam("b_id"), Outbox.status == "pending")
+    .values(text=bindparam("b_text"))
+)
+
+
 async def _refresh_merged_chain(conn: AsyncConnection, state: RoundState) -> bool:
     """Rewrite a merged chain still waiting in the outbox; False once it has gone out."""
     if state.pending_merge_id is None:
         return False
     result = await conn.execute(
-        update(Outbox)
-        .where(Outbox.id == state.pending_merge_id, Outbox.status == "pending")
-        .values(text=replies.merged_chain(state))
+        _REFRESH_MERGED, {"b_id": state.pending_merge_id, "b_text": replies.merged_chain(state)}
     )
     if result.rowcount:
         return True

@@ -20,6 +20,10 @@ from handlers.pricing import to_fen
 from handlers.round_state import EntryView, Limits, LineView, RoundCache, RoundState
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
+# Built once (they run for every chain post that adds a line).
+_INSERT_ENTRIES = insert(Entry).returning(Entry.id, sort_by_parameter_order=True)
+_INSERT_LINES = insert(OrderLine)
+
 
 def line_rows(round_id: int, entry_id: int, lines: Iterable[LineView]) -> list[dict[str, object]]:
     return [
@@ -78,9 +82,7 @@ async def write_plan(
             }
             for n, d in enumerate(plan.creates, 1)
         ]
-        result = await conn.execute(
-            insert(Entry).returning(Entry.id, sort_by_parameter_order=True), rows
-        )
+        result = await conn.execute(_INSERT_ENTRIES, rows)
         ids = [r[0] for r in result.all()]
         for n, (entry_id, d) in enumerate(zip(ids, plan.creates, strict=True), 1):
             new_lines.extend(line_rows(state.id, entry_id, d.lines))
@@ -152,7 +154,7 @@ async def write_plan(
             state.entries[d.identity] = old
 
     if new_lines:
-        await conn.execute(insert(OrderLine), new_lines)
+        await conn.execute(_INSERT_LINES, new_lines)
 
     if plan.cancels:
         await set_status(

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.identity import normalise
@@ -238,6 +238,18 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
     return [states[i] for i in ids]
 
 
+# Built once: this runs for every chain post, and building it costs more than running it.
+_LOCK_ROUNDS = (
+    update(Round)
+    .where(
+        Round.room == bindparam("b_room"),
+        Round.status.in_(bindparam("b_statuses", expanding=True)),
+    )
+    .values(version=Round.version + 1)
+    .returning(Round.id, Round.version)
+)
+
+
 async def lock_rounds(
     conn: AsyncConnection, cache: RoundCache, room: str, *, statuses: tuple[str, ...] = ("open",)
 ) -> list[RoundState]:
@@ -247,12 +259,7 @@ async def lock_rounds(
     SQLite the transaction already holds the write lock) and tells which cached states are
     stale: a cached version one below the returned one is current; anything else is reloaded.
     """
-    result = await conn.execute(
-        update(Round)
-        .where(Round.room == room, Round.status.in_(statuses))
-        .values(version=Round.version + 1)
-        .returning(Round.id, Round.version)
-    )
+    result = await conn.execute(_LOCK_ROUNDS, {"b_room": room, "b_statuses": list(statuses)})
     states: list[RoundState] = []
     for round_id, version in sorted(result.all(), reverse=True):
         state = cache.get(round_id)
