@@ -1,0 +1,54 @@
+"""Round trips per chain post are counted, not timed: each aiosqlite crossing costs ~160 µs.
+
+A resident's chain post (store raw, lock the round, add the line and its order lines,
+commit) must stay a handful of crossings into the SQLite thread however long the chain is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import aiosqlite.core
+import pytest
+
+from bot.messages import ChatMessage
+from tests.chains import Chain
+from tests.chat import ROOM, ChatHarness
+
+
+@pytest.fixture
+def crossings(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    seen: Counter[str] = Counter()
+    real = aiosqlite.core.Connection._execute
+
+    async def counted(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        seen[getattr(fn, "__name__", "call")] += 1
+        return await real(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    return seen
+
+
+async def test_a_chain_post_costs_the_same_few_crossings_at_any_length(
+    sqlite_bot: ChatHarness, crossings: Counter[str]
+) -> None:
+    bot = sqlite_bot
+    await bot.post("团长", Chain().text)
+    chain = Chain()
+    per_post: list[int] = []
+    for n in range(60):
+        chain = chain.add(f"邻居{n} 苹果1份")
+        before = sum(crossings.values())
+        await bot.app.feed(bot_message(bot, f"邻居{n}", chain.text))
+        per_post.append(sum(crossings.values()) - before)
+    assert len(await bot.names()) == 60
+    # raw row, round lock, entry, order lines, commit: one crossing each
+    assert max(per_post) <= 5, per_post
+    assert per_post[-1] == per_post[0]  # no growth with the chain's length
+
+
+def bot_message(bot: ChatHarness, who: str, text: str) -> ChatMessage:
+    bot.clock.set(bot.clock.now() + timedelta(seconds=1))
+    return ChatMessage(f"rt-{who}", ROOM, f"wxid_{who}", who, text, bot.clock.now())
