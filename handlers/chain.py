@@ -118,6 +118,14 @@ async def handle_chain_post(
     if parsed.has_marker and may_open and post_title and not title_matched:
         state = await _open_from_head(ctx, cache, parsed, post_title)
         title_matched = True
+    elif state is not None and post_title and not title_matched:
+        # A titled copy that fits no open round may be a late copy of a closed one: it must
+        # not land in whatever other deal happens to be open.
+        closed = await latest_closed_round(ctx.conn, cache, msg.room)
+        if closed is not None and fuzz.ratio(normalise(post_title), closed.title_key) >= (
+            TITLE_MATCH
+        ):
+            state, title_matched = closed, True
 
     if state is None:
         state = await latest_closed_round(ctx.conn, cache, msg.room)

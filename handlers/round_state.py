@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.identity import normalise
 from handlers.parsing.matching import Product, ProductMatcher
-from models.tables import Entry, OrderLine, Round, RoundProduct
+from models.tables import Entry, OrderLine, Outbox, Round, RoundProduct
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,10 +266,32 @@ async def lock_rounds(
         if state is None or state.version != version - 1:
             row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
             state = await load_round(conn, row)
+            state.pending_merge_id = await pending_merge_id(conn, round_id)
             cache.put(state)
         state.version = version
         states.append(state)
     return states
+
+
+async def pending_merge_id(conn: AsyncConnection, round_id: int) -> int | None:
+    """The round's merged chain still waiting in the outbox, if any.
+
+    Memory alone is not enough: after a restart, or when another process wrote the round, the
+    next post must still refresh that message rather than queue a second one. The range on the
+    unique dedupe key (`merged:<round>:…`) is an index scan on both databases.
+    """
+    return (
+        await conn.execute(
+            select(Outbox.id)
+            .where(
+                Outbox.dedupe_key >= f"merged:{round_id}:",
+                Outbox.dedupe_key < f"merged:{round_id};",
+                Outbox.status == "pending",
+            )
+            .order_by(Outbox.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
 
 
 async def latest_closed_round(

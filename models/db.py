@@ -13,13 +13,14 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from models import sqlite_one_hop as one_hop
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+MIGRATE_LOCK = 0x67627579  # "gbuy": one migrating process per PostgreSQL database
 
 
 def _on_sqlite_connect(dbapi_conn: Any, record: Any) -> None:
@@ -84,8 +85,16 @@ class Database:
             yield conn
 
     async def upgrade(self, revision: str = "head") -> None:
-        """Run Alembic migrations up to `revision` on this database."""
+        """Run Alembic migrations up to `revision` on this database.
+
+        On PostgreSQL two bot processes may start at once on an empty database: a transaction
+        advisory lock lets one migrate while the other waits, then finds nothing to do.
+        """
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK}
+                )
             await conn.run_sync(_run_alembic, "upgrade", revision)
 
     async def downgrade(self, revision: str) -> None:

@@ -222,7 +222,7 @@ class AuditLog(Base):
     room: Mapped[str | None] = mapped_column(String(128), nullable=True)
     actor: Mapped[str] = mapped_column(String(128), index=True)
     actor_name: Mapped[str] = mapped_column(String(256), default="")
-    verb: Mapped[str] = mapped_column(String(32))
+    verb: Mapped[str] = mapped_column(String(32), index=True)  # e.g. pushes (推送) are read back
     args: Mapped[list[str]] = mapped_column(JSON, default=list)
     role: Mapped[str] = mapped_column(String(16))
     allowed: Mapped[bool] = mapped_column(Boolean)

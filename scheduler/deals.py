@@ -43,7 +43,7 @@ from handlers.chain_store import open_round
 from handlers.parsing.matching import Product
 from handlers.round_state import Limits, RoundCache, title_of
 from models.db import Database
-from models.tables import Round
+from models.tables import AuditLog, Round
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,9 +183,13 @@ async def post_due_deals(
 ) -> int:
     """Open and announce every deal whose post time has come, in every target group, once.
 
-    A deal missed while the bot was down is still posted if its cutoff has not passed.
+    A deal missed while the bot was down is still posted if its cutoff has not passed. A deal
+    an admin pushed (`推送`) is due from the push: the push is read from the audit log, which
+    commits with the admin's message, so a crash mid-push or a second process still posts it.
     """
-    due = [d for d in deals if d.post_at <= now < d.cutoff_at]
+    async with db.connect() as conn:
+        pushed = await pushed_deals(conn, {d.key for d in deals if now < d.post_at})
+    due = [d for d in deals if (d.post_at <= now or d.key in pushed) and now < d.cutoff_at]
     if not due:
         return 0
     async with db.connect() as conn:
@@ -208,6 +212,16 @@ async def post_due_deals(
                 if await open_deal_round(conn, cache, config, deal, group, now, "platform"):
                     posted += 1
     return posted
+
+
+async def pushed_deals(conn: AsyncConnection, keys: set[str]) -> set[str]:
+    """Which of these not-yet-due deals an admin has pushed (allowed `推送 <key>` commands)."""
+    if not keys:
+        return set()
+    rows = await conn.execute(
+        select(AuditLog.args).where(AuditLog.verb == "推送", AuditLog.allowed.is_(True))
+    )
+    return {str(args[0]) for (args,) in rows.all() if args and str(args[0]) in keys}
 
 
 async def open_deal_round(

@@ -1,4 +1,5 @@
-"""recall undo: entry creator, canceller and previous version; message fingerprints
+"""recall undo: entry creator, canceller and previous version; message fingerprints;
+audit log by verb (pushes are read back from it)
 
 Revision ID: 0006
 Revises: 0005
@@ -26,9 +27,13 @@ def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("fingerprint", sa.String(length=40), nullable=True))
         batch_op.create_index("ux_messages_fingerprint", ["fingerprint"], unique=True)
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_verb", ["verb"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_verb")
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.drop_index("ux_messages_fingerprint")
         batch_op.drop_column("fingerprint")
