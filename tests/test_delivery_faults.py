@@ -23,8 +23,10 @@ DAY = REPO / "bot" / "demo" / "day.jsonl"
 WINDOW_S = 10  # messages this close together may arrive in any order
 
 
-async def final_orders(events: list[Event], db: Path) -> list[tuple[str, str]]:
-    config = load_config(CONFIG).with_database(f"sqlite+aiosqlite:///{db}")
+async def final_orders(
+    events: list[Event], db: Path, config_path: Path = CONFIG
+) -> list[tuple[str, str]]:
+    config = load_config(config_path).with_database(f"sqlite+aiosqlite:///{db}")
     app = build_app(config, ManualClock(events[0].ts, config.timezone))
     await app.start()
     await replay(app, events, lambda record: None)
@@ -50,6 +52,23 @@ def faulty(events: list[Event], rng: random.Random) -> list[Event]:
             rng.shuffle(window)
             out[i : i + 3] = window
     return out
+
+
+async def test_busy_day_delivered_several_times_changes_nothing(tmp_path: Path) -> None:
+    """The busy day (16 groups, forks, pushes, 截单, arrivals): every message delivered one to
+    three times, as wechaty sometimes does (python-wechaty#266)."""
+    from tests.busy_day import busy_day
+
+    transcript, config_path = busy_day(16, 80, seed=3).write(tmp_path)
+    config = load_config(config_path)
+    events = load_events(transcript, config.timezone)
+    rng = random.Random(3)
+    clean = await final_orders(events, tmp_path / "clean.db", config_path)
+    assert len(clean) > 40
+    noisy: list[Event] = []
+    for e in events:
+        noisy += [e] * (rng.choice((1, 2, 3)) if isinstance(e, ChatMessage) else 1)
+    assert await final_orders(noisy, tmp_path / "noisy.db", config_path) == clean
 
 
 @pytest.mark.parametrize("seed", range(12))
