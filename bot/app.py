@@ -7,6 +7,7 @@ same core.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +48,11 @@ class App:
                 "%d message(s) were mid-send at the last stop; they will be resent", recovered
             )
         await self.run_due(self.clock.now())
+        # What exists now (modules, config, caches built at start) lives as long as the
+        # process: freezing it keeps full collections from walking ~340k objects (a ~100 ms
+        # pause, measured as the parse p99) in the middle of a message.
+        gc.collect()
+        gc.freeze()
 
     async def run_due(self, now: datetime) -> None:
         """Every scheduled effect due at `now`; each is exactly-once in the database."""

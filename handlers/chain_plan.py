@@ -169,9 +169,12 @@ def plan_post(
     """
     plan = PostPlan()
     idents = identities(parsed.entries)
-    known = [state.entries[i] for i in idents if i in state.entries]
+    entries = state.entries
+    known = [e for e in map(entries.get, idents) if e is not None]
+    mask = 0
     for e in known:
-        plan.seen_mask |= 1 << e.pos
+        mask |= 1 << e.pos
+    plan.seen_mask = mask
     parent = max(known, key=lambda e: e.pos, default=None)
     parent_mask = parent.seen_mask if parent is not None else 0
     from_others = any(e.poster != sender for e in known)
@@ -183,10 +186,12 @@ def plan_post(
     previous: list[LineView] = []
     cancel_lines: list[ParsedEntry] = []
     new_drafts: list[Draft] = []
-    last_known_index = max(
-        (k for k, i in enumerate(idents) if i in state.entries and state.entries[i].active),
-        default=-1,
-    )
+    last_known_index = -1
+    for k in range(len(idents) - 1, -1, -1):
+        found = entries.get(idents[k])
+        if found is not None and found.status == "active":
+            last_known_index = k
+            break
     for index, (ident, entry) in enumerate(zip(idents, parsed.entries, strict=True)):
         seen = state.entries.get(ident)
         if FLAG_CANCEL in entry.flags:
@@ -225,8 +230,9 @@ def plan_post(
     # anything else keeps the line and asks its owner.
     own_missing: list[tuple[EntryView, bool]] = []
     if plan.full_copy:
-        for e in sorted(state.entries.values(), key=lambda e: e.pos):
-            if not e.active or e.poster != sender or e.identity in present:
+        own = [e for e in entries.values() if e.poster == sender and e.status == "active"]
+        for e in sorted(own, key=lambda e: e.pos):
+            if e.identity in present:
                 continue
             if (parent_mask >> e.pos) & 1:
                 own_missing.append((e, True))
@@ -268,11 +274,15 @@ def plan_post(
 
     # Others' lines missing from a full copy: a fork. They stay; the group is told once.
     if plan.full_copy:
-        plan.dropped = [
+        dropped = [
             e
-            for e in state.active_entries()
-            if e.poster != sender and e.identity not in present and not e.fork_noticed
+            for e in entries.values()
+            if e.status == "active"
+            and not e.fork_noticed
+            and e.poster != sender
+            and e.identity not in present
         ]
+        plan.dropped = sorted(dropped, key=lambda e: e.pos)
     return plan
 
 

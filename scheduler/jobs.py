@@ -24,7 +24,7 @@ from handlers.pricing import fen_str, to_fen
 from handlers.round_state import RoundCache, RoundState, load_rounds
 from models.db import Database
 from models.tables import Entry, Round, RoundProduct
-from scheduler.tally import rounds_amount_fen, rounds_totals
+from scheduler.tally import rounds_totals_and_amounts
 
 log = logging.getLogger(__name__)
 
@@ -44,55 +44,80 @@ async def close_rounds(
 ) -> list[int]:
     """Close open rounds together: final lists to the groups, summaries to the leaders.
 
-    One conditional UPDATE decides which are still open (exactly once across processes);
-    entries, totals and amounts are then read for all of them at once, so 22:00 costs a few
-    round trips per batch rather than per round.
+    One conditional UPDATE … RETURNING decides which are still open (exactly once across
+    processes) and names them; the final lists come from one query of the active lines'
+    text, totals and amounts from one grouped query, and the messages go out in one bulk
+    insert. Whole round states (products, matchers, every line) are loaded only for rounds
+    with a 成团 minimum to decide. So 22:00 costs a handful of round trips per batch, and
+    nothing per order line beyond reading its text.
     """
-    closed = [
-        int(i)
-        for i in (
-            await conn.execute(
-                update(Round)
-                .where(Round.id.in_(ids), Round.status == "open")
-                .values(status="closed", closed_at=now, version=Round.version + 1)
-                .returning(Round.id)
-            )
-        ).scalars()
-    ]
-    if not closed:
+    returned = (
+        await conn.execute(
+            update(Round)
+            .where(Round.id.in_(ids), Round.status == "open")
+            .values(status="closed", closed_at=now, version=Round.version + 1)
+            .returning(Round.id, Round.room, Round.title)
+        )
+    ).all()
+    if not returned:
         return []
-    rows = (await conn.execute(select(Round).where(Round.id.in_(closed)))).all()
-    states = await load_rounds(conn, rows)
-    messages: list[OutgoingMessage] = []
+    closed_rows = sorted(returned, key=lambda r: int(r[0]))
+    closed = [int(r[0]) for r in closed_rows]
+    for i in closed:
+        cache.drop(i)  # a cached state still says open; the next reader reloads it
     verdicts: list[OutgoingMessage] = []
-    for state in states:
-        cache.put(state)
-        if state.limits:
+    with_minimum = (
+        (
+            await conn.execute(
+                select(RoundProduct.round_id)
+                .where(RoundProduct.round_id.in_(closed), RoundProduct.min_milli.is_not(None))
+                .distinct()
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if with_minimum:
+        rows = (
+            await conn.execute(select(Round).where(Round.id.in_(with_minimum)).order_by(Round.id))
+        ).all()
+        for state in await load_rounds(conn, rows):
+            cache.put(state)
             verdict = await _cheng_tuan(conn, state)  # before the totals: it drops products
             if verdict is not None:
                 verdicts.append(verdict)
-    totals_by = await rounds_totals(conn, closed)
-    amounts = await rounds_amount_fen(conn, closed)
-    for state in states:
-        totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[state.id]]
+    raws: dict[int, list[str]] = {i: [] for i in closed}
+    for round_id, raw in (
+        await conn.execute(
+            select(Entry.round_id, Entry.raw)
+            .where(Entry.round_id.in_(closed), Entry.status == "active")
+            .order_by(Entry.round_id, Entry.pos)
+        )
+    ).all():
+        raws[round_id].append(raw)
+    totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
+    messages: list[OutgoingMessage] = []
+    for round_id, room, title in closed_rows:
+        totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[round_id]]
+        active = raws[round_id]
         messages.append(
             OutgoingMessage(
-                dedupe_key=f"closed:{state.id}",
-                room=state.room,
-                text=replies.closed_reply(state, totals),
+                dedupe_key=f"closed:{round_id}",
+                room=room,
+                text=replies.closed_list(active, title, totals),
             )
         )
-        group = config.group(state.room)
+        group = config.group(room)
         if group is not None:
-            amount = amounts[state.id]
+            amount = amounts[round_id]
             commission = to_fen(Decimal(amount) / 100 * group.commission_rate)
             goods = "，".join(f"{n}{replies.fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
             messages.append(
                 OutgoingMessage(
-                    dedupe_key=f"summary:{state.id}",
+                    dedupe_key=f"summary:{round_id}",
                     room=None,
                     to=group.leader,
-                    text=f"【截单汇总】{state.title}：共{len(state.active_entries())}单；{goods}；"
+                    text=f"【截单汇总】{title}：共{len(active)}单；{goods}；"
                     f"金额 ¥{fen_str(amount)}，佣金 ¥{fen_str(commission)}"
                     f"（{(group.commission_rate * 100).normalize():f}%）。",
                 )

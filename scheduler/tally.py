@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, case, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import Config
@@ -31,53 +31,64 @@ def portion_unit(sale_unit: str | None) -> str:
     return "份"
 
 
-def _lines_with_product(*columns: Any) -> Select[Any]:
-    """Order lines with their entry and, when matched, their round product (for name, unit,
-    and whether it ships)."""
+def _line_groups(ids: list[int]) -> Subquery:
+    """The rounds' active order lines summed per (round, product key, item text, unit).
+
+    Tallies join each group, not each line, to its round product: a round's thousand lines
+    fall into a handful of groups, so the join and the final GROUP BY see far fewer rows.
+    Every group maps to one product row, so grouping again on top gives the same sums.
+    """
+    return (
+        select(
+            OrderLine.round_id.label("round_id"),
+            OrderLine.product_key.label("product_key"),
+            OrderLine.item_text.label("item_text"),
+            OrderLine.unit.label("unit"),
+            func.count().label("lines"),
+            func.sum(OrderLine.qty_milli).label("qty"),
+            func.sum(OrderLine.amount_fen).label("amount"),
+        )
+        .join(Entry, Entry.id == OrderLine.entry_id)
+        .where(OrderLine.round_id.in_(ids), Entry.status == "active")
+        .group_by(OrderLine.round_id, OrderLine.product_key, OrderLine.item_text, OrderLine.unit)
+        .subquery("g")
+    )
+
+
+def _groups_with_product(g: Subquery, *columns: Any) -> Select[Any]:
+    """Line groups with, when matched, their round product (name, unit, whether it ships);
+    products that will not ship (未成团) are left out."""
     return (
         select(*columns)
-        .join(Entry, Entry.id == OrderLine.entry_id)
+        .select_from(g)
         .outerjoin(
             RoundProduct,
-            (RoundProduct.round_id == OrderLine.round_id)
-            & (RoundProduct.key == OrderLine.product_key),
+            (RoundProduct.round_id == g.c.round_id) & (RoundProduct.key == g.c.product_key),
         )
+        .where(RoundProduct.shipped.is_not(False))
     )
 
 
 async def rounds_amount_fen(conn: AsyncConnection, ids: list[int]) -> dict[int, int]:
     """The exact amount of each round's active, shipping lines, in fen (one query)."""
-    rows = (
-        await conn.execute(
-            _lines_with_product(
-                OrderLine.round_id, func.coalesce(func.sum(OrderLine.amount_fen), 0)
-            )
-            .where(
-                OrderLine.round_id.in_(ids),
-                Entry.status == "active",
-                RoundProduct.shipped.is_not(False),
-            )
-            .group_by(OrderLine.round_id)
-        )
-    ).all()
-    found = {int(r[0]): int(r[1] or 0) for r in rows}
-    return {i: found.get(i, 0) for i in ids}
+    return (await rounds_totals_and_amounts(conn, ids))[1]
 
 
-def _portion_case() -> ColumnElement[str | None]:
+def _portion_case(g: Subquery) -> ColumnElement[str | None]:
     """NULL for lines counted in units of sale (份, none written, or the sale unit itself)."""
     return case(
         (
             RoundProduct.key.is_not(None)
-            & (
-                OrderLine.unit.is_(None)
-                | (OrderLine.unit == "份")
-                | (OrderLine.unit == RoundProduct.sale_unit)
-            ),
+            & (g.c.unit.is_(None) | (g.c.unit == "份") | (g.c.unit == RoundProduct.sale_unit)),
             None,
         ),
-        else_=OrderLine.unit,
+        else_=g.c.unit,
     )
+
+
+def _matched(g: Subquery) -> ColumnElement[int]:
+    """How many of the lines matched a product (the count of non-NULL product keys)."""
+    return func.sum(case((RoundProduct.key.is_not(None), g.c.lines), else_=0))
 
 
 async def rounds_totals(conn: AsyncConnection, ids: list[int]) -> dict[int, list[ProductTotal]]:
@@ -86,29 +97,35 @@ async def rounds_totals(conn: AsyncConnection, ids: list[int]) -> dict[int, list
     `苹果2份`, `1号×2` and `香蕉1把` (when it sells by the 把) all count units of sale, so they
     add up under one unit; any other measure (`苹果6斤`) is summed on its own line.
     """
-    unit = _portion_case()
-    name = func.coalesce(RoundProduct.name, OrderLine.item_text)
+    return (await rounds_totals_and_amounts(conn, ids))[0]
+
+
+async def rounds_totals_and_amounts(
+    conn: AsyncConnection, ids: list[int]
+) -> tuple[dict[int, list[ProductTotal]], dict[int, int]]:
+    """`rounds_totals` and `rounds_amount_fen` from one grouped query: a round's amount is the
+    sum of its product groups' amounts (same lines, same filter)."""
+    g = _line_groups(ids)
+    unit = _portion_case(g)
+    name = func.coalesce(RoundProduct.name, g.c.item_text)
     rows = (
         await conn.execute(
-            _lines_with_product(
-                OrderLine.round_id,
-                OrderLine.product_key,
+            _groups_with_product(
+                g,
+                g.c.round_id,
+                g.c.product_key,
                 name.label("name"),
-                func.sum(OrderLine.qty_milli).label("qty"),
+                func.sum(g.c.qty).label("qty"),
                 unit.label("unit"),
                 func.min(func.coalesce(RoundProduct.position, 10_000)).label("position"),
                 func.max(RoundProduct.sale_unit).label("sale_unit"),
-                func.count(RoundProduct.key).label("matched"),
-            )
-            .where(
-                OrderLine.round_id.in_(ids),
-                Entry.status == "active",
-                RoundProduct.shipped.is_not(False),
-            )
-            .group_by(OrderLine.round_id, OrderLine.product_key, name, unit)
+                _matched(g).label("matched"),
+                func.coalesce(func.sum(g.c.amount), 0).label("amount"),
+            ).group_by(g.c.round_id, g.c.product_key, name, unit)
         )
     ).all()
     out: dict[int, list[ProductTotal]] = {i: [] for i in ids}
+    amounts: dict[int, int] = dict.fromkeys(ids, 0)
     for r in sorted(rows, key=lambda r: (r.position, r.name or "", r.unit or "")):
         out[r.round_id].append(
             ProductTotal(
@@ -118,7 +135,8 @@ async def rounds_totals(conn: AsyncConnection, ids: list[int]) -> dict[int, list
                 portion_unit(r.sale_unit) if r.matched and r.unit is None else r.unit,
             )
         )
-    return out
+        amounts[r.round_id] += int(r.amount or 0)
+    return out, amounts
 
 
 async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
@@ -214,26 +232,22 @@ async def tally_report(
     if not ids:
         return {"rounds": [], "products": {}, "routes": {}}
 
-    unit = _portion_case()
-    name = func.coalesce(RoundProduct.name, OrderLine.item_text, "（未写商品）")
+    g = _line_groups(ids)
+    unit = _portion_case(g)
+    name = func.coalesce(RoundProduct.name, g.c.item_text, "（未写商品）")
     lines = (
         await conn.execute(
-            _lines_with_product(
-                OrderLine.round_id,
+            _groups_with_product(
+                g,
+                g.c.round_id,
                 name.label("name"),
                 unit.label("unit"),
                 func.max(RoundProduct.sale_unit).label("sale_unit"),
-                func.count(RoundProduct.key).label("matched"),
-                func.sum(OrderLine.qty_milli).label("qty"),
-                func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+                _matched(g).label("matched"),
+                func.sum(g.c.qty).label("qty"),
+                func.coalesce(func.sum(g.c.amount), 0).label("amount"),
                 func.min(func.coalesce(RoundProduct.position, 10_000)).label("position"),
-            )
-            .where(
-                OrderLine.round_id.in_(ids),
-                Entry.status == "active",
-                RoundProduct.shipped.is_not(False),
-            )
-            .group_by(OrderLine.round_id, name, unit)
+            ).group_by(g.c.round_id, name, unit)
         )
     ).all()
     pickups = {

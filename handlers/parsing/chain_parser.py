@@ -17,10 +17,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
+from handlers.parsing import quantities
 from handlers.parsing.quantities import (
     MENU_NUMBER,
     UNITS,
@@ -59,6 +61,9 @@ _INVISIBLE = re.compile(
 _PRICE = re.compile(
     r"(?:[¥￥]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱?|rmb|RMB)|单价\s*\d|\d+(?:\.\d+)?\s*/\s*\S)"
 )
+# Every _PRICE alternative needs one of these characters: a cheap scan rules most lines out
+# before the costly one (each _PRICE alternative may start at any digit).
+_PRICE_HINT = re.compile(r"[¥￥元块rR单/]")
 _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
 _MENU_CODE = re.compile(
     r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*[\.、\)）:：]|([A-Za-z])\s*[:：.、]|([\u2460-\u2473]))\s*"
@@ -80,6 +85,10 @@ _ADDRESS = re.compile(
 _NOTE_START = re.compile(
     r"(?:^|(?<=\s))(?:不要|不加|少|多放|多加|免|去冰|少冰|微辣|备注|自取|自提|送到|送货|放门口|放在|明天|周[一二三四五六日天])"
 )
+# Characters the patterns above and below must see, for cheap scans that rule most text out.
+_NOTE_HINT = re.compile(r"[不少多免去微备自送放明周]")
+_SEP_HINT = re.compile(r"[➕，,、；;+]")
+_CLOSERS = ("）", ")", "】", "]")
 _BRACKET_NOTE = re.compile(r"\s*[（(【\[]([^（）()【】\[\]]*)[）)】\]]\s*$")
 _EXPLICIT_SEP = re.compile(r"\s*(?:[➕，,、；;]|\+(?!\s*[\d一二两三四五六七八九十]))\s*")
 _RANGE = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
@@ -129,28 +138,30 @@ _TEMPLATE_WORDS = frozenset(
 _TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，]+")
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):  # a tuple: built for every line, cheaper than a frozen dataclass
     raw: str
     norm: str  # NFKC, invisible characters removed, for recognition only
     seq: int | None
     body: str  # norm without its sequence mark
     invisible: bool
+    blank: bool  # nothing but whitespace
+    menu: bool  # the body carries a price: a menu line, not an order
 
-    @property
-    def blank(self) -> bool:
-        return not self.norm.strip()
+    @classmethod
+    def of(cls, raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> _Line:
+        return cls(raw, norm, seq, body, invisible, not norm.strip(), _has_price(body))
 
 
 @lru_cache(maxsize=65536)
 def _prepare(raw: str) -> _Line:
     """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
-    cleaned = _INVISIBLE.sub("", raw[:MAX_LINE])
+    head = raw[:MAX_LINE]
+    cleaned = _INVISIBLE.sub("", head)
     circled = _CIRCLED_SEQ.match(cleaned)  # NFKC would fold ⑨ into a bare 9: look first
     if circled:
         norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
         circled_seq = ord(circled.group(1)) - 0x2460 + 1
-        return _Line(raw, norm, circled_seq, norm.strip(), cleaned != raw[:MAX_LINE])
+        return _Line.of(raw, norm, circled_seq, norm.strip(), cleaned != head)
     norm = unicodedata.normalize("NFKC", cleaned)
     m = _SEQ.match(norm)
     seq: int | None = None
@@ -159,7 +170,7 @@ def _prepare(raw: str) -> _Line:
         digits = m.group(1) or m.group(2)
         seq = int(digits) if digits else ord(m.group(3)) - 0x2460 + 1
         body = norm[m.end() :].strip()
-    return _Line(raw, norm, seq, body, cleaned != raw[:MAX_LINE])
+    return _Line.of(raw, norm, seq, body, cleaned != head)
 
 
 _EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
@@ -176,7 +187,11 @@ def _is_emoji_token(tok: str) -> bool:
 def is_menu_line(line: str) -> bool:
     """A product offered in a chain head: a price, or a letter code with a colon."""
     text = unicodedata.normalize("NFKC", line)
-    return bool(_PRICE.search(text) or _CODE_COLON.match(text))
+    return bool(_has_price(text) or _CODE_COLON.match(text))
+
+
+def _has_price(text: str) -> bool:
+    return _PRICE_HINT.search(text) is not None and _PRICE.search(text) is not None
 
 
 def _order_like(body: str) -> bool:
@@ -236,7 +251,7 @@ def _entry_block(lines: list[_Line]) -> tuple[int, int] | None:
 
 
 def _menu(ln: _Line) -> bool:
-    return bool(_PRICE.search(ln.body))
+    return ln.menu  # worked out once per distinct line, in _prepare
 
 
 def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain:
@@ -270,6 +285,13 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     known_key = tuple(names)
     entries = _settle_roster([_parse_entry_cached(lines[i], known_key) for i in entry_idx])
     return ParsedChain(header=header, entries=entries, menu=menu, has_marker=has_marker)
+
+
+def clear_caches() -> None:
+    """Forget every memoised line, item and quantity: the next parse is cold (the bench)."""
+    for cached in (_prepare, _parse_entry_cached, _read_items, _item, _parse_menu_cached):
+        cached.cache_clear()
+    quantities.clear_caches()
 
 
 def parse_entry_line(line: str, known_products: Sequence[str] = ()) -> ParsedEntry:
@@ -343,7 +365,7 @@ def _split_name(body: str, known: Sequence[str]) -> tuple[str | None, str, bool]
 def _split_items(rest: str) -> list[str]:
     """Item segments: explicit separators always split; spaces split between complete items."""
     segments: list[str] = []
-    for part in _EXPLICIT_SEP.split(rest):
+    for part in _EXPLICIT_SEP.split(rest) if _SEP_HINT.search(rest) else [rest]:
         part = part.strip()
         if not part:
             continue
@@ -375,7 +397,9 @@ def _split_items(rest: str) -> list[str]:
     return segments
 
 
+@lru_cache(maxsize=65536)
 def _item(segment: str) -> ParsedItem:
+    """One item segment read; memoised (the result is frozen): `苹果2份` recurs in a chain."""
     words = segment.split()
     if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
         # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
@@ -394,7 +418,7 @@ def _parse_entry(line: _Line, known: Sequence[str]) -> ParsedEntry:
     if _CANCEL.search(body):
         flags.append(FLAG_CANCEL)
         body = _CANCEL.sub(" ", body).strip()
-    m = _BRACKET_NOTE.search(body)
+    m = _BRACKET_NOTE.search(body) if body.rstrip().endswith(_CLOSERS) else None
     if m and not MENU_NUMBER.fullmatch(
         body[: m.start()].split()[-1] if body[: m.start()].split() else ""
     ):
@@ -409,23 +433,18 @@ def _parse_entry(line: _Line, known: Sequence[str]) -> ParsedEntry:
         flags.append(FLAG_SAME_AS_ABOVE)
         items = [ParsedItem(None)]
     elif rest:
-        nm = _NOTE_START.search(rest)
-        if nm:
-            extra = rest[nm.start() :].strip()
+        extra, read, out_of_range = _read_items(rest)
+        if extra is not None:
             note = f"{extra}；{note}" if note else extra
-            rest = rest[: nm.start()].strip()
-        for seg in _split_items(rest):
-            negative = is_negative(seg)
-            if negative is not None:
-                items.append(ParsedItem(negative[0] or None, negative[1], None))
-            else:
-                items.append(_item(seg))
+        items = list(read)
+        if out_of_range:
+            flags.append(FLAG_QTY_OUT_OF_RANGE)
     elif unsplit and name:
         _, qty, unit = split_quantity(name)
         items = [ParsedItem(None, qty or Decimal(1), unit)]
+        if _out_of_range(items):
+            flags.append(FLAG_QTY_OUT_OF_RANGE)
 
-    if any(it.qty > MAX_QTY or it.qty <= 0 for it in items):
-        flags.append(FLAG_QTY_OUT_OF_RANGE)
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.append(FLAG_NO_NAME)
     if name is None and not items and FLAG_CANCEL not in flags:
@@ -440,8 +459,39 @@ def _parse_entry(line: _Line, known: Sequence[str]) -> ParsedEntry:
     )
 
 
+@lru_cache(maxsize=65536)
+def _read_items(rest: str) -> tuple[str | None, tuple[ParsedItem, ...], bool]:
+    """What follows the name: (a trailing note, the items, any quantity out of range).
+
+    Memoised on the text: many lines order the same thing (`苹果2份`, `+1`) under different
+    names, and the answer is immutable."""
+    note: str | None = None
+    nm = _NOTE_START.search(rest) if _NOTE_HINT.search(rest) else None
+    if nm:
+        note = rest[nm.start() :].strip()
+        rest = rest[: nm.start()].strip()
+    items: list[ParsedItem] = []
+    for seg in _split_items(rest):
+        negative = is_negative(seg)
+        if negative is not None:
+            items.append(ParsedItem(negative[0] or None, negative[1], None))
+        else:
+            items.append(_item(seg))
+    return note, tuple(items), _out_of_range(items)
+
+
+def _out_of_range(items: Sequence[ParsedItem]) -> bool:
+    return any(it.qty > MAX_QTY or it.qty <= 0 for it in items)
+
+
 def parse_menu(header: str) -> list[MenuLine]:
     """Products offered in a chain head, with code, price and unit of sale when written."""
+    return list(_parse_menu_cached(header))
+
+
+@lru_cache(maxsize=1024)
+def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
+    """Every copy of a chain repeats its head: read each distinct head once (frozen lines)."""
     menu: list[MenuLine] = []
     for raw in header.split("\n"):
         text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw)).strip()
@@ -480,4 +530,4 @@ def parse_menu(header: str) -> list[MenuLine]:
                 raw=raw.strip(),
             )
         )
-    return menu
+    return tuple(menu)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 import cn2an
 
@@ -72,11 +73,13 @@ _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True
 _CN_DIGITS = "零〇一二两俩三四五六七八九十百千"
 NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?|半)"
 _HALF = r"(?:半)?"
+_UNIT_ENDINGS = tuple(UNITS)
 
 # Suffix forms, tried in order on the end of an item segment.
 _SUFFIX_MULT = re.compile(rf"\s*(?:[xX×*＊]|乘)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
+_NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
 _SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4})\s*$")
 _PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
 _PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊])\s*")
@@ -92,9 +95,21 @@ def to_number(text: str) -> Decimal | None:
         return None
     if text == "半":
         return Decimal("0.5")
+    single = _CN_SINGLE.get(text)  # `两` `三` `十`: most Chinese quantities are one character
+    if single is not None:
+        return single
     try:
         if text[0].isdigit():
             return Decimal(text)
+    except InvalidOperation:
+        return None
+    return _cn_number(text)
+
+
+@lru_cache(maxsize=4096)
+def _cn_number(text: str) -> Decimal | None:
+    """cn2an's reading of a Chinese numeral (pure, and slow: memoised)."""
+    try:
         value = cn2an.cn2an(text.replace("俩", "两"), "smart")
     except (ValueError, KeyError, InvalidOperation, IndexError):
         return None
@@ -104,14 +119,26 @@ def to_number(text: str) -> Decimal | None:
         return None
 
 
+# cn2an's own answers for the single characters, read once at import.
+_CN_SINGLE: dict[str, Decimal] = {ch: v for ch in _CN_DIGITS if (v := _cn_number(ch)) is not None}
+_cn_number.cache_clear()
+
+
 def _with_half(num: Decimal, half: str | None) -> Decimal:
     return num + Decimal("0.5") if half else num
 
 
+@lru_cache(maxsize=65536)
 def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
-    """Split one item segment into (item text, quantity or None, unit or None)."""
+    """Split one item segment into (item text, quantity or None, unit or None).
+
+    Memoised: item words (`苹果2份`, `x2`, `2号1`) recur across a chain's lines, and the
+    answer is immutable."""
     text = segment.strip()
-    for pattern in (_SUFFIX_MULT, _SUFFIX_PLUS, _SUFFIX_UNIT):
+    # _SUFFIX_UNIT can only match text ending in a unit (and 半): most words don't, and
+    # searching them costs a try of every unit at every digit.
+    ends_in_unit = (text[:-1] if text.endswith("半") else text).endswith(_UNIT_ENDINGS)
+    for pattern in (_SUFFIX_MULT, _SUFFIX_PLUS, _SUFFIX_UNIT) if ends_in_unit else _NOT_UNIT:
         m = pattern.search(text)
         if m:
             num = to_number(m["num"])
@@ -153,3 +180,9 @@ def pure_quantity(segment: str) -> tuple[Decimal, str | None] | None:
 
 def has_quantity(segment: str) -> bool:
     return split_quantity(segment)[1] is not None
+
+
+def clear_caches() -> None:
+    """Forget memoised quantities (for measuring a cold parse)."""
+    split_quantity.cache_clear()
+    _cn_number.cache_clear()
