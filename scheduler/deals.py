@@ -188,7 +188,7 @@ async def post_due_deals(
     commits with the admin's message, so a crash mid-push or a second process still posts it.
     """
     async with db.connect() as conn:
-        pushed = await pushed_deals(conn, {d.key for d in deals if now < d.post_at})
+        pushed = await pushed_deals(conn, {d.key for d in deals if now < d.post_at}, now)
     due = [d for d in deals if (d.post_at <= now or d.key in pushed) and now < d.cutoff_at]
     if not due:
         return 0
@@ -214,12 +214,14 @@ async def post_due_deals(
     return posted
 
 
-async def pushed_deals(conn: AsyncConnection, keys: set[str]) -> set[str]:
-    """Which of these not-yet-due deals an admin has pushed (allowed `推送 <key>` commands)."""
+async def pushed_deals(conn: AsyncConnection, keys: set[str], now: datetime) -> set[str]:
+    """Which of these not-yet-due deals an admin pushed (an allowed `推送 <key>`) by `now`."""
     if not keys:
         return set()
     rows = await conn.execute(
-        select(AuditLog.args).where(AuditLog.verb == "推送", AuditLog.allowed.is_(True))
+        select(AuditLog.args).where(
+            AuditLog.verb == "推送", AuditLog.allowed.is_(True), AuditLog.ts <= now
+        )
     )
     return {str(args[0]) for (args,) in rows.all() if args and str(args[0]) in keys}
 

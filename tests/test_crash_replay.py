@@ -37,6 +37,7 @@ from sqlalchemy import text
 
 from bot.app import build_app
 from bot.cli import main
+from bot.clock import ManualClock
 from bot.config import Config
 from bot.messages import ChatMessage
 from models.db import Database
@@ -402,3 +403,33 @@ async def test_a_crash_right_after_an_admin_push_still_posts_to_every_group(
     heads = [s.room for s in bot.said if s.text.startswith("#接龙") and "五常大米" in s.text]
     await bot.app.close()
     assert heads == [room(g) for g in range(3)]
+
+
+async def test_a_replay_restarted_from_the_top_posts_a_push_at_its_own_time(
+    db_url: str, tmp_path: Path
+) -> None:
+    """`groupbuy replay` restarts its clock at the transcript's first event: a push read back
+    from the database must still wait for the moment it was given (found by the kill test)."""
+    deals = tmp_path / "deals.toml"
+    deals.write_text(DEALS_TOML, encoding="utf-8")
+    base, schema = split_schema(db_url)
+    groups = [{"room": room(g), "topic": f"小区{g}", "leader": leader(g)} for g in range(2)]
+    config = replace(make_config(base, groups=groups), deals_file=deals)
+    bot = await make_harness(db_url, config)
+    start = bot.clock.now()
+    await bot.at("12:00")
+    push = ChatMessage("push-1", None, ADMIN, "管理员", "推送 rice-1126", bot.clock.now())
+    await bot.app.feed(push)  # committed; the process dies before its next tick
+    await bot.app.close()
+
+    clock = ManualClock(start, bot.clock.tz)  # the transcript starts over, at 08:00
+    again = ChatHarness(build_app(config, clock, pg_schema=schema), clock)
+    await again.app.start()
+    await again.at("09:00")
+    await again.at("12:00")
+    await again.app.close()
+    heads = [s for s in again.said if s.text.startswith("#接龙") and "五常大米" in s.text]
+    assert [(s.room, s.ts.strftime("%H:%M")) for s in heads] == [
+        (room(0), "12:00"),
+        (room(1), "12:00"),
+    ]
