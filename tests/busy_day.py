@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from bot.config import Config
+from tests.chat import ChatHarness
 
 TZ = ZoneInfo("Asia/Shanghai")
 ADMIN = "wxid_admin"
@@ -202,3 +205,22 @@ def busy_day(groups: int, burst: int, seed: int, *, chain_groups: int = 3) -> Bu
     clock(at(18, 0, days=2))  # pickup reminders for whoever still waits
     clock(at(18, 1, days=2))
     return day
+
+
+async def deal_bot(
+    db_url: str, folder: Path, groups: int | None = None
+) -> tuple[ChatHarness, Config]:
+    """A running bot with the busy day's deals file: one group (幸福里3栋), or `groups` of the
+    busy day's groups. Returns the config too, for a restart on the same database."""
+    from tests.conftest import make_config, make_harness, split_schema
+
+    deals = folder / "deals.toml"
+    deals.write_text(DEALS_TOML, encoding="utf-8")
+    base, _ = split_schema(db_url)
+    rooms = (
+        [{"room": room(g), "topic": f"小区{g}", "leader": leader(g)} for g in range(groups)]
+        if groups
+        else None
+    )
+    config = replace(make_config(base, groups=rooms), deals_file=deals)
+    return await make_harness(db_url, config), config

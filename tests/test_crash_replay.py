@@ -27,7 +27,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from bot.clock import ManualClock
 from bot.config import Config
 from bot.messages import ChatMessage
 from models.db import Database
-from tests.busy_day import DEALS_TOML, busy_day, leader, room
+from tests.busy_day import busy_day, deal_bot, room
 from tests.chains import Chain
 from tests.chat import ADMIN, ChatHarness
 from tests.conftest import PG_URL, make_config, make_harness, split_schema
@@ -389,16 +389,11 @@ async def test_a_restart_between_two_forks_still_sends_one_merged_chain(
 async def test_a_crash_right_after_an_admin_push_still_posts_to_every_group(
     db_url: str, tmp_path: Path
 ) -> None:
-    deals = tmp_path / "deals.toml"
-    deals.write_text(DEALS_TOML, encoding="utf-8")
-    base, _ = split_schema(db_url)
-    groups = [{"room": room(g), "topic": f"小区{g}", "leader": leader(g)} for g in range(3)]
-    config = replace(make_config(base, groups=groups), deals_file=deals)
-    bot = await make_harness(db_url, config)
+    bot, config = await deal_bot(db_url, tmp_path, groups=3)
     await bot.app.feed(  # `推送` is handled and committed; the process dies before its next tick
         ChatMessage("push-1", None, ADMIN, "管理员", "推送 rice-1126", bot.clock.now())
     )
-    bot = await restarted(bot, db_url, replace(make_config(base, groups=groups), deals_file=deals))
+    bot = await restarted(bot, db_url, config)
     await bot.at("08:01")
     heads = [s.room for s in bot.said if s.text.startswith("#接龙") and "五常大米" in s.text]
     await bot.app.close()
@@ -410,12 +405,8 @@ async def test_a_replay_restarted_from_the_top_posts_a_push_at_its_own_time(
 ) -> None:
     """`groupbuy replay` restarts its clock at the transcript's first event: a push read back
     from the database must still wait for the moment it was given (found by the kill test)."""
-    deals = tmp_path / "deals.toml"
-    deals.write_text(DEALS_TOML, encoding="utf-8")
-    base, schema = split_schema(db_url)
-    groups = [{"room": room(g), "topic": f"小区{g}", "leader": leader(g)} for g in range(2)]
-    config = replace(make_config(base, groups=groups), deals_file=deals)
-    bot = await make_harness(db_url, config)
+    bot, config = await deal_bot(db_url, tmp_path, groups=2)
+    _, schema = split_schema(db_url)
     start = bot.clock.now()
     await bot.at("12:00")
     push = ChatMessage("push-1", None, ADMIN, "管理员", "推送 rice-1126", bot.clock.now())

@@ -4,21 +4,16 @@ the open deal; it is answered once as late, as when no other deal is open."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
-from tests.busy_day import DEALS_TOML, head
+from tests.busy_day import deal_bot, head
 from tests.chat import ADMIN
-from tests.conftest import make_config, make_harness, split_schema
 
 
 async def test_a_late_post_to_a_closed_deal_is_not_booked_into_another_open_deal(
     db_url: str, tmp_path: Path
 ) -> None:
-    deals = tmp_path / "deals.toml"
-    deals.write_text(DEALS_TOML, encoding="utf-8")
-    base, _ = split_schema(db_url)
-    bot = await make_harness(db_url, replace(make_config(base), deals_file=deals))
+    bot, _ = await deal_bot(db_url, tmp_path)
     try:
         await bot.at("08:00")  # the fruit deal is posted
         await bot.post("管理员", "推送 rice-1126", room=None, sender=ADMIN)  # rice: open till 26th
