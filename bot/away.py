@@ -10,9 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
+from sqlalchemy import select, update
+
 from bot.app import App
 from bot.messages import OutgoingMessage
-from bot.outbox import enqueue
+from bot.outbox import enqueue, insert_ignore
+from models.tables import Heartbeat
+
+HEARTBEAT = "wechat"  # one row: when the WeChat connection was last known alive
 
 
 def away_text(since: datetime, until: datetime, rooms: list[str]) -> str:
@@ -46,3 +51,24 @@ async def tell_leaders_away(app: App, since: datetime, until: datetime) -> int:
     async with app.db.begin() as conn:
         await enqueue(conn, notices, until)
     return len(notices)
+
+
+async def beat(app: App, now: datetime) -> None:
+    """Record that the connection is alive now (one small write every few seconds)."""
+    async with app.db.begin() as conn:
+        done = await conn.execute(
+            update(Heartbeat).where(Heartbeat.name == HEARTBEAT).values(seen_at=now)
+        )
+        if not done.rowcount:
+            await conn.execute(
+                insert_ignore(conn)(Heartbeat)
+                .values(name=HEARTBEAT, seen_at=now)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+
+
+async def last_beat(app: App) -> datetime | None:
+    async with app.db.connect() as conn:
+        return (
+            await conn.execute(select(Heartbeat.seen_at).where(Heartbeat.name == HEARTBEAT))
+        ).scalar_one_or_none()

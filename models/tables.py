@@ -227,3 +227,13 @@ class AuditLog(Base):
     role: Mapped[str] = mapped_column(String(16))
     allowed: Mapped[bool] = mapped_column(Boolean)
     message_id: Mapped[str] = mapped_column(String(128))
+
+
+class Heartbeat(Base):
+    """When the WeChat connection was last known alive, so a restart can tell how long the bot
+    was away (and the leaders are told, since what was said meanwhile never reached it)."""
+
+    __tablename__ = "heartbeats"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

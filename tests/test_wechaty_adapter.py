@@ -304,3 +304,29 @@ async def test_files_go_out_as_files_and_oversized_ones_as_a_note(
     assert sent[:2] == [("配送清单", None), ("", "2026-11-23.xlsx")]
     assert sent[2][1] is None and "3.5 MB" in sent[2][0] and str(big) in sent[2][0]
     assert len(sent) == 3
+
+
+async def test_a_connection_that_never_came_up_is_retried_without_telling_anyone(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    _, adapter, account, _ = wechat  # waiting for the QR code to be scanned: no events at all
+    adapter.last_event -= 120
+    assert await adapter.watchdog_once() is True
+    assert len(account.puppets) == 2
+    assert account.puppet.texts_to(LEADER) == []
+
+
+async def test_after_a_long_stop_the_leaders_hear_that_the_bot_was_away(
+    wechat: tuple[App, WechatyAdapter, Account, ManualClock],
+) -> None:
+    from bot.away import beat
+
+    app, adapter, account, clock = wechat
+    await beat(app, clock.now() - timedelta(seconds=30))
+    assert await adapter.tell_if_away_since_last_run() is False  # a quick restart: no news
+
+    await beat(app, clock.now() - timedelta(hours=2))  # the server was down for two hours
+    assert await adapter.tell_if_away_since_last_run() is True
+    await app.tick(adapter.send)
+    (away,) = account.puppet.texts_to(LEADER)
+    assert "06:00 至 08:00" in away

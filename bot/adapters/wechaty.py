@@ -27,13 +27,13 @@ import logging
 import os
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from bot.app import App
-from bot.away import tell_leaders_away
+from bot.away import beat, last_beat, tell_leaders_away
 from bot.config import WechatySettings
 from bot.limits import ThrottledError
 from bot.messages import ChatMessage, OutgoingMessage
@@ -178,6 +178,7 @@ class WechatyAdapter:
         self.last_event = asyncio.get_running_loop().time()
         self.reconnects = 0
         self.handled = 0  # inbound messages taken care of (fed, or failed and logged)
+        self._heard = False  # any event on the current connection (a silent login is not news)
         redact_in_all_loggers(
             [settings.token or "", os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")]
         )
@@ -194,6 +195,7 @@ class WechatyAdapter:
         for event in ("heartbeat", "login", "ready", "dong", "logout", "error"):
             bot.on(event, self._on_event)
         self.bot = bot
+        self._heard = False
         self.last_event = asyncio.get_running_loop().time()
         self._task = asyncio.create_task(self._run(bot))
 
@@ -219,6 +221,7 @@ class WechatyAdapter:
                 await task  # it ends by cancellation; its errors were logged in _run
 
     def _on_event(self, *_args: Any) -> None:
+        self._heard = True
         self.last_event = asyncio.get_running_loop().time()
 
     async def _on_message(self, msg: Any) -> None:
@@ -331,25 +334,37 @@ class WechatyAdapter:
         silent = loop.time() - self.last_event
         if silent < self.settings.watchdog_s:
             return False
-        away_since = datetime.now(UTC).timestamp() - silent
+        away_since = self.app.clock.now() - timedelta(seconds=silent)
+        was_up = self._heard  # else it never came up (e.g. waiting for the QR code): no news
         log.warning("no WeChat event for %.0f s; reconnecting", silent)
         await self.disconnect()
         await self.connect()
         self.reconnects += 1
-        since = datetime.fromtimestamp(away_since, UTC)
-        await tell_leaders_away(self.app, since, self.app.clock.now())
-        await self.app.tick(self.send)
+        if was_up:
+            await tell_leaders_away(self.app, away_since, self.app.clock.now())
+            await self.app.tick(self.send)
+        return True
+
+    async def tell_if_away_since_last_run(self) -> bool:
+        """At start: if the last run's connection was last alive longer ago than the watchdog
+        allows (a crash, a reboot, an upgrade), the leaders are told, as after a reconnect."""
+        last, now = await last_beat(self.app), self.app.clock.now()
+        if last is None or (now - last).total_seconds() < self.settings.watchdog_s:
+            return False
+        await tell_leaders_away(self.app, last, now)
         return True
 
     async def run(self, check_every_s: float | None = None) -> None:
         """Connect and keep the connection alive until cancelled."""
+        await self.tell_if_away_since_last_run()
         await self.connect()
         every = check_every_s or max(1.0, self.settings.watchdog_s / 4)
         try:
             while True:
                 await asyncio.sleep(every)
                 try:
-                    await self.watchdog_once()
+                    if not await self.watchdog_once():
+                        await beat(self.app, self.app.clock.now())
                 except Exception:
                     log.exception("reconnecting failed; trying again at the next check")
         finally:

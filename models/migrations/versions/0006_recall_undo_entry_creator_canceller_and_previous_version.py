@@ -1,5 +1,5 @@
 """recall undo: entry creator, canceller and previous version; message fingerprints;
-audit log by verb (pushes are read back from it)
+audit log by verb (pushes are read back from it); heartbeats
 
 Revision ID: 0006
 Revises: 0005
@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+import models.types
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
@@ -18,6 +20,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "heartbeats",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("seen_at", models.types.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
     with op.batch_alter_table("entries", schema=None) as batch_op:
         batch_op.add_column(sa.Column("created_message", sa.String(length=128), nullable=True))
         batch_op.add_column(sa.Column("cancel_message", sa.String(length=128), nullable=True))
@@ -32,6 +40,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("heartbeats")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_index("ix_audit_log_verb")
     with op.batch_alter_table("messages", schema=None) as batch_op:
