@@ -5,11 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display on a server
-
-import matplotlib.pyplot as plt
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -55,7 +50,15 @@ async def sales_by_day(
 def render_sales_chart(
     data: dict[str, dict[date, int]], first: date, last: date, out: Path
 ) -> Path:
-    """One line per leader, yuan per day; labels are contact ids (ASCII renders everywhere)."""
+    """One line per leader, yuan per day; labels are contact ids (ASCII renders everywhere).
+
+    matplotlib is imported here, not at start-up: it is half a second of every start and
+    only admins asking for a chart need it."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display on a server
+    import matplotlib.pyplot as plt
+
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     xs = list(range(len(days)))
