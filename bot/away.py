@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.app import App
 from bot.messages import OutgoingMessage
@@ -56,15 +56,11 @@ async def tell_leaders_away(app: App, since: datetime, until: datetime) -> int:
 async def beat(app: App, now: datetime) -> None:
     """Record that the connection is alive now (one small write every few seconds)."""
     async with app.db.begin() as conn:
-        done = await conn.execute(
-            update(Heartbeat).where(Heartbeat.name == HEARTBEAT).values(seen_at=now)
+        await conn.execute(
+            insert_ignore(conn)(Heartbeat)
+            .values(name=HEARTBEAT, seen_at=now)
+            .on_conflict_do_update(index_elements=["name"], set_={"seen_at": now})
         )
-        if not done.rowcount:
-            await conn.execute(
-                insert_ignore(conn)(Heartbeat)
-                .values(name=HEARTBEAT, seen_at=now)
-                .on_conflict_do_nothing(index_elements=["name"])
-            )
 
 
 async def last_beat(app: App) -> datetime | None:

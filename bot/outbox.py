@@ -27,7 +27,7 @@ SendFn = Callable[[OutgoingMessage], Awaitable[None]]
 
 
 def insert_ignore(conn: AsyncConnection):  # type: ignore[no-untyped-def]
-    """The dialect's INSERT that can say ON CONFLICT DO NOTHING."""
+    """The dialect's INSERT, which can say ON CONFLICT DO NOTHING (or DO UPDATE)."""
     return pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
 
 

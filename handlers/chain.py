@@ -58,6 +58,11 @@ def pick_round(states: list[RoundState], post_title: str) -> tuple[RoundState | 
     return (states[0], False) if len(states) == 1 else (None, False)
 
 
+def title_fits(post_title: str, state: RoundState) -> bool:
+    """A copied title close enough to the round's to be the same chain."""
+    return fuzz.ratio(normalise(post_title), state.title_key) >= TITLE_MATCH
+
+
 def catalogue_products(ctx: Context) -> tuple[Product, ...]:
     return tuple(
         Product(
@@ -116,24 +121,20 @@ async def handle_chain_post(
     openers = {group.leader, *ctx.config.admins}
     may_open = msg.sender in openers or (creator is not None and creator in openers)
     if parsed.has_marker and may_open and post_title and not title_matched:
-        state = await _open_from_head(ctx, cache, parsed, post_title)
+        state = await _open_from_head(ctx, cache, parsed, post_title, openers)
         title_matched = True
     elif state is not None and post_title and not title_matched:
         # A titled copy that fits no open round may be a late copy of a closed one: it must
         # not land in whatever other deal happens to be open.
         closed = await latest_closed_round(ctx.conn, cache, msg.room)
-        if closed is not None and fuzz.ratio(normalise(post_title), closed.title_key) >= (
-            TITLE_MATCH
-        ):
+        if closed is not None and title_fits(post_title, closed):
             state, title_matched = closed, True
 
     if state is None:
         state = await latest_closed_round(ctx.conn, cache, msg.room)
         if state is None:
             return  # no round this could belong to: the raw message is kept, nothing to say
-        title_matched = bool(post_title) and (
-            fuzz.ratio(normalise(post_title), state.title_key) >= TITLE_MATCH
-        )
+        title_matched = bool(post_title) and title_fits(post_title, state)
         if post_title and not title_matched:
             return
 
@@ -188,7 +189,7 @@ def _local(ctx: Context, state: RoundState) -> datetime | None:
 
 
 async def _open_from_head(
-    ctx: Context, cache: RoundCache, parsed: ParsedChain, title: str
+    ctx: Context, cache: RoundCache, parsed: ParsedChain, title: str, openers: set[str]
 ) -> RoundState:
     """A new chain head from the leader: a round with the head's menu, cutoff and products."""
     now = ctx.now
@@ -218,7 +219,7 @@ async def _open_from_head(
         f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。"
     )
     group = ctx.config.group(ctx.msg.room)
-    if group is not None and ctx.msg.sender not in {group.leader, *ctx.config.admins}:
+    if group is not None and ctx.msg.sender not in openers:
         # a native 接龙 the leader created, first seen in a resident's update
         ctx.say(OutgoingMessage(f"opened:{ctx.msg.id}", room=None, to=group.leader, text=text))
     else:

@@ -7,6 +7,7 @@ Every function here runs inside the message's one transaction; a failure rolls b
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import astuple
 from datetime import datetime
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -172,12 +173,8 @@ def version_of(entry: EntryView) -> dict[str, object]:
         "name": entry.name,
         "raw": entry.raw,
         "flags": list(entry.flags),
-        "lines": [list(_line_tuple(ln)) for ln in entry.lines],
+        "lines": [list(astuple(ln)) for ln in entry.lines],  # LineView(*fields) reads it back
     }
-
-
-def _line_tuple(ln: LineView) -> tuple[object, ...]:
-    return (ln.product_key, ln.item_text, ln.qty_milli, ln.unit, ln.match_how, ln.amount_fen)
 
 
 async def set_status(

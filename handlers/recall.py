@@ -21,8 +21,8 @@ from sqlalchemy import delete, insert, or_, select, update
 from bot.context import Context
 from bot.messages import OutgoingMessage
 from bot.outbox import insert_ignore
-from handlers.chain_store import line_rows
-from handlers.round_state import LineView, RoundCache, lock_rounds
+from handlers.chain_store import line_rows, set_status
+from handlers.round_state import EntryView, LineView, RoundCache, lock_rounds
 from models.tables import Entry, InboundMessage, OrderLine, Round
 
 MAX_LISTED = 10
@@ -45,6 +45,7 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
     states = await lock_rounds(ctx.conn, cache, msg.room)
     by_id = {s.id: s for s in states}
     open_ids = set(by_id)
+    views = {e.id: e for s in states for e in s.entries.values()}
     touched = (
         await ctx.conn.execute(
             select(
@@ -69,15 +70,15 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
     vanished: list[str] = []
     changed: list[tuple[str, str]] = []
     restored: list[str] = []
-    cancel_ids: list[int] = []
-    back_ids: list[int] = []
+    cancel: list[tuple[EntryView, str | None]] = []
+    back: list[tuple[EntryView, str | None]] = []
     for r in live:
         if r.status == "cancelled" and r.cancel_message == recalled:
-            back_ids.append(r.id)
+            back.append((views[r.id], None))
             restored.append(r.raw)
         elif r.status == "active" and r.source_message == recalled:
             if r.created_message == recalled or not r.prev:
-                cancel_ids.append(r.id)
+                cancel.append((views[r.id], "recalled"))
                 vanished.append(r.raw)
                 continue
             holder = by_id[r.round_id].entries.get(r.prev.get("identity", ""))
@@ -86,10 +87,12 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
                 continue
             await _put_back(ctx, r.id, r.round_id, r.prev, r.created_message)
             changed.append((r.raw, str(r.prev.get("raw", ""))))
-    await _set_status(ctx, cancel_ids, "cancelled", recalled)
-    await _set_status(ctx, back_ids, "active", None)
+    if cancel:
+        await set_status(ctx.conn, cancel, "cancelled", ctx.now, recalled)
+    if back:
+        await set_status(ctx.conn, back, "active", ctx.now)
     for round_id in {r.round_id for r in live}:
-        cache.drop(round_id)  # reloaded, with the undone lines, by the next post
+        cache.drop(round_id)  # an edit put back changed text and lines: reloaded next post
     if group is None or not (vanished or changed or restored or closed):
         return
     ctx.say(
@@ -100,24 +103,6 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
             text=_leader_note(
                 msg.sender_name, vanished, changed, restored, [r.raw for r in closed]
             ),
-        )
-    )
-
-
-async def _set_status(ctx: Context, ids: list[int], status: str, by: str | None) -> None:
-    """Cancel (by the recalled message) or bring back entries."""
-    if not ids:
-        return
-    cancelled = status == "cancelled"
-    await ctx.conn.execute(
-        update(Entry)
-        .where(Entry.id.in_(ids))
-        .values(
-            status=status,
-            cancelled_at=ctx.now if cancelled else None,
-            cancel_reason="recalled" if cancelled else None,
-            cancel_message=by,
-            updated_at=ctx.now,
         )
     )
 

@@ -135,7 +135,7 @@ def parse_native_chain(text: str) -> NativeChain | None:
             entries, header, creator = _entries_from_info(title, info)
             return NativeChain(header=header, entries=entries, creator=creator or None)
         except Exception:  # an info block we cannot follow: read the title as text instead
-            pass
+            return _from_title_only(title)
     return _from_title_only(title)
 
 
