@@ -8,13 +8,15 @@ import json
 import logging
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from aiohttp import web
+
+    from bot.outbox import SendFn
 
 from bot.app import App, build_app
 from bot.clock import ManualClock
@@ -178,16 +180,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
-    from scheduler.runner import start_scheduler
 
     clock = ManualClock(datetime.now(config.timezone), config.timezone)
     app = build_app(config, clock, limited=True)
     await app.start()
     console = ConsoleAdapter(app)
-    scheduler = start_scheduler(app, console.send)
+    await _serve(app, console.send, console.run)
+
+
+async def _serve(app: App, send: SendFn, run: Callable[[], Awaitable[None]]) -> None:
+    """What every live adapter shares around its own loop: the scheduler's ticks, the
+    optional HTTP API, and a clean stop."""
+    from scheduler.runner import start_scheduler
+
+    scheduler = start_scheduler(app, send)
     runner = await _start_http(app)
     try:
-        await console.run()
+        await run()
     finally:
         scheduler.shutdown(wait=False)
         if runner is not None:
@@ -212,20 +221,11 @@ async def _start_http(app: App) -> web.AppRunner | None:
 async def _wechaty(config: Config, make_bot: Any = None) -> None:
     """The live bot: the WeChat adapter, the scheduler's ticks, and the optional HTTP API."""
     from bot.adapters.wechaty import WechatyAdapter
-    from scheduler.runner import start_scheduler
 
     app = build_app(config, limited=True)
     await app.start()
     adapter = WechatyAdapter(app, config.wechaty, make_bot)
-    scheduler = start_scheduler(app, adapter.send)
-    runner = await _start_http(app)
-    try:
-        await adapter.run()
-    finally:
-        scheduler.shutdown(wait=False)
-        if runner is not None:
-            await runner.cleanup()
-        await app.close()
+    await _serve(app, adapter.send, adapter.run)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
