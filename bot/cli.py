@@ -36,6 +36,17 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from bot.corpus_eval import evaluate, print_report
+
+    report = evaluate(Path(args.folder))
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report, show_misses=not args.quiet)
+    return 0
+
+
 async def _replay(config: Config, transcript: Path, emit: Any) -> int:
     from bot.adapters.replay import load_events, replay
 
@@ -268,6 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("parse", help="parse one chain message and print it as JSON")
     s.add_argument("file", nargs="?", help="a file with the message, or - for stdin")
     s.set_defaults(func=cmd_parse)
+
+    s = sub.add_parser("eval", help="score the parser on annotated chains (expected.jsonl)")
+    s.add_argument("folder", help="a corpus folder, searched for expected.jsonl files")
+    s.add_argument("--json", action="store_true", help="print the scores and misses as JSON")
+    s.add_argument("--quiet", action="store_true", help="print the score table only")
+    s.set_defaults(func=cmd_eval)
 
     def with_config(s: argparse.ArgumentParser) -> None:
         s.add_argument("--config", required=True, help="the TOML config file")

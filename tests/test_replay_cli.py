@@ -92,8 +92,10 @@ def test_parse_command_prints_the_contract(
             "note": None,
             "raw": "1. 张三 苹果2份",
             "flags": [],
+            "confidence": 1.0,
         }
     ]
+    assert out["kind"] == "order"
 
 
 def test_bad_config_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,533 +1,435 @@
-"""A 接龙 message → header, menu and entries (the `groupbuy parse` contract).
+"""A 接龙 message read as a whole, the way the leader reads it (the `groupbuy parse` contract).
 
-Where the entries are: the trailing run of numbered lines (`1.` `1、` `1)` `①` `１．`), with
-unnumbered order lines among or after them. Numbered lists earlier in a message (a leader's
-instructions, a numbered menu with prices) are header. An empty or template first slot
-(`1.`, `1. 姓名/项目简介/Issue#`) is a placeholder, like WeChat's `例` line, not an entry.
+1. Cut it into head, entries and footer (segment.py).
+2. Read the head: its menu (codes, prices, units of sale) and menu numbers (menu.py).
+3. Read every entry as if the chain sold several goods (entry.py), memoised per line, so a
+   repost costs only the lines it adds.
+4. Decide, from the head and the entries as a population, what kind of chain this is (kinds.py)
+   and what its entries mean: in a one-product chain every entry is a portion and its other
+   words are notes; in a sign-up an entry is a person or a head count; a check-in orders
+   nothing.
+5. Say how sure each entry is: what had to be guessed is flagged (types.FLAG_WEIGHT) and, below
+   types.REVIEW_BELOW, kept for the leader's review instead of counted.
 
-How a line splits: the first word is the name (with an emoji-only word after it, or the word
-after a building/room number); the rest is items, separated by `+ ➕ ， 、 ；` or by spaces
-between complete items; quantities come off each item (quantities.py); customisations and
-pickup notes (`不要酱…`, `（放门口）`) go to `note`. A line that yields nothing is kept raw and
-flagged, never dropped.
+Nothing is dropped: every non-blank line is in the head, an entry's raw, the footer or
+`skipped` (empty slots and format lines).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
-from typing import NamedTuple
 
+from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities
-from handlers.parsing.quantities import (
-    MENU_NUMBER,
-    UNITS,
-    has_quantity,
-    is_negative,
-    pure_quantity,
-    split_quantity,
+from handlers.parsing.entry import Context, Reading, read_entry
+from handlers.parsing.kinds import detect_kind
+from handlers.parsing.matching import Product, ProductMatcher
+from handlers.parsing.menu import (
+    _parse_menu_cached,
+    example_layout,
+    header_addons,
+    menu_numbers,
+    parse_menu,
+)
+from handlers.parsing.quantities import split_quantity
+from handlers.parsing.segment import (
+    MARKER,
+    MAX_LINE,
+    Line,
+    is_menu_line,
+    prepare,
+    segment,
+    split_one_line,
 )
 from handlers.parsing.types import (
+    FLAG_AMBIGUOUS_NAME,
+    FLAG_BIG_NUMBER,
     FLAG_CANCEL,
+    FLAG_CHANGE,
+    FLAG_CONTINUED,
     FLAG_CONTROL_CHARS,
+    FLAG_GLUED,
+    FLAG_LEFTOVER,
+    FLAG_MANY_COUNTS,
     FLAG_NO_NAME,
+    FLAG_NOT_ON_MENU,
     FLAG_QTY_OUT_OF_RANGE,
     FLAG_SAME_AS_ABOVE,
+    FLAG_UNKNOWN_CODE,
     FLAG_UNREADABLE,
     FLAG_UNSPLIT,
-    MAX_QTY,
     MenuLine,
     ParsedChain,
     ParsedEntry,
     ParsedItem,
 )
+from handlers.parsing.vocab import is_note_token
 
-MAX_LINE = 2000  # characters of one line read for meaning; the raw line is kept whole
+__all__ = [
+    "MAX_LINE",
+    "clear_caches",
+    "is_menu_line",
+    "parse_chain",
+    "parse_entry_line",
+    "parse_menu",
+]
 
-_MARKER = re.compile(r"[#＃]\s*接龙")
-_EXAMPLE = re.compile(r"^\s*例\s*[:：]?")
-# Sequence marks after NFKC (full-width folded): 1. 1、 1) (1) 1： and circled ①-⑳.
-_SEQ = re.compile(
-    r"^\s*(?:[\(（]\s*(\d{1,4})\s*[\)）]|(\d{1,4})\s*[\.、\)）:：,，](?!\d)|([\u2460-\u2473]))\s*"
+_INLINE_HINT = re.compile(r"\S\s+[0-9０-９]{1,3}\s*[\.、．]")
+_HEAD_COUNT = re.compile(
+    r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)"
 )
-_CIRCLED_SEQ = re.compile(r"^\s*([\u2460-\u2473])\s*")
-_INVISIBLE = re.compile(
-    r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
-)
-_PRICE = re.compile(
-    r"(?:[¥￥]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱?|rmb|RMB)|单价\s*\d|\d+(?:\.\d+)?\s*/\s*\S)"
-)
-# Every _PRICE alternative needs one of these characters: a cheap scan rules most lines out
-# before the costly one (each _PRICE alternative may start at any digit).
-_PRICE_HINT = re.compile(r"[¥￥元块rR单/]")
-_CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
-_MENU_CODE = re.compile(
-    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*[\.、\)）:：]|([A-Za-z])\s*[:：.、]|([\u2460-\u2473]))\s*"
-)
-_PRICE_UNIT = re.compile(
-    r"(?:[¥￥]\s*(?P<p1>\d+(?:\.\d+)?)|(?P<p2>\d+(?:\.\d+)?)\s*(?:元|块钱?|rmb|RMB)?)"
-    r"\s*(?:/|每|一)\s*(?P<unit>\d*(?:\.\d+)?\s*[^\s/，,、。;；()（）\d]{1,3})"
-    r"|单价\s*(?P<p3>\d+(?:\.\d+)?)|(?P<p4>\d+(?:\.\d+)?)\s*(?:元|块钱?)"
-    r"|[¥￥]\s*(?P<p5>\d+(?:\.\d+)?)"
-)
-_HEADER_WORDS = re.compile(r"截单|截止|自提|提货|取货|配送|时间|地址|团购|接龙|请大家|付款|群")
-_SAME_AS_ABOVE = re.compile(r"^(?:同上|同楼上|同前|同\s*上)$")
-_PLUS_ONE = re.compile(r"^(?:[+＋]\s*1|加\s*1|加一|\+一)$")
-_CANCEL = re.compile(r"取消")
-_ADDRESS = re.compile(
-    r"^(?:\d+\s*(?:栋|幢|号楼|座|单元|期|区|楼)\s*\d*\s*(?:单元)?\s*\d*\s*(?:室|号)?|"
-    r"\d+(?:-\d+){1,3}|[A-Za-z]\s*座?\s*\d{2,5}|\d{3,4}\s*室)$"
-)
-_NOTE_START = re.compile(
-    r"(?:^|(?<=\s))(?:不要|不加|少|多放|多加|免|去冰|少冰|微辣|备注|自取|自提|送到|送货|放门口|放在|明天|周[一二三四五六日天])"
-)
-# Characters the patterns above and below must see, for cheap scans that rule most text out.
-_NOTE_HINT = re.compile(r"[不少多免去微备自送放明周]")
-_SEP_HINT = re.compile(r"[➕，,、；;+]")
-_CLOSERS = ("）", ")", "】", "]")
-_BRACKET_NOTE = re.compile(r"\s*[（(【\[]([^（）()【】\[\]]*)[）)】\]]\s*$")
-_EXPLICIT_SEP = re.compile(r"\s*(?:[➕，,、；;]|\+(?!\s*[\d一二两三四五六七八九十]))\s*")
-_RANGE = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
 _LATIN_TAIL = re.compile(r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]+)*$")
-_CODE_TOKEN = re.compile(r"^[A-Za-z]$")
-_CODE_GLUED = re.compile(r"^[A-Za-z](?=[^A-Za-z0-9\s])")
-_TEMPLATE_WORDS = frozenset(
-    [
-        "姓名",
-        "名字",
-        "昵称",
-        "名称",
-        "项目",
-        "项目简介",
-        "项目简称",
-        "简介",
-        "简称",
-        "型号",
-        "门店",
-        "楼号",
-        "房号",
-        "门牌号",
-        "单元",
-        "数量",
-        "商品",
-        "品名",
-        "规格",
-        "电话",
-        "手机",
-        "手机号",
-        "备注",
-        "issue",
-        "issue#",
-        "学号",
-        "部门",
-        "班级",
-        "份数",
-        "地址",
-        "微信名",
-        "群昵称",
-        "内容",
-        "商品数量",
-        "购买数量",
-        "商品名称",
-    ]
+_STATUS_IN_NAME = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|已交|已提交|已签到|已报名")
+# Doubts about goods: nothing to doubt in a sign-up or a check-in, which orders none.
+_GOODS_FLAGS = frozenset(
+    {
+        FLAG_BIG_NUMBER,
+        FLAG_UNKNOWN_CODE,
+        FLAG_CHANGE,
+        FLAG_GLUED,
+        FLAG_LEFTOVER,
+        FLAG_QTY_OUT_OF_RANGE,
+        FLAG_UNSPLIT,
+        FLAG_AMBIGUOUS_NAME,
+    }
 )
-_TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，]+")
-
-
-class _Line(NamedTuple):  # a tuple: built for every line, cheaper than a frozen dataclass
-    raw: str
-    norm: str  # NFKC, invisible characters removed, for recognition only
-    seq: int | None
-    body: str  # norm without its sequence mark
-    invisible: bool
-    blank: bool  # nothing but whitespace
-    menu: bool  # the body carries a price: a menu line, not an order
-
-    @classmethod
-    def of(cls, raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> _Line:
-        return cls(raw, norm, seq, body, invisible, not norm.strip(), _has_price(body))
-
-
-@lru_cache(maxsize=65536)
-def _prepare(raw: str) -> _Line:
-    """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
-    head = raw[:MAX_LINE]
-    cleaned = _INVISIBLE.sub("", head)
-    circled = _CIRCLED_SEQ.match(cleaned)  # NFKC would fold ⑨ into a bare 9: look first
-    if circled:
-        norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
-        circled_seq = ord(circled.group(1)) - 0x2460 + 1
-        return _Line.of(raw, norm, circled_seq, norm.strip(), cleaned != head)
-    norm = unicodedata.normalize("NFKC", cleaned)
-    m = _SEQ.match(norm)
-    seq: int | None = None
-    body = norm.strip()
-    if m:
-        digits = m.group(1) or m.group(2)
-        seq = int(digits) if digits else ord(m.group(3)) - 0x2460 + 1
-        body = norm[m.end() :].strip()
-    return _Line.of(raw, norm, seq, body, cleaned != head)
-
-
-_EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
-
-
-def _is_emoji_token(tok: str) -> bool:
-    """A word made only of emoji and their joiners (`🫧`, `🌸`): part of a nickname."""
-    # Most words start with a letter or ideograph: answer those without the per-character loop.
-    if not tok or tok[0].isalnum():
-        return False
-    return all(unicodedata.category(ch) in _EMOJI_CATEGORIES for ch in tok)
-
-
-def is_menu_line(line: str) -> bool:
-    """A product offered in a chain head: a price, or a letter code with a colon."""
-    text = unicodedata.normalize("NFKC", line)
-    return bool(_has_price(text) or _CODE_COLON.match(text))
-
-
-def _has_price(text: str) -> bool:
-    return _PRICE_HINT.search(text) is not None and _PRICE.search(text) is not None
-
-
-def _order_like(body: str) -> bool:
-    """An unnumbered line that reads as an order: `张三 苹果2斤`, `李四 +1`."""
-    if (
-        not body
-        or len(body) > 60
-        or _EXAMPLE.match(body)
-        or _HEADER_WORDS.search(body)
-        or is_menu_line(body)
-    ):
-        return False
-    tokens = body.split()
-    return len(tokens) >= 2 and any(has_quantity(t) or _PLUS_ONE.match(t) for t in tokens[1:])
-
-
-def _is_placeholder(body: str) -> bool:
-    if not body:
-        return True
-    parts = [p.strip("#").casefold() for p in _TEMPLATE_SPLIT.split(body) if p.strip("#")]
-    return bool(parts) and all(p in _TEMPLATE_WORDS for p in parts)
-
-
-def _entry_block(lines: list[_Line]) -> tuple[int, int] | None:
-    """[start, end) of the entry lines, or None when the message has no numbered entries."""
-    last = next(
-        (
-            i
-            for i in range(len(lines) - 1, -1, -1)
-            if lines[i].seq is not None and not _menu(lines[i])
-        ),
-        None,
-    )
-    if last is None:
-        return None
-    start = last
-    next_seq = lines[last].seq
-    i = last - 1
-    while i >= 0:
-        ln = lines[i]
-        if ln.blank:
-            i -= 1
-            continue
-        if ln.seq is not None:
-            if _menu(ln) and next_seq is not None and ln.seq >= next_seq:
-                break  # a numbered menu above the entries: numbering restarts there
-            start, next_seq = i, ln.seq
-        elif _order_like(ln.body):
-            start = i
-        else:
-            break
-        i -= 1
-    end = last + 1
-    while end < len(lines) and (lines[end].blank or _order_like(lines[end].body)):
-        end += 1
-    return start, end
-
-
-def _menu(ln: _Line) -> bool:
-    return ln.menu  # worked out once per distinct line, in _prepare
+_ALONE = re.compile(r"^单点")
+_ADD_PREFIX = re.compile(r"^(?:另加|再加|加)")
+SINGLE_SHARE = 0.5  # below this share of entries naming goods, the chain sells one thing
 
 
 def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain:
-    """Read one message. `known_products` (names from the round's menu) help split glued lines."""
-    raw_lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    lines = [_prepare(r) for r in raw_lines]
-    has_marker = any(_MARKER.search(ln.norm) for ln in lines)
-    block = _entry_block(lines)
-    entry_idx: list[int] = []
-    if block is not None:
-        start, end = block
-        entry_idx = [i for i in range(start, end) if not lines[i].blank]
-        first = entry_idx[0] if entry_idx else None
-        if (
-            first is not None
-            and lines[first].seq is not None
-            and _is_placeholder(lines[first].body)
-        ):
-            entry_idx = entry_idx[1:]
-    elif has_marker:
-        # An unnumbered chain: order-looking lines after the first line are entries.
-        entry_idx = [
-            i
-            for i, ln in enumerate(lines)
-            if i > 0 and not _MARKER.search(ln.norm) and _order_like(ln.body)
-        ]
-    chosen = set(entry_idx)
-    header = "\n".join(raw_lines[i] for i in range(len(lines)) if i not in chosen).strip("\n")
+    """Read one message. `known_products` (the round's goods) help when a copy lost its head."""
+    raw_lines: list[str] = []
+    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
+        raw_lines.extend(pieces or [raw])
+    lines = [prepare(r) for r in raw_lines]
+    has_marker = any(MARKER.search(ln.norm) for ln in lines)
+    seg = segment(lines, has_marker=has_marker)
+    header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
-    names = [*known_products, *(m.name for m in menu)]
-    known_key = tuple(names)
-    entries = _settle_roster([_parse_entry_cached(lines[i], known_key) for i in entry_idx])
-    return ParsedChain(header=header, entries=entries, menu=menu, has_marker=has_marker)
+    ctx = _context(header, menu, tuple(known_products))
+    readings = [(_body(lines, idx), idx) for idx in seg.entries]
+    read = [read_entry(body, ctx) for body, _ in readings]
+    fields = _fields(read, ctx)
+    if fields:  # read again, with the words the entries repeat as notes
+        ctx = replace(ctx, fields=fields)
+        read = [read_entry(body, ctx) for body, _ in readings]
+    kind = detect_kind(header, read, has_menu=bool(menu or ctx.codes))
+    mode = _mode(kind, menu, ctx, read)
+    matcher = _matcher(tuple(menu), tuple(known_products)) if mode == "multi" else None
+    entries = [
+        _settle(r, lines, idx, mode, ctx, matcher)
+        for r, (_, idx) in zip(read, readings, strict=True)
+    ]
+    return ParsedChain(
+        header=header,
+        entries=entries,
+        menu=menu,
+        has_marker=has_marker,
+        kind=kind,
+        footer="\n".join(raw_lines[i] for i in seg.footer).strip("\n"),
+        skipped=[raw_lines[i].strip() for i in seg.skipped],
+    )
+
+
+def parse_entry_line(line: str, known_products: Sequence[str] = ()) -> ParsedEntry:
+    """One chain line on its own (a leader's 代接, a resident's 改): read against the round."""
+    ln = prepare(line)
+    ctx = Context(products=tuple(known_products))
+    reading = read_entry(ln.body, ctx)
+    mode = "single" if len(known_products) == 1 else "multi"
+    matcher = _matcher((), tuple(known_products)) if mode == "multi" else None
+    return _settle(reading, [ln], [0], mode, ctx, matcher)
 
 
 def clear_caches() -> None:
     """Forget every memoised line, item and quantity: the next parse is cold (the bench)."""
-    for cached in (_prepare, _parse_entry_cached, _read_items, _item, _parse_menu_cached):
+    for cached in (
+        prepare,
+        _parse_menu_cached,
+        menu_numbers,
+        _matcher,
+        _context_cached,
+        example_layout,
+        header_addons,
+    ):
         cached.cache_clear()
+    entry_reader.clear_caches()
     quantities.clear_caches()
 
 
-def parse_entry_line(line: str, known_products: Sequence[str] = ()) -> ParsedEntry:
-    """One chain line on its own (the engine's single-line path and the tests)."""
-    return _settle_roster([_parse_entry(_prepare(line), list(known_products))])[0]
+def _body(lines: list[Line], idx: list[int]) -> str:
+    if len(idx) == 1:
+        return lines[idx[0]].body
+    return " ".join([lines[idx[0]].body, *(lines[j].body for j in idx[1:])])
 
 
-def _settle_roster(entries: list[ParsedEntry]) -> list[ParsedEntry]:
-    """A bare name is one place in a roster chain, and nothing ordered in an order chain.
-
-    Returns new objects where it changes one: parsed entries are shared by the line cache.
-    """
-    roster = not any(it.item is not None for e in entries for it in e.items) and not any(
-        FLAG_SAME_AS_ABOVE in e.flags for e in entries
-    )
-    if not roster:
-        return entries
-    return [
-        replace(e, items=[ParsedItem(None)])
-        if not e.items and not e.flags and e.name is not None
-        else e
-        for e in entries
-    ]
-
-
-@lru_cache(maxsize=65536)
-def _parse_entry_cached(line: _Line, known: tuple[str, ...]) -> ParsedEntry:
-    """Each copy of a chain repeats every earlier line: read each distinct line once.
-
-    Callers must not mutate the result (the engine only reads parsed entries).
-    """
-    return _parse_entry(line, known)
-
-
-def _split_name(body: str, known: Sequence[str]) -> tuple[str | None, str, bool]:
-    """(name as written, the rest, unsplit?) from a line body."""
-    tokens = body.split()
-    if not tokens:
-        return None, "", False
-    if len(tokens) == 1:
-        tok = tokens[0]
-        if _PLUS_ONE.match(tok) or _SAME_AS_ABOVE.match(tok):
-            return None, tok, False
-        for name in sorted(known, key=len, reverse=True):
-            short = name[-2:] if len(name) > 2 else name
-            for probe in (name, short):
-                at = tok.find(probe)
-                if at > 0:
-                    return tok[:at], tok[at:], False
-                if at == 0 and has_quantity(tok):
-                    return None, tok, False  # `苹果2份` alone: the poster orders for themself
-        if has_quantity(tok) and not MENU_NUMBER.match(tok):
-            return tok, "", True
-        return tok, "", False
-    n = 1
-    if _ADDRESS.match(tokens[0]) and len(tokens) >= 2:
-        n = 2
-    while n < len(tokens) and _is_emoji_token(tokens[n]):
-        n += 1
-    rest_tokens = tokens[n:]
-    rest = " ".join(rest_tokens)
-    if rest and _LATIN_TAIL.match(rest) and not any(_CODE_TOKEN.match(t) for t in rest_tokens):
-        return body, "", False  # `曾昊 Anson`, `林俊杰 - Jackie`: an English name, not an item
-    # The name as written: the original text up to the end of its last token.
-    end = 0
-    for tok in tokens[:n]:
-        end = body.index(tok, end) + len(tok)
-    return body[:end], rest, False
-
-
-def _split_items(rest: str) -> list[str]:
-    """Item segments: explicit separators always split; spaces split between complete items."""
-    segments: list[str] = []
-    for part in _EXPLICIT_SEP.split(rest) if _SEP_HINT.search(rest) else [rest]:
-        part = part.strip()
-        if not part:
-            continue
-        rng = _RANGE.match(part)
-        if rng:
-            segments.extend([rng.group(1), rng.group(2)])
-            continue
-        words = part.split()
-        current = ""
-        for w in words:
-            if not current:
-                current = w
-            elif (
-                _CODE_TOKEN.match(current)
-                or _is_emoji_token(w)
-                or pure_quantity(w) is not None
-                or w in UNITS
-                or (
-                    not (has_quantity(current) or MENU_NUMBER.fullmatch(current))
-                    and not _CODE_TOKEN.match(w)
-                )
-            ):
-                current = f"{current} {w}"
-            else:
-                segments.append(current)
-                current = w
-        if current:
-            segments.append(current)
-    return segments
-
-
-@lru_cache(maxsize=65536)
-def _item(segment: str) -> ParsedItem:
-    """One item segment read; memoised (the result is frozen): `苹果2份` recurs in a chain."""
-    words = segment.split()
-    if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
-        # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
-        return ParsedItem(" ".join(words[:-1]), pq[0], pq[1])
-    item, qty, unit = split_quantity(segment)
-    text = item.strip(" -–—:：,，.。") or None
-    return ParsedItem(text, qty if qty is not None else Decimal(1), unit)
-
-
-def _parse_entry(line: _Line, known: Sequence[str]) -> ParsedEntry:
-    flags: list[str] = []
-    if line.invisible:
-        flags.append(FLAG_CONTROL_CHARS)
-    body = line.body
-    note: str | None = None
-    if _CANCEL.search(body):
-        flags.append(FLAG_CANCEL)
-        body = _CANCEL.sub(" ", body).strip()
-    m = _BRACKET_NOTE.search(body) if body.rstrip().endswith(_CLOSERS) else None
-    if m and not MENU_NUMBER.fullmatch(
-        body[: m.start()].split()[-1] if body[: m.start()].split() else ""
-    ):
-        note = m.group(1).strip() or None
-        body = body[: m.start()].rstrip()
-
-    name, rest, unsplit = _split_name(body, known)
-    if unsplit:
-        flags.append(FLAG_UNSPLIT)
-    items: list[ParsedItem] = []
-    if _SAME_AS_ABOVE.match(rest.replace(" ", "")):
-        flags.append(FLAG_SAME_AS_ABOVE)
-        items = [ParsedItem(None)]
-    elif rest:
-        extra, read, out_of_range = _read_items(rest)
-        if extra is not None:
-            note = f"{extra}；{note}" if note else extra
-        items = list(read)
-        if out_of_range:
-            flags.append(FLAG_QTY_OUT_OF_RANGE)
-    elif unsplit and name:
-        _, qty, unit = split_quantity(name)
-        items = [ParsedItem(None, qty or Decimal(1), unit)]
-        if _out_of_range(items):
-            flags.append(FLAG_QTY_OUT_OF_RANGE)
-
-    if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
-        flags.append(FLAG_NO_NAME)
-    if name is None and not items and FLAG_CANCEL not in flags:
-        flags.append(FLAG_UNREADABLE)
-    return ParsedEntry(
-        seq=line.seq,
-        name=name,
-        items=items,
-        note=note,
-        raw=line.raw.strip(),
-        flags=sorted(set(flags)),
-    )
-
-
-@lru_cache(maxsize=65536)
-def _read_items(rest: str) -> tuple[str | None, tuple[ParsedItem, ...], bool]:
-    """What follows the name: (a trailing note, the items, any quantity out of range).
-
-    Memoised on the text: many lines order the same thing (`苹果2份`, `+1`) under different
-    names, and the answer is immutable."""
-    note: str | None = None
-    nm = _NOTE_START.search(rest) if _NOTE_HINT.search(rest) else None
-    if nm:
-        note = rest[nm.start() :].strip()
-        rest = rest[: nm.start()].strip()
-    items: list[ParsedItem] = []
-    for seg in _split_items(rest):
-        negative = is_negative(seg)
-        if negative is not None:
-            items.append(ParsedItem(negative[0] or None, negative[1], None))
-        else:
-            items.append(_item(seg))
-    return note, tuple(items), _out_of_range(items)
-
-
-def _out_of_range(items: Sequence[ParsedItem]) -> bool:
-    return any(it.qty > MAX_QTY or it.qty <= 0 for it in items)
-
-
-def parse_menu(header: str) -> list[MenuLine]:
-    """Products offered in a chain head, with code, price and unit of sale when written."""
-    return list(_parse_menu_cached(header))
+def _context(header: str, menu: list[MenuLine], known: tuple[str, ...]) -> Context:
+    return _context_cached(header, tuple(menu), known)
 
 
 @lru_cache(maxsize=1024)
-def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
-    """Every copy of a chain repeats its head: read each distinct head once (frozen lines)."""
-    menu: list[MenuLine] = []
-    for raw in header.split("\n"):
-        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", raw)).strip()
-        if not text or _MARKER.search(text) or _EXAMPLE.match(text):
+def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> Context:
+    codes = set(menu_numbers(header))
+    letters: set[str] = set()
+    for m in menu:
+        if m.code and m.code.isdigit():
+            codes.add(str(int(m.code)))
+        elif m.code:
+            letters.add(m.code.upper())
+    products = tuple(dict.fromkeys([*known, *(m.name for m in menu)]))
+    return Context(
+        frozenset(codes),
+        frozenset(letters),
+        products,
+        layout=example_layout(header),
+        addons=header_addons(header) | {m.name for m in menu},
+    )
+
+
+@lru_cache(maxsize=256)
+def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatcher | None:
+    products = [Product.from_menu(m) for m in menu]
+    names = {p.name for p in products}
+    products += [Product(key=k, name=k) for k in known if k not in names]
+    return ProductMatcher(products) if products else None
+
+
+_FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
+FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
+
+
+def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
+    """Latin words the entries repeat after their goods (`uni`, `aven`): a pickup spot or a
+    payment, not a product. A word counts where, in most of its entries, only notes follow it,
+    and at least once goods come before it."""
+    if len(read) < 2:
+        return frozenset()
+    seen: Counter[str] = Counter()
+    trailing: Counter[str] = Counter()
+    after_goods: set[str] = set()
+    for r in read:
+        words = _FIELD_WORD.findall(r.rest)
+        keys = {w.casefold() for w in words}
+        seen.update(keys)
+        for k, w in enumerate(words):
+            tail = r.rest[r.rest.find(w) + len(w) :]
+            if all(
+                is_note_token(t) or _FIELD_WORD.fullmatch(t)
+                for t in re.split(r"[\s，,]+", tail)
+                if t
+            ):
+                trailing[w.casefold()] += 1
+            if r.rest.find(w) > 0 and k == 0:
+                after_goods.add(w.casefold())
+    products = {p.casefold() for p in ctx.products}
+    return frozenset(
+        w
+        for w, c in seen.items()
+        if c >= 2
+        and c >= FIELD_SHARE * len(read)
+        and 2 * trailing[w] >= c
+        and w in after_goods
+        and w not in products
+        and w.upper() not in ctx.letters
+    )
+
+
+def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) -> str:
+    """multi | single | roster | text: what an entry's words mean in this chain.
+
+    single: every entry orders portions of one thing (a meal, a fruit) and its other words are
+    notes, or add-ons the head prices or names. That is so when the menu offers one product, or
+    when most entries name no goods at all (a set lunch whose head lists its dishes)."""
+    if kind == "signup":
+        return "roster"
+    if kind != "order":
+        return "text"
+    if ctx.codes or ctx.letters:
+        return "multi"
+    if len(menu) == 1 or (not menu and len(ctx.products) == 1):
+        return "single"
+    with_goods = sum(1 for r in read if any(it.text is not None for it in r.items))
+    return "single" if read and with_goods < SINGLE_SHARE * len(read) else "multi"
+
+
+def _settle(
+    r: Reading,
+    lines: list[Line],
+    idx: list[int],
+    mode: str,
+    ctx: Context,
+    matcher: ProductMatcher | None,
+) -> ParsedEntry:
+    first = lines[idx[0]]
+    flags = set(r.flags)
+    notes = list(r.notes)
+    name = r.name
+    if first.invisible:
+        flags.add(FLAG_CONTROL_CHARS)
+    if len(idx) > 1:
+        flags.add(FLAG_CONTINUED)
+    if mode != "multi" and name is not None and r.rest and _LATIN_TAIL.match(r.rest):
+        name = _whole_name(first.body, name, r.rest)
+    items: list[ParsedItem]
+    if mode == "roster":
+        items = [_head_count(r, notes)]
+        flags -= _GOODS_FLAGS
+    elif mode == "text":
+        items = []
+        flags -= _GOODS_FLAGS | {FLAG_CONTINUED}
+        if r.rest:
+            notes.insert(0, r.rest)
+        status = _STATUS_IN_NAME.search(name or "", 2)
+        if name and status:  # `张紫钰已发送退订未发送`
+            notes.insert(0, name[status.start() :])
+            name = name[: status.start()]
+        flags -= {FLAG_BIG_NUMBER, FLAG_UNKNOWN_CODE}
+    elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
+        flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
+        items = _one_product(r, notes, flags, ctx)
+    else:
+        items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
+        if matcher is not None:
+            for it in r.items:
+                if it.text is not None and not _on_menu(it.text, ctx, matcher):
+                    flags.add(FLAG_NOT_ON_MENU)
+    if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
+        flags.add(FLAG_NO_NAME)
+    if name is None and not items and FLAG_CANCEL not in flags:
+        flags.add(FLAG_UNREADABLE)
+    raw = "\n".join(lines[i].raw for i in idx).strip()
+    note = "；".join(dict.fromkeys(n for n in notes if n)) or None
+    if not first.raw.isascii():  # the reading saw NFKC text; give back what was typed
+        name = _as_written(name, raw) if name else name
+        items = [
+            ParsedItem(_as_written(it.item, raw), it.qty, it.unit) if it.item else it
+            for it in items
+        ]
+        note = _as_written(note, raw) if note else note
+    return ParsedEntry(
+        seq=first.seq, name=name, items=items, note=note, raw=raw, flags=sorted(flags)
+    )
+
+
+def _as_written(text: str, raw: str) -> str:
+    """The characters the resident typed for `text`, which was read from NFKC (`（` not `(`,
+    `…` not `...`). Found by folding `raw` one character at a time and mapping back."""
+    if text in raw:
+        return text
+    owners: list[int] = []
+    folded: list[str] = []
+    for i, ch in enumerate(raw):
+        f = unicodedata.normalize("NFKC", ch)
+        folded.append(f)
+        owners.extend([i] * len(f))
+    at = "".join(folded).find(text)
+    if at < 0:
+        return text
+    return raw[owners[at] : owners[at + len(text) - 1] + 1]
+
+
+def _whole_name(body: str, name: str, rest: str) -> str:
+    """`曾昊 Anson`, `林俊杰 - Jackie`: an English name after a Chinese one is the same person."""
+    start = body.find(name)
+    end = body.find(rest, start + len(name)) + len(rest) if start >= 0 else -1
+    return body[start:end] if start >= 0 and end > start else f"{name} {rest}"
+
+
+def _on_menu(text: str, ctx: Context, matcher: ProductMatcher) -> bool:
+    code = re.match(r"^(\d{1,3})(?!\d)", text)
+    if code and code.group(1) in ctx.codes:
+        return True
+    return matcher.match(text) is not None
+
+
+def _head_count(r: Reading, notes: list[str]) -> ParsedItem:
+    """A sign-up line is one place, or as many as its head count (`4人`, `一家3口`)."""
+    if r.rest:
+        m = _HEAD_COUNT.search(r.rest)
+        if m:
+            n = quantities.to_number(m["num"])
+            if n is not None and 0 < n <= 100:
+                return ParsedItem(None, n, m["unit"])
+        notes.insert(0, r.rest)
+    return ParsedItem(None)
+
+
+def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) -> list[ParsedItem]:
+    """In a one-product chain every entry is portions of it; other words are notes, except the
+    extras the head offers (`加一份黑凉粉`, `沙拉`) and dishes ordered on their own (`单点炒河粉`).
+    Several counts for the main thing, or an extra left inside a note, are flagged."""
+    counts: list[tuple[Decimal, str | None]] = []
+    kept: list[ParsedItem] = []
+    alone = False
+    main = ctx.products[0] if len(ctx.products) == 1 else None
+    for it in r.items:
+        if it.text is None or (main is not None and _names(it.text, main)):
+            if it.explicit:
+                counts.append((it.qty, it.unit))
             continue
-        cm = _CODE_COLON.match(text)
-        price_m = _PRICE_UNIT.search(text)
-        if cm is None and price_m is None:
+        single = _ALONE.match(it.text)
+        if single and it.text[single.end() :]:  # `单点一份炒河粉`: that dish, not the meal
+            dish = split_quantity(it.text[single.end() :])
+            kept.append(ParsedItem(dish[0], dish[1] or it.qty, dish[2] or it.unit))
+            alone = True
             continue
-        if price_m is None and cm is not None:
-            menu.append(MenuLine(cm.group(1).upper(), cm.group(2).strip(), None, None, raw.strip()))
+        addon = _addon(it.text, ctx)
+        if addon is not None:
+            kept.append(ParsedItem(addon, it.qty, it.unit))
             continue
-        assert price_m is not None
-        if _HEADER_WORDS.search(text[: price_m.start()]) and not _MENU_CODE.match(text):
-            continue  # `运费5元` or `截单时间…` lines are not products
-        code_m = _MENU_CODE.match(text)
-        code = None
-        name_start = 0
-        if code_m:
-            g = code_m.group(1) or code_m.group(2) or code_m.group(3)
-            code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
-            name_start = code_m.end()
-        price_txt = next(
-            price_m.group(k) for k in ("p1", "p2", "p3", "p4", "p5") if price_m.group(k)
-        )
-        unit = price_m.group("unit")
-        name = text[name_start : price_m.start()].strip(" :：-—,，")
-        if not name:
-            name = text[price_m.end() :].strip(" :：-—,，") or text
-        menu.append(
-            MenuLine(
-                code=code,
-                name=name,
-                price=Decimal(price_txt),
-                sale_unit=unit.strip() if unit else None,
-                raw=raw.strip(),
-            )
-        )
-    return tuple(menu)
+        if it.text.isdigit() and not it.explicit:
+            counts.append((Decimal(it.text), None))  # `张三 2`: two portions
+            if Decimal(it.text) >= entry_reader.BIG:
+                flags.add(FLAG_BIG_NUMBER)
+            continue
+        if it.explicit and _not_goods(it.text):
+            counts.append((it.qty, it.unit))  # `E1份`, `H区2份`: an area, then the portions
+            notes.append(it.text)
+            continue
+        if it.explicit and it.unit is not None:
+            kept.append(ParsedItem(it.text, it.qty, it.unit))  # another product with a quantity
+            flags.add(FLAG_LEFTOVER)
+            continue
+        notes.append(it.text if not it.explicit else f"{it.text}{it.qty}")
+    flags -= {FLAG_UNKNOWN_CODE}
+    if not r.items and FLAG_BIG_NUMBER in flags:
+        flags.discard(FLAG_BIG_NUMBER)
+    if len(counts) > 1:
+        flags.add(FLAG_MANY_COUNTS)
+    if ctx.addons and any(a in n for n in notes for a in ctx.addons):
+        flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
+    if alone and not counts:
+        return kept
+    qty, unit = counts[0] if counts else (Decimal(1), None)
+    return [ParsedItem(None, qty, unit), *kept]
+
+
+def _addon(text: str, ctx: Context) -> str | None:
+    """The extra a word orders (`加小菜` → 小菜), when the head offers it."""
+    bare = _ADD_PREFIX.sub("", text)
+    if not ctx.addons or not bare:
+        return None
+    if bare in ctx.addons or any(
+        (a in bare and len(bare) - len(a) <= 1) or (bare in a and len(a) - len(bare) <= 1)
+        for a in ctx.addons
+    ):
+        return bare
+    return None
+
+
+def _names(text: str, product: str) -> bool:
+    return text in product or product in text
+
+
+def _not_goods(text: str) -> bool:
+    """A letter, a place or a Latin word: in a one-product chain, a note."""
+    return bool(re.fullmatch(r"[A-Za-z][A-Za-z'’. ]*", text)) or is_note_token(text)

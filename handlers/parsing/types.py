@@ -18,6 +18,39 @@ FLAG_QTY_OUT_OF_RANGE = "qty_out_of_range"  # absurd or negative quantity, clamp
 FLAG_NO_NAME = "no_name"  # items but no name: attributed to the poster
 FLAG_UNSPLIT = "unsplit"  # name and item run together and could not be told apart
 FLAG_CONTROL_CHARS = "control_chars"  # control / zero-width characters were removed
+FLAG_UNKNOWN_CODE = "unknown_code"  # a number where the menu has codes, but no such code
+FLAG_BIG_NUMBER = "big_number"  # a long number (a door, an order number) read as an item
+FLAG_LEFTOVER = "leftover"  # words after the goods that are neither an item nor a known note
+FLAG_CONTINUED = "continued"  # the entry runs over several lines: read as one
+FLAG_GLUED = "glued"  # two goods or a name and goods written without a space between
+FLAG_NOT_ON_MENU = "not_on_menu"  # an item that names nothing on the chain's own menu
+FLAG_AMBIGUOUS_NAME = "ambiguous_name"  # where the name ends is a guess
+FLAG_CHANGE = "change"  # `-3份`, `+2份炒饭`: a change to an earlier order, not an order
+FLAG_MANY_COUNTS = "many_counts"  # several quantities in a one-product entry: which is the total?
+FLAG_AUTHOR = "other_author"  # a native-chain entry claims another author: kept as the sender's
+
+# Below this confidence an entry is kept for the leader's review and out of the totals.
+REVIEW_BELOW = 0.75
+
+# How much each doubt costs. An entry starts sure (1.0) and each flag multiplies it down; the
+# weights say how often, in the real corpus, an entry carrying the flag was read wrong.
+FLAG_WEIGHT: dict[str, float] = {
+    FLAG_UNREADABLE: 0.0,
+    FLAG_QTY_OUT_OF_RANGE: 0.0,
+    FLAG_UNSPLIT: 0.3,
+    FLAG_UNKNOWN_CODE: 0.4,
+    FLAG_BIG_NUMBER: 0.4,
+    FLAG_LEFTOVER: 0.6,
+    FLAG_GLUED: 0.8,
+    FLAG_CONTINUED: 0.85,
+    FLAG_NOT_ON_MENU: 0.6,
+    FLAG_AMBIGUOUS_NAME: 0.6,
+    FLAG_CHANGE: 0.4,
+    FLAG_MANY_COUNTS: 0.6,
+    FLAG_AUTHOR: 0.0,
+}
+
+KINDS = ("order", "signup", "checkin", "report", "other")
 
 # Quantities above this are almost certainly typos (99999999斤); they are flagged and kept.
 MAX_QTY = Decimal(9999)
@@ -53,6 +86,19 @@ class ParsedEntry:
     raw: str
     flags: list[str] = field(default_factory=list)
 
+    @property
+    def confidence(self) -> float:
+        """How sure the reading is, 0..1: the product of the flags' weights."""
+        sure = 1.0
+        for f in self.flags:
+            sure *= FLAG_WEIGHT.get(f, 1.0)
+        return round(sure, 3)
+
+    @property
+    def needs_review(self) -> bool:
+        """Kept, shown to the leader and its poster, and out of totals until decided."""
+        return self.confidence < REVIEW_BELOW
+
     def to_json(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -61,6 +107,7 @@ class ParsedEntry:
             "note": self.note,
             "raw": self.raw,
             "flags": list(self.flags),
+            "confidence": self.confidence,
         }
 
 
@@ -87,6 +134,9 @@ class ParsedChain:
     entries: list[ParsedEntry]
     menu: list[MenuLine] = field(default_factory=list)
     has_marker: bool = False  # the message carries #接龙 (or the WeChat tool's marker)
+    kind: str = "order"  # order | signup | checkin | report | other (KINDS)
+    footer: str = ""  # the leader's text after the last entry
+    skipped: list[str] = field(default_factory=list)  # empty slots and format lines, kept
 
     @property
     def is_chain(self) -> bool:
@@ -94,4 +144,9 @@ class ParsedChain:
         return self.has_marker or bool(self.entries)
 
     def to_json(self) -> dict[str, Any]:
-        return {"header": self.header, "entries": [e.to_json() for e in self.entries]}
+        return {
+            "kind": self.kind,
+            "header": self.header,
+            "footer": self.footer,
+            "entries": [e.to_json() for e in self.entries],
+        }

@@ -1,0 +1,605 @@
+"""One entry's text → the name as written, the goods, and the notes around them.
+
+The first word is the name, widened where people write more than one word for themselves: a
+building-room before the nickname (`12栋302 刘姐`), emoji (`冰✡️saya 🫧`), a title after a surname
+(`陈 阿姨`), an English given and family name (`Lily wang`). A phone glued to the name is a note;
+a quantity glued to it is a quantity (`刘芳2箱`).
+
+After the name come the goods, separated by `+ ➕ ， 、 ；` or spaces between complete items, or
+glued (`梨3斤可乐一箱`). Payment, pickup and place words, prices, phones and customisations are
+notes. With a numbered menu, numbers are menu codes (`2+4`, `11x2`, `3-7`). Whatever the reader
+had to guess is flagged, so the chain can say how sure it is.
+
+This module reads an entry as if the chain sold several goods; the chain reader then settles
+what the entry means in a one-product chain, a sign-up or a check-in (chain_parser.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from handlers.parsing.quantities import (
+    MENU_NUMBER,
+    NUM,
+    UNITS,
+    has_quantity,
+    is_negative,
+    pure_quantity,
+    split_quantity,
+    to_number,
+)
+from handlers.parsing.types import (
+    FLAG_AMBIGUOUS_NAME,
+    FLAG_BIG_NUMBER,
+    FLAG_CANCEL,
+    FLAG_CHANGE,
+    FLAG_GLUED,
+    FLAG_QTY_OUT_OF_RANGE,
+    FLAG_SAME_AS_ABOVE,
+    FLAG_UNKNOWN_CODE,
+    FLAG_UNSPLIT,
+    MAX_QTY,
+)
+from handlers.parsing.vocab import (
+    ADDRESS,
+    NOTE_END,
+    NOTE_HINT,
+    NOTE_IN_WORD,
+    NOTE_START,
+    ORDER_ID,
+    PHONE,
+    PLACE_TOKEN,
+    PRICE_NOTE,
+    TITLE_WORDS,
+    is_note_token,
+)
+
+_CANCEL = re.compile(r"取消")
+_LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
+# `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
+_VS_SEPARATOR = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z\s])\ufe0f")
+_FIRST_COMMA = re.compile(r"^([^\s，,]+)[，,]\s*")
+_ID_END = re.compile(r"\d{5,}\s*$")
+# `10荠菜云吞`: a count before the dish (not a menu number `1号`, not a unit `2斤`).
+_LEADING_COUNT = re.compile(r"^(\d{1,3})(?=[\u4e00-\u9fff])(?!号)")
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’.]+")
+_LATIN_UNITS = frozenset({"ml", "kg", "g", "cm", "box", "pcs"})
+_ADD_BEFORE_NUMBER = re.compile(r"^(?:另加|再加|加)(?=[\d一二两三四五六七八九十])")
+_PLACE_MARK = "place"
+# `-3份`, `+2份炒饭`: a change to what was ordered before (`+1` alone is an order).
+_ONE_HAN = re.compile(r"^[\u4e00-\u9fff]$")
+_SIGNED = re.compile(r"(?:^|(?<=\s))[+＋\-－]\s*(?:\d+\s*[份个盒斤箱袋]|[2-9]\d*(?!\d))")
+_WORD_SPLIT = re.compile(r"([\s，,;；]+)")
+_TRAILING_PORTION = re.compile(r"\d+\s*(?:份|个|盒|碗|杯)$")
+_CODE_AT_END = re.compile(r"(?<![\dxX×*+＋])(\d{1,3})\s*$")
+_PLACE_END = re.compile(r"(?:[A-Za-z]\d*区?|区|栋|幢|号楼|\d)$")
+_GROUP_END = re.compile(
+    r"[A-Za-z\d一二三四五六七八九十]组$"
+)  # read_item's word that the goods' text was a place
+_URL = re.compile(r"^(?:https?://|www\.)\S+$")
+_LATIN_NAME_WORD = re.compile(r"^[^\w\s]*[A-Za-z][A-Za-z'’.]+[^\w\s]*$")
+SAME_AS_ABOVE = re.compile(r"^(?:同上|同楼上|同前|同\s*上)$")
+PLUS_ONE = re.compile(r"^(?:[+＋]\s*1|加\s*1|加一|\+一)$")
+_CLOSERS = ("）", ")", "】", "]")
+_BRACKET_NOTE = re.compile(r"\s*[（(【\[]([^（）()【】\[\]]*)[）)】\]]\s*$")
+_SEP_SPLIT = re.compile(r"(\s*[➕，,、；;+]\s*)")
+_BRACKET_THEN = re.compile(r"([）)】\]])(?=[^\s\d）)】\]，,、；;+➕。.x×*])")
+_RANGE = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
+_LATIN_WORD = re.compile(r"^[A-Za-z][A-Za-z'’.]+$")
+_LATIN_TAIL = re.compile(r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]+)*$")
+_CODE_TOKEN = re.compile(r"^[A-Za-z]$")
+_EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
+_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+# `刘芳2箱`, `云谷美猴王YY两份换红薯`: a name with a quantity glued on (Arabic digits, or a
+# Chinese numeral before 份: `王半斤` is a name).
+_GLUED_QTY = re.compile(
+    rf"^(?P<name>[^\d\s+＋xX×*]{{1,12}}?)[-—_]?(?P<qty>(?:\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})|[一两二三四五六七八九十]份))(?P<tail>.*)$"
+)
+# `梨3斤可乐一箱`: a unit followed by another product that has its own quantity.
+_GLUED_GOODS = re.compile(
+    rf"^(?P<left>.*?[^\d\s.]\s*(?:{NUM})\s*(?:{_UNIT_ALT}))(?P<right>[^\d\s半装的每].*)$"
+)
+# Specification digits stay in the item: `550ml*24瓶`, `5kg*2`.
+_SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|寸)\s*[*xX×]\s*\d+")
+_EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
+_EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
+BIG = Decimal(100)
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One item as read: `explicit` when a quantity or unit was written for it."""
+
+    text: str | None
+    qty: Decimal
+    unit: str | None
+    explicit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An entry read as if the chain sold several goods."""
+
+    name: str | None
+    items: tuple[Item, ...]
+    notes: tuple[str, ...]
+    flags: frozenset[str]
+    rest: str  # the text after the name, notes included, as written
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What the chain's head says about its entries: menu numbers, letter codes, goods."""
+
+    codes: frozenset[str] = frozenset()  # menu numbers: `2+4` is box 2 and box 4
+    letters: frozenset[str] = frozenset()  # letter codes (`C`, `J`), upper case
+    products: tuple[str, ...] = ()  # product names on offer
+    fields: frozenset[str] = frozenset()  # words recurring across entries as a note (`uni`)
+    layout: tuple[str, ...] = ()  # the 例 line's parts: name | place | goods | other
+    addons: frozenset[str] = frozenset()  # extras the head prices or names (`黑凉粉3元`, “沙拉”)
+
+
+def is_emoji_token(tok: str) -> bool:
+    """A word made only of emoji and their joiners (`🫧`, `🌸`): part of a nickname."""
+    if not tok or tok[0].isalnum():
+        return False
+    cats = [unicodedata.category(ch) for ch in tok]
+    return all(c in _EMOJI_CATEGORIES for c in cats) and ("So" in cats or "Sk" in cats)
+
+
+def _take(pattern: re.Pattern[str], text: str, notes: list[str]) -> str:
+    found = pattern.findall(text) if pattern.search(text) else []
+    if not found:
+        return text
+    notes.extend(m if isinstance(m, str) else m[0] for m in found)
+    return pattern.sub(" ", text)
+
+
+@lru_cache(maxsize=65536)
+def read_entry(body: str, ctx: Context) -> Reading:
+    """Read one entry's body (its text without the number). Memoised: copies repeat lines."""
+    flags: set[str] = set()
+    notes: list[str] = []
+    text = body
+    if _CANCEL.search(text):
+        flags.add(FLAG_CANCEL)
+        text = _CANCEL.sub(" ", text)
+    text = _take(PHONE, text, notes)
+    if ORDER_ID.search(text) is None:
+        text = _take(PRICE_NOTE, text, notes)
+    text = _VS_SEPARATOR.sub(" ", text)
+    text = " ".join(text.split())
+    if ctx.layout:
+        text = _by_layout(text, ctx.layout, notes)
+    text = _FIRST_COMMA.sub(r"\1 ", text, count=1)  # `张新,1`, `妮，E区东门，少饭`
+    name, rest, name_flags = split_name(text, ctx)
+    flags |= name_flags
+    if _SIGNED.search(rest):
+        flags.add(FLAG_CHANGE)
+    m = _BRACKET_NOTE.search(rest) if rest.endswith(_CLOSERS) else None
+    if m:
+        before = rest[: m.start()].split()
+        head = rest[: m.start()]
+        if before and not (ctx.codes and _CODE_AT_END.search(head)) and not _ID_END.search(head):
+            if m.group(1).strip():
+                notes.append(m.group(1).strip())
+            rest = rest[: m.start()].rstrip()
+    items: list[Item] = []
+    if SAME_AS_ABOVE.match(rest.replace(" ", "")):
+        flags.add(FLAG_SAME_AS_ABOVE)
+        items = [Item(None, Decimal(1), None, False)]
+    elif rest:
+        item_notes, read, item_flags = read_items(rest, ctx)
+        notes.extend(item_notes)
+        items = list(read)
+        flags |= item_flags
+    elif FLAG_UNSPLIT in flags and name:
+        _, qty, unit = split_quantity(name)
+        items = [Item(None, qty or Decimal(1), unit, True)]
+    if any(it.qty > MAX_QTY or it.qty <= 0 for it in items):
+        flags.add(FLAG_QTY_OUT_OF_RANGE)
+    return Reading(name, tuple(items), tuple(n for n in notes if n), frozenset(flags), rest)
+
+
+def _by_layout(text: str, layout: tuple[str, ...], notes: list[str]) -> str:
+    """`张三，1号，101室，番茄1斤` under `例 姓名手机，楼号，室号，内容`: places are notes."""
+    parts = _LAYOUT_SPLIT.split(text)
+    if len(parts) != len(layout) or "place" not in layout:
+        return text
+    keep = []
+    for role, part in zip(layout, parts, strict=True):
+        if role in ("place", "other"):
+            notes.append(part.strip())
+        else:
+            keep.append(part.strip())
+    return " ".join(keep)
+
+
+def _name_end(body: str, tokens: list[str], n: int) -> int:
+    end = 0
+    for tok in tokens[:n]:
+        for part in tok.split(" "):
+            end = body.index(part, end) + len(part)
+    return end
+
+
+def _is_goods(tok: str, ctx: Context) -> bool:
+    """The word starts the goods: a quantity, a menu code, a known product, `+1`, `同上`."""
+    if has_quantity(tok) or PLUS_ONE.match(tok) or SAME_AS_ABOVE.match(tok):
+        return True
+    if ctx.codes and MENU_NUMBER.match(tok):
+        return True
+    head = tok[:1].upper()
+    if ctx.letters and head in ctx.letters and (len(tok) == 1 or not tok[1:2].isalpha()):
+        return True
+    return any(p and (p in tok or tok in p) for p in ctx.products if len(tok) >= 2)
+
+
+def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
+    """(name as written, the rest, flags) from an entry's body."""
+    tokens = _join_brackets(body.split())
+    if not tokens:
+        return None, "", frozenset()
+    first = tokens[0]
+    if (
+        PLUS_ONE.match(first)
+        or SAME_AS_ABOVE.match(first)
+        or pure_quantity(first) is not None
+        or _URL.match(first)
+        or ORDER_ID.match(body)
+    ):
+        return None, body, frozenset()
+    if len(tokens) == 1:
+        return _single_token(first, ctx)
+    n = 1
+    if ADDRESS.match(first) and not _is_goods(tokens[1], ctx) and not is_note_token(tokens[1]):
+        n = 2  # `12栋302 刘姐 …`: the building-room and the nickname
+    if n == 1 and not ADDRESS.match(first):
+        glued = _glued_name(first, ctx)
+        if glued is not None:
+            name, _, flags = glued
+            start = body.index(first) + len(name)
+            return name, body[start:].strip().lstrip("-—_").strip(), flags
+    while n < len(tokens) and (is_emoji_token(tokens[n]) or tokens[n] in TITLE_WORDS):
+        n += 1
+    if n == 1 and _ONE_HAN.match(first) and _ONE_HAN.match(tokens[1]):
+        n = 2  # `维 维`: a name written with a space between its characters
+    if n == 1 and _LATIN_NAME_WORD.match(first):
+        # `Lily wang`, `Christine Hu💦`, `Z r`: an English name runs over several words
+        while (
+            n < len(tokens)
+            and _LATIN_NAME_WORD.match(tokens[n])
+            and not (ctx.letters and tokens[n][:1].upper() in ctx.letters and len(tokens[n]) <= 2)
+            and tokens[n].casefold() not in ctx.fields
+            and not _is_goods(tokens[n], ctx)
+            and not is_note_token(tokens[n])
+        ):
+            n += 1
+    end = _name_end(body, tokens, n)
+    return body[:end], body[end:].strip(), frozenset()
+
+
+def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
+    """`Ivy(Feng xiaoling)`: a bracket opened in one word closes in a later one."""
+    out: list[str] = []
+    for tok in tokens:
+        if out and out[-1].count("(") + out[-1].count("（") > out[-1].count(")") + out[-1].count(
+            "）"
+        ):
+            out[-1] = f"{out[-1]}{glue}{tok}"
+        else:
+            out.append(tok)
+    return out
+
+
+def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | None:
+    """`刘芳2箱`, `云谷美猴王1份飞金针菇已付`, `梁昌艳H3区少饭`: a name with the order glued on.
+
+    A name of more than three characters may itself end in goods (`张三榴莲2个`): flagged
+    unless the chain sells one thing (the chain reader drops the flag there)."""
+    m = _GLUED_QTY.match(tok)
+    if m and not _is_goods(m["name"], ctx):
+        name = m["name"].rstrip("-—_")
+        return name, tok[len(name) :], frozenset({FLAG_AMBIGUOUS_NAME} if len(name) > 3 else ())
+    note = NOTE_IN_WORD.search(tok, 2)
+    if note and _PLACE_END.search(tok[: note.start()]):
+        return tok[: note.start()], tok[note.start() :], frozenset()
+    group = _GROUP_END.search(tok, 2)
+    if group:  # `韩医生B组`: a group or a team after the name
+        return tok[: group.start()], tok[group.start() :], frozenset()
+    return None
+
+
+def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
+    for name in sorted(ctx.products, key=len, reverse=True):
+        short = name[-2:] if len(name) > 2 else name
+        for probe in (name, short):
+            at = tok.find(probe)
+            if at > 0:
+                return tok[:at], tok[at:], frozenset({FLAG_GLUED})
+            if at == 0 and has_quantity(tok):
+                return None, tok, frozenset()  # `苹果2份` alone: the poster orders for themself
+    if ADDRESS.match(tok):
+        return tok, "", frozenset()
+    glued = _glued_name(tok, ctx)
+    if glued is not None:
+        return glued[0], glued[1].lstrip("-—_"), glued[2]
+    if has_quantity(tok) and not MENU_NUMBER.match(tok):
+        return tok, "", frozenset({FLAG_UNSPLIT})
+    return tok, "", frozenset()
+
+
+def _plus_splits(left: str, right: str, ctx: Context) -> bool:
+    """`+` before a number separates menu codes (`2+4`, `麻薯的1 + 2`); elsewhere it is a
+    quantity (`苹果+1`)."""
+    nxt = right.lstrip()
+    if not (nxt[:1].isdigit() or nxt[:1] in "一二两三四五六七八九十"):
+        return True
+    number = re.match(r"\d+", nxt)
+    if not ctx.codes or number is None or number.group(0) not in ctx.codes:
+        return False
+    left = left.strip()
+    return bool(
+        re.match(r"^\d{1,3}", left) or re.search(r"\d{1,3}\s*$", left) or left.endswith(_CLOSERS)
+    )
+
+
+def _split_top(text: str, ctx: Context) -> list[str]:
+    """Split at explicit separators (`+ ➕ ， , 、 ； ;`) outside brackets."""
+    pieces = _SEP_SPLIT.split(text)
+    if len(pieces) == 1:
+        return [text.strip()] if text.strip() else []
+    parts: list[str] = []
+    cur = pieces[0]
+    for k in range(1, len(pieces), 2):
+        sep, nxt = pieces[k], pieces[k + 1]
+        inside = cur.count("（") + cur.count("(") > cur.count("）") + cur.count(")")
+        if inside or (sep.strip() == "+" and not _plus_splits(cur, nxt, ctx)):
+            cur = f"{cur}{sep}{nxt}"
+        else:
+            parts.append(cur)
+            cur = nxt
+    parts.append(cur)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _split_words(part: str, ctx: Context) -> list[str]:
+    """Within one part, spaces split between complete items (`香蕉x2 苹果+1`, `茄盒 肥肠鸡`).
+
+    A word stays with the one before it when it cannot stand alone: a quantity or unit, an
+    emoji, a bracket, the product after a letter code (`J 鸡胸球`), the flavour after a menu
+    number (`8 抹茶`)."""
+    rng = _RANGE.match(part)
+    if rng:
+        return [rng.group(1), rng.group(2)]
+    segments: list[str] = []
+    current = ""
+    for w in part.split():
+        if not current:
+            current = w
+            continue
+        code_here = bool(ctx.codes and re.fullmatch(r"\d{1,3}", w) and w in ctx.codes)
+        after_code = bool(ctx.codes and MENU_NUMBER.fullmatch(current)) and not code_here
+        if (
+            (_CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
+            or is_emoji_token(w)
+            or pure_quantity(w) is not None
+            or w in UNITS
+            or w[:1] in "（(【["
+            or (after_code and not has_quantity(w))
+            or (
+                not ctx.codes
+                and re.fullmatch(r"\d{1,3}", w) is not None
+                and not has_quantity(current)
+                and not current.isdigit()
+            )
+        ):
+            current = f"{current} {w}"
+        else:
+            segments.append(current)
+            current = w
+    if current:
+        segments.append(current)
+    return segments
+
+
+def _after_brackets(seg: str) -> list[str]:
+    """`春饼套餐（东方明珠）超市147258`: a closing bracket followed by more goods splits."""
+    if not _BRACKET_THEN.search(seg):
+        return [seg]
+    out: list[str] = []
+    start = 0
+    for m in _BRACKET_THEN.finditer(seg):
+        out.append(seg[start : m.end(1)])
+        start = m.end(1)
+    out.append(seg[start:])
+    return [p.strip() for p in out if p.strip()]
+
+
+def _glued_goods(seg: str) -> list[str]:
+    """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity."""
+    m = _GLUED_GOODS.match(seg)
+    if m and has_quantity(m["right"]) and not _SPEC.search(seg):
+        return [m["left"], *_glued_goods(m["right"])]
+    return [seg]
+
+
+@lru_cache(maxsize=65536)
+def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
+    """One item segment read: the product text as written, its quantity and unit."""
+    flags: set[str] = set()
+    words = segment.split()
+    if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
+        # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
+        return Item(" ".join(words[:-1]), pq[0], pq[1], True), frozenset()
+    spec = _SPEC.search(segment)
+    if spec:
+        unit_m = re.match(rf"^\s*(?:{_UNIT_ALT})", segment[spec.end() :])
+        item_end = spec.end() + (unit_m.end() if unit_m else 0)
+        after = segment[item_end:].strip()
+        pq = pure_quantity(after) if after else None
+        if pq is not None:
+            return Item(segment[:item_end].strip(), pq[0], pq[1], True), frozenset()
+        return Item(segment.strip(), Decimal(1), None, False), frozenset()
+    item, qty, unit = split_quantity(segment)
+    if qty is None and _ADD_BEFORE_NUMBER.match(segment):  # `加一份黑凉粉`, not `加1`
+        added = split_quantity(_ADD_BEFORE_NUMBER.sub("", segment))
+        if added[1] is not None and added[0].strip():
+            item, qty, unit = added
+    if ctx.codes and qty is not None and unit is None and _CODE_AT_END.search(segment):
+        tail = _CODE_AT_END.search(segment)
+        assert tail is not None
+        if tail.group(1) in ctx.codes and not re.search(r"\d", segment[: tail.start()]):
+            return Item(segment.strip(), Decimal(1), None, False), frozenset()  # `麻薯的1`
+    if qty is None and not ctx.codes and (lead := _LEADING_COUNT.match(segment)):
+        return Item(segment[lead.end() :].strip(), Decimal(lead.group(1)), None, True), frozenset()
+    text = item.strip(" -–—:：,，.。") or None
+    if text is not None and qty is not None and PLACE_TOKEN.match(text):
+        return Item(None, qty, unit, True), frozenset({_PLACE_MARK})  # `H区1份`: area, portion
+    if ctx.codes and text is not None:
+        code = re.match(r"^(\d{1,3})(?!\d)", text)
+        if code and code.group(1) not in ctx.codes and code.group(0) == text:
+            flags.add(FLAG_UNKNOWN_CODE)
+    if text is not None and re.fullmatch(r"\d{3,}", text):
+        flags.add(FLAG_BIG_NUMBER)  # `888`: a door number or a typo, never hundreds of goods
+    if qty is not None and qty >= BIG and unit is None:
+        flags.add(FLAG_BIG_NUMBER)
+    return Item(text, qty if qty is not None else Decimal(1), unit, qty is not None), frozenset(
+        flags
+    )
+
+
+@lru_cache(maxsize=65536)
+def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str]]:
+    """What follows the name: (notes, items, flags)."""
+    notes: list[str] = []
+    flags: set[str] = set()
+    if ctx.fields:
+        rest, found = _strip_fields(rest, ctx.fields)
+        notes.extend(found)
+    items: list[Item] = []
+    if ORDER_ID.search(rest):
+        for oid in ORDER_ID.finditer(rest):  # `超市995095，加超市995103`: ids, never quantities
+            items.append(Item(oid.group(0), Decimal(1), None, False))
+        rest = ORDER_ID.sub(" ", rest)
+        rest = re.sub(r"(?:^|(?<=[\s，,、+]))加(?=[\s，,、+]|$)", " ", rest).strip(" ，,、+")
+    if NOTE_HINT.search(rest):
+        rest = _take_notes(rest, notes)
+    rest = _drop_note_words(rest, ctx, notes)
+    if ctx.codes:
+        words = [p for w in rest.split() for p in _after_brackets(w)]
+        rest = " ".join(_menu_number_notes(words, ctx, notes))
+    each = _EACH.match(rest)
+    if each:
+        kinds = max(2, len([g for g in _EACH_SPLIT.split(each["goods"]) if g]))
+        n = to_number(each["num"]) or Decimal(1)
+        items.append(Item(each["goods"].strip(), n * kinds, each["unit"], True))
+        return tuple(notes), tuple(items), frozenset(flags)
+    for part in _split_top(rest, ctx):
+        for seg in _split_words(part, ctx):
+            pieces = [p for b in _after_brackets(seg) for p in _glued_goods(b)]
+            if len(pieces) > 1:
+                flags.add(FLAG_GLUED)
+            for piece in pieces:
+                negative = is_negative(piece)
+                if negative is not None:
+                    items.append(Item(negative[0] or None, negative[1], None, True))
+                    continue
+                item, item_flags = read_item(piece, ctx)
+                if _PLACE_MARK in item_flags:
+                    notes.append(piece)
+                    item_flags = item_flags - {_PLACE_MARK}
+                items.append(item)
+                flags |= item_flags
+    return tuple(notes), tuple(items), frozenset(flags)
+
+
+def _drop_note_words(rest: str, ctx: Context, notes: list[str]) -> str:
+    """Payment, pickup and place words between the goods are notes (`H区`, `现金`, `Uni取`)."""
+    parts = _WORD_SPLIT.split(rest)
+    if "(" in rest or "（" in rest:  # keep a bracket's words, separators and all, in one part
+        merged: list[str] = []
+        for part in parts:
+            if merged and merged[-1].count("(") + merged[-1].count("（") > merged[-1].count(
+                ")"
+            ) + merged[-1].count("）"):
+                merged[-1] += part
+            else:
+                merged.append(part)
+        parts = merged
+    out: list[str] = []
+    for k, part in enumerate(parts):
+        if k % 2 == 0 and part and is_note_token(part) and not _code_like(part, ctx):
+            notes.append(part)
+            out.append(" ")
+        else:
+            out.append(part)
+    return " ".join("".join(out).split()).strip(" ，,;；")
+
+
+def _take_notes(rest: str, notes: list[str]) -> str:
+    """Customisations and pickup words (`不要米饭`, `秋葵换成芋头丝`, `明天下午来拿`) up to the
+    next separator are notes; the goods around them stay (`不要米饭，沙拉`)."""
+    out: list[str] = []
+    pos = 0
+    while (m := NOTE_START.search(rest, pos)) is not None:
+        end = NOTE_END.search(rest, m.end())
+        stop = end.start() if end else len(rest)
+        out.append(rest[pos : m.start()])
+        span = rest[m.start() : stop]
+        qty = _TRAILING_PORTION.search(span, 1)
+        if qty:  # `少饭1份`: the portions stay with the goods
+            out.append(f" {qty.group(0)} ")
+            span = span[: qty.start()]
+        notes.append(span.strip())
+        pos = stop
+    out.append(rest[pos:])
+    return " ".join("".join(out).split())
+
+
+def _menu_number_notes(words: list[str], ctx: Context, notes: list[str]) -> list[str]:
+    """With a numbered menu, goods are numbers: a street or a pickup spot written after them
+    (`aven`, `825 South Hill St`, a door number `888`) is a note."""
+    for k, w in enumerate(words):
+        if k == 0:
+            continue
+        latin = _LATIN_RUN.fullmatch(w) is not None and w.casefold() not in _LATIN_UNITS
+        door = w.isdigit() and len(w) >= 3 and w not in ctx.codes
+        if latin or door:
+            notes.append(" ".join(words[k:]))
+            return words[:k]
+    return words
+
+
+def _strip_fields(rest: str, fields: frozenset[str]) -> tuple[str, list[str]]:
+    """Words the chain's entries repeat as a note (`uni`, `现金`), also glued (`Uni取`)."""
+    pattern = _fields_pattern(fields)
+    found = [m.group(0) for m in pattern.finditer(rest)]
+    if not found:
+        return rest, []
+    return " ".join(pattern.sub(" ", rest).split()), found
+
+
+@lru_cache(maxsize=256)
+def _fields_pattern(fields: frozenset[str]) -> re.Pattern[str]:
+    words = sorted(fields, key=len, reverse=True)
+    alt = "|".join(re.escape(w) for w in words)
+    return re.compile(rf"(?i)(?<![A-Za-z])(?:{alt})(?![A-Za-z])取?")
+
+
+def _code_like(word: str, ctx: Context) -> bool:
+    """`B2` with letter codes on the menu, `3-7` with menu numbers: goods, not a place."""
+    if ctx.letters and word[:1].upper() in ctx.letters and len(word) <= 3:
+        return True
+    rng = _RANGE.match(word)
+    return bool(ctx.codes and rng and rng.group(1) in ctx.codes and rng.group(2) in ctx.codes)
+
+
+def clear_caches() -> None:
+    for cached in (read_entry, read_item, read_items):
+        cached.cache_clear()
+    _fields_pattern.cache_clear()

@@ -1,0 +1,80 @@
+"""What kind of chain a message is: people ordering goods, signing up, checking in, reporting.
+
+Only order chains make orders; the bot opens no round for the others. The head's words decide
+first (a menu means goods; 打卡 means a check-in), then the entries as a population: most
+entries naming goods or quantities make an order chain, bare names a sign-up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from handlers.parsing.entry import Reading
+
+_CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
+_REPORT = re.compile(r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报")
+_OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号|投票|点赞")
+_LINK = re.compile(r"https?://|www\.")
+_ORDER = re.compile(
+    r"团购|开团|拼团|跟团|拼单|代购|订购|预订|预定|下单|订餐|点餐|外卖|菜单|价格|单价|元|¥|￥|"
+    r"斤|箱|份|盒|水果|蔬菜|午餐|晚餐|午饭|晚饭|早餐|便当|套餐|奶茶|咖啡|蛋糕|面包|鸡蛋|大米|"
+    r"截单|自提|提货|取货|配送|到货|发货|售完"
+)
+_STRONG_ORDER = re.compile(r"团购|开团|拼团|下单|订餐|点餐|价格|单价|元|¥|￥|菜单")
+_SIGNUP = re.compile(
+    r"报名|参加|参与|出席|人数|名单|确认|活动|聚餐|聚会|比赛|羽毛球|篮球|足球|乒乓|爬山|徒步|"
+    r"会议|培训|讲座|志愿|值班|角色|签名|团建|出游|旅游|拼车|上课|课程|听课|演讲|到场|座位|"
+    r"跑|配速|训练|集合|运动|骑行|健身|瑜伽|游泳|打球|约球|场地|组队|分组"
+)
+# Entries that report a status (`已发送`, `已完成`, `收到`): a report or a check-in, no goods.
+_STATUS = re.compile(
+    r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已交|已提交|已签|已报|已发|已做|完成"
+)
+# A day's log (`7:20-8:45 起床，跳绳`, `早饭+daily plan`): a check-in, whatever the head says.
+_DAY_LOG = re.compile(
+    r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}(?:\.\d{1,2})?\s*-\s*\d{1,2}(?:[.:：]\d{2})?(?!\d)|\d+点|"
+    r"早上|早餐|早饭|起床|洗漱|学习|读书|跑步|运动|上班|通勤|睡觉|打卡|完成|在写|写了|看了"
+)
+LOG_MIN_CHARS = 10
+_HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
+
+
+def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
+    """order | signup | checkin | report | other."""
+    if has_menu:
+        return "order"
+    if _CHECKIN.search(header):
+        return "checkin"
+    n = len(read)
+    links = sum(1 for r in read if _LINK.search(r.rest))
+    if (n and 2 * links >= n) or _OTHER.search(header):
+        return "other"
+    if _REPORT.search(header):
+        return "report"
+    logs = sum(1 for r in read if len(r.rest) >= LOG_MIN_CHARS and _DAY_LOG.search(r.rest))
+    if n and 2 * logs >= n and not _STRONG_ORDER.search(header):
+        return "checkin"
+    if n and 2 * sum(1 for r in read if _STATUS.search(r.rest)) >= n:
+        return "report"
+    goods = sum(
+        1
+        for r in read
+        if any(
+            (it.text is not None and not it.text.isdigit())
+            or (it.explicit and it.unit not in _HEAD_UNITS)
+            for it in r.items
+        )
+    )
+    heads = sum(1 for r in read if any(it.unit in _HEAD_UNITS for it in r.items))
+    order_words = _ORDER.search(header) is not None
+    signup_words = _SIGNUP.search(header) is not None
+    if order_words and not signup_words:
+        return "order"
+    if signup_words and not order_words:
+        return "signup"
+    if n and 2 * goods >= n:
+        return "order"
+    if n and (heads or goods == 0):
+        return "signup" if header.strip() or heads else "order"
+    return "order"

@@ -1,0 +1,152 @@
+"""What a chain's head offers: its menu lines (code, name, price, unit of sale) and codes.
+
+A menu line carries a price (`1号 烟台苹果 12.8元/3斤`, `蛋挞 ¥25/盒`) or a letter code with a
+colon (`C：牛肋条`). A numbered list in the head without prices (`1. 芋泥麻薯` … `11. 全麦吐司`)
+offers menu numbers too: with it, residents' `2+4` means box 2 and box 4.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from decimal import Decimal
+from functools import lru_cache
+
+from handlers.parsing.segment import EXAMPLE, INVISIBLE, MARKER, prepare
+from handlers.parsing.types import MenuLine
+from handlers.parsing.vocab import HEADER_WORDS, is_template
+
+_CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
+_MENU_CODE = re.compile(
+    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*[\.、\)）:：]|([A-Za-z])\s*[:：.、]|([\u2460-\u2473]))\s*"
+)
+_PRICE_UNIT = re.compile(
+    r"(?:[¥￥]\s*(?P<p1>\d+(?:\.\d+)?)|(?P<p2>\d+(?:\.\d+)?)\s*(?:元|块钱?|rmb|RMB)?)"
+    r"\s*(?:/|每|一)\s*(?P<unit>\d*(?:\.\d+)?\s*[^\s/，,、。;；()（）\d]{1,3})"
+    r"|单价\s*(?P<p3>\d+(?:\.\d+)?)|(?P<p4>\d+(?:\.\d+)?)\s*(?:元|块钱?)"
+    r"|[¥￥]\s*(?P<p5>\d+(?:\.\d+)?)"
+)
+_NUMBER_CODE = re.compile(r"^\s*(\d{1,3})\s*号")
+
+
+def parse_menu(header: str) -> list[MenuLine]:
+    """Products offered in a chain head, with code, price and unit of sale when written."""
+    return list(_parse_menu_cached(header))
+
+
+@lru_cache(maxsize=1024)
+def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
+    """Every copy of a chain repeats its head: read each distinct head once (frozen lines)."""
+    menu: list[MenuLine] = []
+    for raw in header.split("\n"):
+        text = INVISIBLE.sub("", unicodedata.normalize("NFKC", raw)).strip()
+        if not text or MARKER.search(text) or EXAMPLE.match(text):
+            continue
+        cm = _CODE_COLON.match(text)
+        price_m = _PRICE_UNIT.search(text)
+        if cm is None and price_m is None:
+            continue
+        if price_m is None and cm is not None:
+            menu.append(MenuLine(cm.group(1).upper(), cm.group(2).strip(), None, None, raw.strip()))
+            continue
+        assert price_m is not None
+        if HEADER_WORDS.search(text[: price_m.start()]) and not _MENU_CODE.match(text):
+            continue  # `运费5元` or `截单时间…` lines are not products
+        code_m = _MENU_CODE.match(text)
+        code = None
+        name_start = 0
+        if code_m:
+            g = code_m.group(1) or code_m.group(2) or code_m.group(3)
+            code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
+            name_start = code_m.end()
+        price_txt = next(
+            price_m.group(k) for k in ("p1", "p2", "p3", "p4", "p5") if price_m.group(k)
+        )
+        unit = price_m.group("unit")
+        name = text[name_start : price_m.start()].strip(" :：-—,，")
+        if not name:
+            name = text[price_m.end() :].strip(" :：-—,，") or text
+        menu.append(
+            MenuLine(
+                code=code,
+                name=name,
+                price=Decimal(price_txt),
+                sale_unit=unit.strip() if unit else None,
+                raw=raw.strip(),
+            )
+        )
+    return tuple(menu)
+
+
+@lru_cache(maxsize=1024)
+def menu_numbers(header: str) -> frozenset[str]:
+    """Menu numbers the head offers: `1号 …`, or a numbered list of goods without prices."""
+    codes: set[str] = set()
+    for raw in header.split("\n"):
+        ln = prepare(raw)
+        if ln.blank or MARKER.search(ln.norm) or EXAMPLE.match(ln.body):
+            continue
+        m = _NUMBER_CODE.match(ln.norm)
+        if m:
+            codes.add(str(int(m.group(1))))
+        elif (
+            ln.seq is not None
+            and ln.body
+            and not is_template(ln.body)
+            and (ln.priced or not HEADER_WORDS.search(ln.body))
+            and len(ln.body) <= 80
+        ):
+            codes.add(str(ln.seq))
+    return frozenset(codes)
+
+
+_LAYOUT_PARTS = re.compile(r"\s*[，,/+＋、]\s*")
+_NAME_WORDS = ("姓名", "名字", "昵称", "微信名", "群昵称", "名称")
+_PLACE_WORDS = ("楼号", "室号", "房号", "门牌", "地址", "单元", "楼栋", "栋", "小区", "房间")
+_GOODS_WORDS = ("内容", "商品", "数量", "品名", "份数", "规格", "口味", "菜品", "需求")
+
+
+@lru_cache(maxsize=1024)
+def example_layout(header: str) -> tuple[str, ...]:
+    """The parts of the head's `例` line (`例 姓名手机，楼号，室号，内容`): what each is."""
+    for raw in header.split("\n"):
+        text = unicodedata.normalize("NFKC", raw).strip()
+        m = EXAMPLE.match(text)
+        if not m:
+            continue
+        parts = [p for p in _LAYOUT_PARTS.split(text[m.end() :].strip(" :：")) if p]
+        roles = tuple(_role(p) for p in parts)
+        if len(roles) >= 2 and "name" in roles:
+            return roles
+    return ()
+
+
+def _role(part: str) -> str:
+    if any(w in part for w in _NAME_WORDS):
+        return "name"
+    if any(w in part for w in _PLACE_WORDS):
+        return "place"
+    if any(w in part for w in _GOODS_WORDS):
+        return "goods"
+    return "other"
+
+
+_QUOTED = re.compile(r"[“\"「『]([^”\"」』]{1,8})[”\"」』]")
+_ADDON_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
+
+
+@lru_cache(maxsize=1024)
+def header_addons(header: str) -> frozenset[str]:
+    """Extras a one-product chain's head offers: priced words (`黑凉粉3元`, `小菜1元：开胃萝卜`)
+    and words residents are asked to write (`请备注“沙拉”`)."""
+    words: set[str] = set()
+    for raw in header.split("\n"):
+        text = unicodedata.normalize("NFKC", raw)
+        words.update(m.strip() for m in _QUOTED.findall(text))
+        if not re.search(r"\d+(?:\.\d+)?\s*元", text) or "换" in text:
+            continue
+        for part in re.split(r"[，,：:、;；（）()\s]+", text):
+            m = _ADDON_WORD.match(part)
+            if m and not HEADER_WORDS.search(m.group(0)):
+                words.add(m.group(0))
+    return frozenset(w for w in words if w)

@@ -1,0 +1,217 @@
+"""A chain message cut into the leader's head, the entries and the footer.
+
+How a leader reads it: the entries are the last numbered list (`1.` `1、` `1)` `①` `１．`).
+Numbered lists above it (rules, a numbered menu) are head: a list starts again where the
+numbering goes back to 1. A line without a number under an entry continues that entry; after
+the last entry, a blank line or a line in the leader's words starts the footer. Empty slots
+(`4、`) and format lines (`1. 姓名+楼号`) are kept aside, never entries. WeChat sometimes
+sends a whole chain as one line (`#接龙 周五团 1. 张三 2份 2. 李四 1份`): it splits at the numbers.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
+
+from handlers.parsing.quantities import has_quantity
+from handlers.parsing.vocab import HEADER_WORDS, is_template
+
+MAX_LINE = 2000  # characters of one line read for meaning; the raw line is kept whole
+
+MARKER = re.compile(r"[#＃]\s*接龙")
+EXAMPLE = re.compile(r"^\s*[（(【\[]?\s*例\s*[:：\s)）】\]]?")
+# Sequence marks after NFKC (full-width folded): 1. 1、 1) (1) 1： and circled ①-⑳. `3.12-502`
+# is entry 3 of a resident labelled 12-502, while `12.8元` is a price, not entry 12.
+_SEQ = re.compile(
+    r"^\s*(?:[\(（]\s*(\d{1,4})\s*[\)）]|(\d{1,4})\s*(?:[\.:：,，](?!\d)|[、\)）])|"
+    r"(\d{1,4})\.(?=\d{1,4}\s*(?:-|栋|幢|号楼|单元|室|#))|([\u2460-\u2473]))\s*"
+)
+_CIRCLED_SEQ = re.compile(r"^\s*([\u2460-\u2473])\s*")
+INVISIBLE = re.compile(
+    r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
+# One-line chains: `1. ` after a space or at the start, as written (full-width too).
+_INLINE_SEQ = re.compile(r"(?:^|(?<=\s))([0-9０-９]{1,3})\s*[\.、．](?![0-9０-９])")
+_PRICE = re.compile(
+    r"(?:[¥￥]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱?|rmb|RMB)|单价\s*\d|\d+(?:\.\d+)?\s*/\s*\S)"
+)
+_PRICE_HINT = re.compile(r"[¥￥元块rR单/]")
+_PER_UNIT = re.compile(r"\d\s*(?:元|块)?\s*/\s*\S|[¥￥]\s*\d|单价")
+_CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
+
+
+class Line(NamedTuple):  # a tuple: built for every line, cheaper than a frozen dataclass
+    raw: str
+    norm: str  # NFKC, invisible characters removed, for recognition only
+    seq: int | None
+    body: str  # norm without its sequence mark
+    invisible: bool
+    blank: bool  # nothing but whitespace
+    priced: bool  # the body carries a price
+    per_unit: bool  # the price is per unit of sale (`12.8元/3斤`, `¥25`): a menu line
+
+
+def has_price(text: str) -> bool:
+    return _PRICE_HINT.search(text) is not None and _PRICE.search(text) is not None
+
+
+def is_menu_line(line: str) -> bool:
+    """A product offered in a chain head: a price, or a letter code with a colon."""
+    text = unicodedata.normalize("NFKC", line)
+    return bool(has_price(text) or _CODE_COLON.match(text))
+
+
+@lru_cache(maxsize=65536)
+def prepare(raw: str) -> Line:
+    """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
+    head = raw[:MAX_LINE]
+    cleaned = INVISIBLE.sub("", head)
+    circled = _CIRCLED_SEQ.match(cleaned)  # NFKC would fold ⑨ into a bare 9: look first
+    if circled:
+        norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
+        return _line(raw, norm, ord(circled.group(1)) - 0x2460 + 1, norm.strip(), cleaned != head)
+    norm = unicodedata.normalize("NFKC", cleaned)
+    m = _SEQ.match(norm)
+    seq: int | None = None
+    body = norm.strip()
+    if m:
+        digits = m.group(1) or m.group(2) or m.group(3)
+        seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
+        body = norm[m.end() :].strip()
+    return _line(raw, norm, seq, body, cleaned != head)
+
+
+def _line(raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> Line:
+    priced = has_price(body)
+    per_unit = priced and _PER_UNIT.search(body) is not None
+    return Line(raw, norm, seq, body, invisible, not norm.strip(), priced, per_unit)
+
+
+def split_one_line(raw: str) -> list[str] | None:
+    """`#接龙 周五团 1. 张三 2份 2. 李四 1份` → head and one piece per entry, or None."""
+    hits = [
+        (m.start(), int(unicodedata.normalize("NFKC", m.group(1))))
+        for m in _INLINE_SEQ.finditer(raw)
+    ]
+    if len(hits) < 2:
+        return None
+    best: list[int] = []
+    for k, (_, value) in enumerate(hits):
+        run = [k]
+        want = value + 1
+        for j in range(k + 1, len(hits)):
+            if hits[j][1] == want:
+                run.append(j)
+                want += 1
+        if len(run) > len(best):
+            best = run
+    first_pos, first_value = hits[best[0]]
+    if len(best) < 2 or not (first_value == 1 or first_pos == 0):
+        return None
+    cuts = [hits[k][0] for k in best]
+    pieces = [raw[: cuts[0]].strip()] if raw[: cuts[0]].strip() else []
+    pieces += [raw[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(raw)], strict=True)]
+    return pieces
+
+
+@dataclass(slots=True)
+class Segments:
+    """Which lines are head, entries (first line, then its continuation lines) and footer."""
+
+    lines: list[Line]
+    header: list[int] = field(default_factory=list)
+    entries: list[list[int]] = field(default_factory=list)
+    footer: list[int] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+
+def _runs(lines: list[Line]) -> list[list[int]]:
+    """Numbered lines grouped into lists: a list starts again where the numbering goes to 1."""
+    runs: list[list[int]] = []
+    for i, ln in enumerate(lines):
+        if ln.seq is None:
+            continue
+        if not runs or (ln.seq == 1 and lines[runs[-1][-1]].seq != 1):
+            runs.append([i])
+        else:
+            runs[-1].append(i)
+    return runs
+
+
+def _is_head_list(lines: list[Line], run: list[int]) -> bool:
+    """A numbered menu with prices, or numbered rules: the leader's head, not entries."""
+    bodies = [lines[i] for i in run]
+    menu = sum(1 for ln in bodies if ln.per_unit or _CODE_COLON.match(ln.body))
+    rules = sum(1 for ln in bodies if HEADER_WORDS.search(ln.body))
+    return 2 * menu > len(bodies) or 2 * rules > len(bodies)
+
+
+def _footerish(ln: Line) -> bool:
+    return bool(HEADER_WORDS.search(ln.body) or MARKER.search(ln.norm) or EXAMPLE.match(ln.body))
+
+
+def order_like(body: str) -> bool:
+    """An unnumbered line that reads as an order: `张三 苹果2斤`, `李四 +1`."""
+    if not body or len(body) > 60 or EXAMPLE.match(body) or HEADER_WORDS.search(body):
+        return False
+    if is_menu_line(body):
+        return False
+    tokens = body.split()
+    return len(tokens) >= 2 and any(
+        has_quantity(t) or t in ("+1", "＋1", "加1", "加一") for t in tokens[1:]
+    )
+
+
+def segment(lines: list[Line], *, has_marker: bool) -> Segments:
+    seg = Segments(lines)
+    runs = _runs(lines)
+    if runs and _is_head_list(lines, runs[-1]):
+        runs = []  # the last list is the leader's menu or rules: no numbered entries yet
+    if not runs:
+        if has_marker:  # an unnumbered chain: order-looking lines after the first line
+            for i, ln in enumerate(lines):
+                if i > 0 and not MARKER.search(ln.norm) and order_like(ln.body):
+                    seg.entries.append([i])
+                else:
+                    seg.header.append(i)
+        else:
+            seg.header = list(range(len(lines)))
+        return seg
+    run = runs[-1]
+    start, last = run[0], run[-1]
+    seg.header = list(range(start))
+    current: list[int] | None = None
+    in_footer = False
+    gap = False  # a blank line since the last entry line
+    for i in range(start, len(lines)):
+        ln = lines[i]
+        if in_footer:
+            seg.footer.append(i)
+            continue
+        if ln.blank:
+            gap = True
+            continue
+        if ln.seq is not None:
+            if EXAMPLE.match(ln.body) or is_template(ln.body):
+                seg.skipped.append(i)
+                current = None
+            else:
+                current = [i]
+                seg.entries.append(current)
+            gap = False
+            continue
+        if i > last and (gap or _footerish(ln) or current is None):
+            in_footer = True
+            seg.footer.append(i)
+            continue
+        if EXAMPLE.match(ln.body):
+            seg.skipped.append(i)
+        elif current is not None:
+            current.append(i)  # a line under an entry continues it
+        else:
+            seg.skipped.append(i)
+        gap = False
+    return seg

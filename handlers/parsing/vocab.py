@@ -1,0 +1,219 @@
+"""Words residents and leaders write around the goods, and what each kind of word means.
+
+Kept in one place so the rules that read a chain (segment, entry, kinds) agree on them, and so
+a reader can see at a glance what the parser takes for a note rather than a product.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Payment, pickup and delivery words: notes, never products (`现金`, `已转`, `自取`, `送上门`).
+NOTE_WORDS = frozenset(
+    [
+        "现金",
+        "已转",
+        "已付",
+        "已付款",
+        "已支付",
+        "已转账",
+        "转账",
+        "微信",
+        "微信转账",
+        "微信支付",
+        "支付宝",
+        "红包",
+        "已发红包",
+        "已红包",
+        "paypal",
+        "PayPal",
+        "Paypal",
+        "到付",
+        "货到付款",
+        "待付",
+        "未付",
+        "自取",
+        "自提",
+        "自拿",
+        "送上门",
+        "送货上门",
+        "上门",
+        "送货",
+        "配送",
+        "快递",
+        "到店",
+        "门口",
+        "北门",
+        "南门",
+        "东门",
+        "西门",
+        "代收",
+        "放门口",
+        "放前台",
+        "前台",
+        "驿站",
+        "丰巢",
+        "谢谢",
+        "感谢",
+        "辛苦",
+        "谢谢团长",
+        "麻烦了",
+        "麻烦",
+        "急",
+        "加急",
+        "备注",
+        "paypal已转",
+        "已付款了",
+        "上门自取",
+        "取货",
+        "拿货",
+        "来拿",
+        "来取",
+        "晚点拿",
+        "晚点取",
+    ]
+)
+# A token shaped like a place written after the name: an area, a gate, a building.
+PLACE_TOKEN = re.compile(
+    r"^(?:[A-Za-z一二三四五六七八九十东南西北中]\s*\d?\s*区(?:[东南西北]门?)?|[A-Za-z]\d{1,2}|[东南西北]\s*门|"
+    r"\d+\s*(?:号楼|栋|幢|座|单元|期)(?:\d+(?:室|号)?)?|\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|"
+    r"\d{3,4}\s*室|\S{1,6}取)$"
+)
+# A building-room before a nickname is part of the name (`12栋302 刘姐`, `3-201 张姐`).
+ADDRESS = re.compile(
+    r"^(?:\d+\s*(?:栋|幢|号楼|座|单元|期|区|楼|#)\s*\d*\s*(?:单元)?\s*\d*\s*(?:室|号)?|"
+    r"\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|[A-Za-z]\s*座?\s*\d{2,5}(?:-\d+)?|\d{3,4}\s*室|[A-Za-z]\d?-\d{2,5})$"
+)
+# Customisations start with these; from there to the end of the line is a note.
+NOTE_START = re.compile(
+    r"(?:^|(?<=[\s，,;；\d份个盒斤]))(?:不要|不用|不加|不放|不吃|少饭|少少饭|少菜|少辣|少糖|少冰|少盐|少油|多饭|多菜|多放|多加|"
+    r"加辣|微辣|中辣|特辣|免辣|免葱|去冰|去葱|常温|热的|备注|自取|自提|自备|送到|送货|放门口|放在|明天|后天|"
+    r"周[一二三四五六日天]|米饭换|主食换|换成|换|其中|另外|另加|已付|已转|飞)"
+)
+# Where a note that NOTE_START found ends: the next separator.
+NOTE_END = re.compile(r"[\s，,;；。]")
+NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已]")
+# Inside one word, after a name or an area (`梁昌艳H3区少饭`): where the note starts.
+NOTE_IN_WORD = re.compile(r"少少饭|少饭|少菜|多饭|多菜|已付|已转|自取|自提|不要|米饭换|主食换|换")
+# A kinship word or title after a surname stays with it (`陈 阿姨`, `王 老师`).
+TITLE_WORDS = frozenset(
+    [
+        "阿姨",
+        "姐",
+        "姐姐",
+        "哥",
+        "哥哥",
+        "叔",
+        "叔叔",
+        "老师",
+        "先生",
+        "女士",
+        "奶奶",
+        "爷爷",
+        "婆婆",
+        "阿婆",
+        "阿公",
+        "大爷",
+        "大妈",
+        "妈妈",
+        "宝妈",
+        "爸爸",
+        "总",
+        "医生",
+        "同学",
+        "小姐",
+        "太太",
+        "阿叔",
+        "伯伯",
+        "姑姑",
+        "嫂子",
+        "老板",
+        "师傅",
+    ]
+)
+# A phone number glued to or written after a name: a note, not part of it.
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# A price a resident copies onto their line: a note (`19.8元`, `¥9.9`, `共39.6元`).
+PRICE_NOTE = re.compile(
+    r"(?:(?:共|合计|总计|总共|一共)\s*)?(?:[¥￥]\s*\d+(?:\.\d+)?\s*(?:元)?|"
+    r"\d+(?:\.\d+)?\s*(?:元|块钱)(?!\s*/))"
+)
+# An order or reference number: an id, kept in the item, never a quantity.
+ORDER_ID = re.compile(
+    r"(?:(?:超市订单|超市|订单号|订单编号|单号|订单|编号)\s*[:：#]?\s*\d{5,}|\d{5,}\s*超市)"
+    r"(?:[（(][^（）()]*[）)])?"
+)
+# Words in a line that belong to the leader's head or footer, not a resident's entry.
+HEADER_WORDS = re.compile(
+    r"截单|截止|自提|提货|取货|配送|时间|地址|团购|接龙|请大家|付款|群|限购|每人限|成团|到货|发货|"
+    r"须知|注意|规则|说明|温馨提示|下单"
+)
+# The format line of a chain (`姓名+楼号`, `1. 姓名/项目简介/Issue#`): not an entry.
+TEMPLATE_WORDS = frozenset(
+    [
+        "姓名",
+        "名字",
+        "昵称",
+        "名称",
+        "项目",
+        "项目简介",
+        "项目简称",
+        "简介",
+        "简称",
+        "型号",
+        "门店",
+        "楼号",
+        "房号",
+        "门牌号",
+        "单元",
+        "数量",
+        "商品",
+        "品名",
+        "规格",
+        "电话",
+        "手机",
+        "手机号",
+        "备注",
+        "issue",
+        "issue#",
+        "学号",
+        "部门",
+        "班级",
+        "份数",
+        "地址",
+        "微信名",
+        "群昵称",
+        "内容",
+        "商品数量",
+        "购买数量",
+        "商品名称",
+        "楼栋",
+        "房间号",
+        "几份",
+        "口味",
+        "xx",
+        "xxx",
+        "某某",
+        "金额",
+    ]
+)
+TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，()（）:：]+")
+
+
+def is_note_token(token: str) -> bool:
+    """A word after the goods that is a payment, pickup or place note, or a customisation."""
+    bare = token.strip("，,。.!！~～")
+    return (
+        bare in NOTE_WORDS
+        or bare.casefold() in NOTE_WORDS
+        or bool(PLACE_TOKEN.match(bare))
+        or ("换" in bare and not bare.startswith("换"))
+    )
+
+
+def is_template(body: str) -> bool:
+    """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot: a format line, not an entry."""
+    if not body.strip():
+        return True
+    parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
+    return bool(parts) and all(p in TEMPLATE_WORDS for p in parts)
