@@ -101,6 +101,7 @@ _GOODS_FLAGS = frozenset(
 )
 _ALONE = re.compile(r"^单点")
 _ADD_PREFIX = re.compile(r"^(?:另加|再加|加)")
+_TIME_IN_NAME = re.compile(r"\d{1,2}[:：.]\d{2}")
 SINGLE_SHARE = 0.5  # below this share of entries naming goods, the chain sells one thing
 
 
@@ -203,6 +204,7 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
     return ProductMatcher(products) if products else None
 
 
+_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
@@ -231,7 +233,7 @@ def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
             if r.rest.find(w) > 0 and k == 0:
                 after_goods.add(w.casefold())
     products = {p.casefold() for p in ctx.products}
-    return frozenset(
+    latin = {
         w
         for w, c in seen.items()
         if c >= 2
@@ -240,7 +242,26 @@ def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
         and w in after_goods
         and w not in products
         and w.upper() not in ctx.letters
-    )
+    }
+    return frozenset(latin | _place_fields(read, ctx))
+
+
+def _place_fields(read: list[Reading], ctx: Context) -> set[str]:
+    """Chinese place words the entries repeat (`云谷`): a word that stands alone after the name
+    in three entries or more, and that some resident joins to their name with a dash or
+    glues after it (`张鑫-云谷`, `sisy云谷`), which is how places are written, never goods."""
+    standalone: Counter[str] = Counter()
+    for r in read:
+        first = _CJK_WORD.match(r.rest)
+        if first:
+            standalone[first.group(0)] += 1
+    out: set[str] = set()
+    for word, count in standalone.items():
+        if count < 3 or word in ctx.addons or any(word in p or p in word for p in ctx.products):
+            continue
+        if any(r.name and (r.name.endswith(word) and len(r.name) > len(word)) for r in read):
+            out.add(word)
+    return out
 
 
 def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) -> str:
@@ -288,8 +309,8 @@ def _settle(
         flags -= _GOODS_FLAGS | {FLAG_CONTINUED}
         if r.rest:
             notes.insert(0, r.rest)
-        status = _STATUS_IN_NAME.search(name or "", 2)
-        if name and status:  # `张紫钰已发送退订未发送`
+        status = _STATUS_IN_NAME.search(name or "", 2) or _TIME_IN_NAME.search(name or "", 2)
+        if name and status:  # `张紫钰已发送退订未发送`, `吃可爱长大的🐑5:00-5:30洗漱`
             notes.insert(0, name[status.start() :])
             name = name[: status.start()]
         flags -= {FLAG_BIG_NUMBER, FLAG_UNKNOWN_CODE}
@@ -370,6 +391,7 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
     counts: list[tuple[Decimal, str | None]] = []
     kept: list[ParsedItem] = []
     alone = False
+    counted_addon = False
     main = ctx.products[0] if len(ctx.products) == 1 else None
     for it in r.items:
         if it.text is None or (main is not None and _names(it.text, main)):
@@ -385,6 +407,8 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         addon = _addon(it.text, ctx)
         if addon is not None:
             kept.append(ParsedItem(addon, it.qty, it.unit))
+            if it.explicit and not _ADD_PREFIX.match(it.text):
+                counted_addon = True  # `1份沙拉`: one meal with salad, or one salad?
             continue
         if it.text.isdigit() and not it.explicit:
             counts.append((Decimal(it.text), None))  # `张三 2`: two portions
@@ -396,14 +420,14 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             notes.append(it.text)
             continue
         if it.explicit and it.unit is not None:
-            kept.append(ParsedItem(it.text, it.qty, it.unit))  # another product with a quantity
-            flags.add(FLAG_LEFTOVER)
+            counts.append((it.qty, it.unit))  # `云谷8份`, `3份炒河粉`: portions, then a note
+            notes.append(it.text)
             continue
         notes.append(it.text if not it.explicit else f"{it.text}{it.qty}")
     flags -= {FLAG_UNKNOWN_CODE}
     if not r.items and FLAG_BIG_NUMBER in flags:
         flags.discard(FLAG_BIG_NUMBER)
-    if len(counts) > 1:
+    if len(counts) > 1 or (counted_addon and not counts):
         flags.add(FLAG_MANY_COUNTS)
     if ctx.addons and any(a in n for n in notes for a in ctx.addons):
         flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?

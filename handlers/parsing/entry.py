@@ -58,7 +58,7 @@ from handlers.parsing.vocab import (
     is_note_token,
 )
 
-_CANCEL = re.compile(r"取消")
+_RARE = re.compile(r"取消|\d{11}|[元¥￥块\ufe0f，,/例]|订单|单号|编号|超市|[一-龥a-zA-Z][，,]")
 _LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
 # `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
 _VS_SEPARATOR = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z\s])\ufe0f")
@@ -74,6 +74,8 @@ _PLACE_MARK = "place"
 _ONE_HAN = re.compile(r"^[\u4e00-\u9fff]$")
 _SIGNED = re.compile(r"(?:^|(?<=\s))[+＋\-－]\s*(?:\d+\s*[份个盒斤箱袋]|[2-9]\d*(?!\d))")
 _WORD_SPLIT = re.compile(r"([\s，,;；]+)")
+_LEADING_PORTION = re.compile(rf"^(?:{NUM})\s*(?:份|个|盒|碗|杯)")
+_DELIVERY_NOTE = re.compile(r"\d{3,}|送|取|门|号楼|栋|单元|室")  # `（送888）`: where, not what
 _TRAILING_PORTION = re.compile(r"\d+\s*(?:份|个|盒|碗|杯)$")
 _CODE_AT_END = re.compile(r"(?<![\dxX×*+＋])(\d{1,3})\s*$")
 _PLACE_END = re.compile(r"(?:[A-Za-z]\d*区?|区|栋|幢|号楼|\d)$")
@@ -165,26 +167,31 @@ def read_entry(body: str, ctx: Context) -> Reading:
     flags: set[str] = set()
     notes: list[str] = []
     text = body
-    if _CANCEL.search(text):
-        flags.add(FLAG_CANCEL)
-        text = _CANCEL.sub(" ", text)
-    text = _take(PHONE, text, notes)
-    if ORDER_ID.search(text) is None:
-        text = _take(PRICE_NOTE, text, notes)
-    text = _VS_SEPARATOR.sub(" ", text)
-    text = " ".join(text.split())
-    if ctx.layout:
-        text = _by_layout(text, ctx.layout, notes)
-    text = _FIRST_COMMA.sub(r"\1 ", text, count=1)  # `张新,1`, `妮，E区东门，少饭`
+    if _RARE.search(text):  # one scan rules out what most lines lack
+        if "取消" in text:
+            flags.add(FLAG_CANCEL)
+            text = text.replace("取消", " ")
+        text = _take(PHONE, text, notes)
+        if ORDER_ID.search(text) is None:
+            text = _take(PRICE_NOTE, text, notes)
+        text = _VS_SEPARATOR.sub(" ", text)
+        if ctx.layout:
+            text = _by_layout(text, ctx.layout, notes)
+        text = _FIRST_COMMA.sub(r"\1 ", " ".join(text.split()), count=1)  # `张新,1`, `妮，E区`
+    elif "  " in text:
+        text = " ".join(text.split())
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
-    if _SIGNED.search(rest):
+    if ("+" in rest or "-" in rest or "－" in rest or "＋" in rest) and _SIGNED.search(rest):
         flags.add(FLAG_CHANGE)
     m = _BRACKET_NOTE.search(rest) if rest.endswith(_CLOSERS) else None
     if m:
         before = rest[: m.start()].split()
         head = rest[: m.start()]
-        if before and not (ctx.codes and _CODE_AT_END.search(head)) and not _ID_END.search(head):
+        code_before = bool(
+            ctx.codes and re.search(r"\d\s*$", head) and not _DELIVERY_NOTE.search(m.group(1))
+        )
+        if before and not code_before and not _ID_END.search(head):
             if m.group(1).strip():
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
@@ -266,6 +273,14 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             return name, body[start:].strip().lstrip("-—_").strip(), flags
     while n < len(tokens) and (is_emoji_token(tokens[n]) or tokens[n] in TITLE_WORDS):
         n += 1
+    if (
+        n == 1
+        and is_emoji_token(first)
+        and not _URL.match(tokens[1])
+        and not _is_goods(tokens[1], ctx)
+        and not is_note_token(tokens[1])
+    ):
+        n = 2  # `🍀 杨茜H区`: an emoji, then the name
     if n == 1 and _ONE_HAN.match(first) and _ONE_HAN.match(tokens[1]):
         n = 2  # `维 维`: a name written with a space between its characters
     if n == 1 and _LATIN_NAME_WORD.match(first):
@@ -378,7 +393,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
         return [rng.group(1), rng.group(2)]
     segments: list[str] = []
     current = ""
-    for w in part.split():
+    for w in _join_brackets(part.split()):
         if not current:
             current = w
             continue
@@ -534,6 +549,10 @@ def _drop_note_words(rest: str, ctx: Context, notes: list[str]) -> str:
     out: list[str] = []
     for k, part in enumerate(parts):
         if k % 2 == 0 and part and is_note_token(part) and not _code_like(part, ctx):
+            lead = _LEADING_PORTION.match(part)
+            if lead and lead.end() < len(part):  # `一份清炒莲藕换凉拌豆皮`: one portion, a note
+                out.append(f" {lead.group(0)} ")
+                part = part[lead.end() :]
             notes.append(part)
             out.append(" ")
         else:

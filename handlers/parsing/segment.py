@@ -27,7 +27,7 @@ EXAMPLE = re.compile(r"^\s*[（(【\[]?\s*例\s*[:：\s)）】\]]?")
 # is entry 3 of a resident labelled 12-502, while `12.8元` is a price, not entry 12.
 _SEQ = re.compile(
     r"^\s*(?:[\(（]\s*(\d{1,4})\s*[\)）]|(\d{1,4})\s*(?:[\.:：,，](?!\d)|[、\)）])|"
-    r"(\d{1,4})\.(?=\d{1,4}\s*(?:-|栋|幢|号楼|单元|室|#))|([\u2460-\u2473]))\s*"
+    r"(\d{1,4})\.(?=\d{1,4}\s*(?:-\d{3,4}|栋|幢|号楼|单元|室|#))|([\u2460-\u2473]))\s*"
 )
 _CIRCLED_SEQ = re.compile(r"^\s*([\u2460-\u2473])\s*")
 INVISIBLE = re.compile(

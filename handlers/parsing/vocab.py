@@ -215,5 +215,12 @@ def is_template(body: str) -> bool:
     """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot: a format line, not an entry."""
     if not body.strip():
         return True
+    if _TEMPLATE_ANY.match(body.lstrip("#")) is None:  # most lines start with no such word
+        return False
     parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
     return bool(parts) and all(p in TEMPLATE_WORDS for p in parts)
+
+
+_TEMPLATE_ANY = re.compile(
+    "|".join(sorted((re.escape(w) for w in TEMPLATE_WORDS), key=len, reverse=True)), re.IGNORECASE
+)
