@@ -36,46 +36,65 @@ def parse_menu(header: str) -> list[MenuLine]:
 
 @lru_cache(maxsize=1024)
 def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
-    """Every copy of a chain repeats its head: read each distinct head once (frozen lines)."""
+    """Every copy of a chain repeats its head: read each distinct head once (frozen lines).
+
+    A line may offer several products (`五常大米 68元/袋，东北小米 35元/袋`) and may be the
+    head's first line (`#接龙 周六到 赣南脐橙 39.9元/箱（10斤） 明早8点截单`): the product is
+    the words just before its price, without the date, the title or a `团购：` label."""
     menu: list[MenuLine] = []
     for raw in header.split("\n"):
         text = INVISIBLE.sub("", unicodedata.normalize("NFKC", raw)).strip()
-        if not text or MARKER.search(text) or EXAMPLE.match(text):
+        marked = bool(MARKER.search(text))
+        text = MARKER.sub(" ", text).strip()
+        if not text or EXAMPLE.match(text):
             continue
         cm = _CODE_COLON.match(text)
-        price_m = _PRICE_UNIT.search(text)
-        if cm is None and price_m is None:
-            continue
-        if price_m is None and cm is not None:
+        if cm is not None and _PRICE_UNIT.search(text) is None:
             menu.append(MenuLine(cm.group(1).upper(), cm.group(2).strip(), None, None, raw.strip()))
             continue
-        assert price_m is not None
-        if HEADER_WORDS.search(text[: price_m.start()]) and not _MENU_CODE.match(text):
-            continue  # `运费5元` or `截单时间…` lines are not products
         code_m = _MENU_CODE.match(text)
-        code = None
-        name_start = 0
-        if code_m:
-            g = code_m.group(1) or code_m.group(2) or code_m.group(3)
-            code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
-            name_start = code_m.end()
-        price_txt = next(
-            price_m.group(k) for k in ("p1", "p2", "p3", "p4", "p5") if price_m.group(k)
-        )
-        unit = price_m.group("unit")
-        name = text[name_start : price_m.start()].strip(" :：-—,，")
-        if not name:
-            name = text[price_m.end() :].strip(" :：-—,，") or text
-        menu.append(
-            MenuLine(
-                code=code,
-                name=name,
-                price=Decimal(price_txt),
-                sale_unit=unit.strip() if unit else None,
-                raw=raw.strip(),
-            )
-        )
+        parts = [text] if code_m else _MENU_PARTS.split(text)
+        for part in parts:
+            line = _menu_line(part, raw.strip(), narrow=marked or part is not text)
+            if line is not None:
+                menu.append(line)
     return tuple(menu)
+
+
+def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
+    price_m = _PRICE_UNIT.search(text)
+    if price_m is None:
+        return None
+    code_m = _MENU_CODE.match(text)
+    code = None
+    name_start = 0
+    if code_m:
+        g = code_m.group(1) or code_m.group(2) or code_m.group(3)
+        code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
+        name_start = code_m.end()
+    name = text[name_start : price_m.start()].strip(" :：-—,，")
+    if re.search(r"[:：]", name):
+        name = re.split(r"[:：]", name)[-1].strip()  # `本周团购：五常大米` → 五常大米
+    if narrow or _DATE_WORD.search(name):
+        name = name.split()[-1] if name.split() else name  # `周六到 赣南脐橙` → 赣南脐橙
+    if not name:
+        name = text[price_m.end() :].strip(" :：-—,，").split(" ")[0]
+    if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):
+        return None  # `运费5元`, `截单时间…`: not products
+    price_txt = next(price_m.group(k) for k in ("p1", "p2", "p3", "p4", "p5") if price_m.group(k))
+    unit = price_m.group("unit")
+    return MenuLine(
+        code=code,
+        name=name,
+        price=Decimal(price_txt),
+        sale_unit=unit.strip() if unit else None,
+        raw=raw,
+    )
+
+
+_MENU_PARTS = re.compile(r"[，,；;。]")
+_DATE_WORD = re.compile(r"\d+月\d+日|周[一二三四五六日天]|星期|今天|明天|后天|本周|下周|今日")
+_NOT_PRODUCT = re.compile(r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|押金|共计|合计|总价")
 
 
 @lru_cache(maxsize=1024)
