@@ -2,7 +2,8 @@
 
 Every adapter (console, replay, wechaty) drives the same three calls: `start()` once, `feed()`
 per inbound message, `tick()` whenever time may have moved. That is what keeps them all on the
-same core.
+same core. The App owns the state the parts share (the round cache, the deals) and hands it
+to them; nothing reaches into another part for it.
 """
 
 from __future__ import annotations
@@ -11,20 +12,25 @@ import gc
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-
-from bot.clock import Clock, SystemClock
-from bot.config import Config
 from bot.dispatcher import Dispatcher
-from bot.groups import sync_groups
 from bot.limits import SendLimiter
-from bot.messages import ChatMessage
-from bot.outbox import SendFn, drain, recover_claimed
+from bot.outbox import SendFn, drain
+from handlers.routes import build_router
+from models.clock import Clock, ManualClock, SystemClock
+from models.config import Config
 from models.db import Database
-from models.tables import Outbox
-from scheduler.deals import Deal, load_deals, post_due_deals
-from scheduler.jobs import close_due_rounds, remind_pickups
+from models.deals import Deal, load_deals
+from models.messages import ChatMessage
+from models.rounds import RoundCache
+from models.store import outbox
+from models.store.groups import sync_groups
+from scheduler.jobs import run_due
+from scheduler.runner import TICK_SECONDS, start_scheduler
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ class App:
     db: Database
     clock: Clock
     dispatcher: Dispatcher
+    cache: RoundCache
     deals: list[Deal] = field(default_factory=list)
     limiter: SendLimiter | None = None  # None: send at once (replay, tests)
 
@@ -42,7 +49,7 @@ class App:
         """Migrate, recover interrupted sends, and catch up: missed deal posts, missed cutoffs."""
         await self.db.upgrade()
         await sync_groups(self.db, self.config, self.clock.now(), seed=True)
-        recovered = await recover_claimed(self.db)
+        recovered = await outbox.recover_claimed(self.db)
         if recovered:
             log.warning(
                 "%d message(s) were mid-send at the last stop; they will be resent", recovered
@@ -56,11 +63,7 @@ class App:
 
     async def run_due(self, now: datetime) -> None:
         """Every scheduled effect due at `now`; each is exactly-once in the database."""
-        await sync_groups(self.db, self.config, now, seed=False)  # admins' changes, any process
-        if self.deals:
-            await post_due_deals(self.db, self.dispatcher.cache, self.config, self.deals, now)
-        await close_due_rounds(self.db, self.dispatcher.cache, self.config, now)
-        await remind_pickups(self.db, self.config, now)
+        await run_due(self.db, self.cache, self.config, self.deals, now)
 
     async def feed(self, msg: ChatMessage) -> bool:
         return await self.dispatcher.handle(msg)
@@ -71,14 +74,19 @@ class App:
         await self.run_due(when)
         await drain(self.db, send, when, limiter=self.limiter)
 
+    def start_scheduler(self, send: SendFn, *, seconds: int = TICK_SECONDS) -> AsyncIOScheduler:
+        """Tick every few seconds on the live loop; a console's clock follows the wall."""
+
+        async def live_tick() -> None:
+            if isinstance(self.clock, ManualClock):
+                self.clock.set(datetime.now(self.clock.tz))
+            await self.tick(send)
+
+        return start_scheduler(live_tick, self.config.timezone, seconds=seconds)
+
     async def last_pending_send(self) -> datetime | None:
         """When the last queued message may go out (a replay flushes up to it at its end)."""
-        async with self.db.connect() as conn:
-            return (
-                await conn.execute(
-                    select(func.max(Outbox.not_before)).where(Outbox.status == "pending")
-                )
-            ).scalar_one_or_none()
+        return await outbox.last_pending_send(self.db)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -95,13 +103,13 @@ def build_app(
     db = Database(config.database_url, pg_schema=pg_schema)
     clk = clock or SystemClock(config.timezone)
     deals = load_deals(config.deals_file, config.timezone) if config.deals_file else []
-    dispatcher = Dispatcher(db, config, clk)
-    dispatcher.deals = deals  # one list: a deal an admin pushes is seen by the next tick
+    cache = RoundCache()
     return App(
         config=config,
         db=db,
         clock=clk,
-        dispatcher=dispatcher,
+        dispatcher=Dispatcher(db, config, clk, build_router(), cache, deals),
+        cache=cache,
         deals=deals,
         limiter=SendLimiter(config.sender) if limited else None,
     )

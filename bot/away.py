@@ -10,12 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import select
-
 from bot.app import App
-from bot.messages import OutgoingMessage
-from bot.outbox import enqueue, insert_ignore
-from models.tables import Heartbeat
+from models.messages import OutgoingMessage
+from models.store import heartbeat
+from models.store.outbox import enqueue
 
 HEARTBEAT = "wechat"  # one row: when the WeChat connection was last known alive
 
@@ -55,16 +53,8 @@ async def tell_leaders_away(app: App, since: datetime, until: datetime) -> int:
 
 async def beat(app: App, now: datetime) -> None:
     """Record that the connection is alive now (one small write every few seconds)."""
-    async with app.db.begin() as conn:
-        await conn.execute(
-            insert_ignore(conn)(Heartbeat)
-            .values(name=HEARTBEAT, seen_at=now)
-            .on_conflict_do_update(index_elements=["name"], set_={"seen_at": now})
-        )
+    await heartbeat.beat(app.db, HEARTBEAT, now)
 
 
 async def last_beat(app: App) -> datetime | None:
-    async with app.db.connect() as conn:
-        return (
-            await conn.execute(select(Heartbeat.seen_at).where(Heartbeat.name == HEARTBEAT))
-        ).scalar_one_or_none()
+    return await heartbeat.last_beat(app.db, HEARTBEAT)

@@ -19,9 +19,9 @@ if TYPE_CHECKING:
     from bot.outbox import SendFn
 
 from bot.app import App, build_app
-from bot.clock import ManualClock
-from bot.config import Config, ConfigError, load_config
 from handlers.parsing.chain_parser import parse_chain
+from models.clock import ManualClock
+from models.config import Config, ConfigError, load_config
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
@@ -70,7 +70,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 async def _orders(config: Config) -> list[dict[str, object]]:
-    from scheduler.tally import orders_report
+    from models.store.tally import orders_report
 
     app = build_app(config)
     try:
@@ -129,7 +129,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _tally(config: Config, day: date | None) -> dict[str, object]:
-    from scheduler.tally import tally_report
+    from models.store.tally import tally_report
 
     app = build_app(config)
     try:
@@ -169,7 +169,7 @@ def cmd_tally(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from scheduler.exports import write_exports
+    from handlers.exports import write_exports
 
     day = date.fromisoformat(args.date)
     report = asyncio.run(_tally(_config(args), day))
@@ -179,7 +179,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from bot.bench import print_human, run_bench
+    from bot.tools.bench import print_human, run_bench
 
     result = asyncio.run(run_bench(args.quick, args.db))
     if args.json:
@@ -202,9 +202,7 @@ async def _console(config: Config) -> None:
 async def _serve(app: App, send: SendFn, run: Callable[[], Awaitable[None]]) -> None:
     """What every live adapter shares around its own loop: the scheduler's ticks, the
     optional HTTP API, and a clean stop."""
-    from scheduler.runner import start_scheduler
-
-    scheduler = start_scheduler(app, send)
+    scheduler = app.start_scheduler(send)
     runner = await _start_http(app)
     try:
         await run()

@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
 
 from bot.app import App
-from bot.config import ConfigError
-from models.tables import InboundMessage, Outbox, Round
-from scheduler.deals import parse_deals, post_due_deals
-from scheduler.exports import write_exports
-from scheduler.tally import tally_report
+from handlers.deals import post_due_deals
+from handlers.exports import write_exports
+from models.config import ConfigError
+from models.deals import parse_deals
+from models.store import outbox as outbox_store
+from models.store.tally import tally_report
 
 MAX_BODY = 1024 * 1024
 APP_KEY = web.AppKey("groupbuy_app", App)
@@ -130,7 +130,7 @@ async def push_deals(request: web.Request) -> web.Response:
         if d.cutoff_at <= now:
             return _error(400, f"deal {d.key!r} has a cutoff in the past")
     pushable = [d for d in deals if d.post_at <= now]
-    posted = await post_due_deals(app.db, app.dispatcher.cache, app.config, pushable, now)
+    posted = await post_due_deals(app.db, app.cache, app.config, pushable, now)
     app.deals.extend(d for d in deals if d.post_at > now)  # later ones: posted on schedule
     return web.json_response({"posted": posted, "scheduled": len(deals) - len(pushable)})
 
@@ -167,14 +167,8 @@ async def health(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    async with app.db.connect() as conn:
-        messages = (await conn.execute(select(func.count()).select_from(InboundMessage))).scalar()
-        open_rounds = (
-            await conn.execute(select(func.count()).where(Round.status == "open"))
-        ).scalar()
-        outbox = dict(
-            (await conn.execute(select(Outbox.status, func.count()).group_by(Outbox.status))).all()
-        )
+    c = await outbox_store.counts(app.db)
+    messages, open_rounds, outbox = c.messages, c.open_rounds, c.outbox
     lines = [
         "# TYPE groupbuy_messages_total counter",
         f"groupbuy_messages_total {messages}",

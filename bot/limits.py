@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import random
 from collections import deque
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
+from models.config import SendLimits
 from models.db import Database
-from models.tables import Outbox
+from models.store.outbox import sent_since
 
 MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
@@ -29,16 +27,6 @@ DAY = timedelta(days=1)
 
 class ThrottledError(Exception):
     """Raised by an adapter when the platform refuses a send for sending too often."""
-
-
-@dataclass(frozen=True, slots=True)
-class SendLimits:
-    per_minute: int = 20
-    daily_cap: int = 3000
-    group_interval_s: float = 3.0
-    jitter_s: float = 1.0
-    backoff_s: float = 60.0
-    backoff_max_s: float = 1800.0
 
 
 class SendLimiter:
@@ -54,16 +42,8 @@ class SendLimiter:
 
     async def load(self, db: Database, now: datetime) -> None:
         """Rebuild the windows from what the outbox says was sent in the last 24 hours."""
-        async with db.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(Outbox.room, Outbox.to_contact, Outbox.sent_at)
-                    .where(Outbox.status == "sent", Outbox.sent_at >= now - DAY)
-                    .order_by(Outbox.sent_at)
-                )
-            ).all()
-        for r in rows:
-            self.record(r.room or f"to:{r.to_contact}", r.sent_at)
+        for target, at in await sent_since(db, now - DAY):
+            self.record(target, at)
         self.loaded = True
 
     def _trim(self, now: datetime) -> None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from bot.config import GroupConfig
-from bot.context import Context
-from bot.groups import save_group
 from handlers.commands import Command, Role
-from handlers.round_state import RoundCache
+from handlers.router import Router
+from models.config import GroupConfig
+from models.context import Context
+from models.rounds import RoundCache
+from models.store.groups import save_group
+
+router = Router()
 
 
 def _find(ctx: Context, key: str) -> GroupConfig | None:
@@ -26,6 +29,9 @@ def _find(ctx: Context, key: str) -> GroupConfig | None:
     return named[0] if len(named) == 1 else None
 
 
+@router.command(
+    "绑定", Role.ADMIN, "绑定 群id 团长id [线路] [群名]：新增群", args="words", chat="private"
+)
 async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     room, leader, *rest = cmd.args
     old = ctx.config.group(room)
@@ -47,6 +53,7 @@ async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
     )
 
 
+@router.command("换团长", Role.ADMIN, "换团长 群 团长id：换团长", args="words", chat="private")
 async def change_leader(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     key, leader = cmd.args[0], cmd.args[1]
     group = _find(ctx, key)
@@ -70,9 +77,11 @@ async def _set_paused(ctx: Context, cmd: Command, paused: bool) -> None:
     ctx.reply("pause", f"「{group.topic}」已{state}。", private=True)
 
 
+@router.command("暂停", Role.ADMIN, "暂停 群：机器人在该群暂停", args="text", chat="private")
 async def pause(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     await _set_paused(ctx, cmd, True)
 
 
+@router.command("恢复", Role.ADMIN, "恢复 群：恢复", args="text", chat="private")
 async def resume(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     await _set_paused(ctx, cmd, False)

@@ -15,24 +15,31 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.context import Context
-from bot.messages import OutgoingMessage
 from handlers import replies
 from handlers.chain_plan import plan_post
-from handlers.chain_store import mark_fork_noticed, open_round, products_for_head, write_plan
-from handlers.identity import normalise
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.matching import Product
 from handlers.parsing.native_chain import parse_native_chain
 from handlers.parsing.times import default_cutoff, find_cutoff
 from handlers.parsing.types import ParsedChain
-from handlers.round_state import RoundCache, RoundState, latest_closed_round, lock_rounds, title_of
-from models.tables import InboundMessage, Outbox
+from handlers.router import Router
+from models.context import Context
+from models.db import Conn
+from models.identity import normalise
+from models.messages import OutgoingMessage
+from models.rounds import RoundCache, RoundState, products_for_head, title_of
+from models.store import inbound, outbox
+from models.store.rounds import (
+    latest_closed_round,
+    lock_rounds,
+    mark_fork_noticed,
+    open_round,
+    write_plan,
+)
 
-# A merged chain waits this long so a burst of forked copies gets one message, not several.
+router = Router()
+
 MERGE_DELAY = timedelta(seconds=20)
 TITLE_MATCH = 80  # rapidfuzz ratio above which a copied title is the same chain
 
@@ -77,13 +84,16 @@ def catalogue_products(ctx: Context) -> tuple[Product, ...]:
     )
 
 
+@router.on("app")
 async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
     """WeChat's own 接龙: read like a text chain, but each entry credited to its true author."""
     native = parse_native_chain(ctx.msg.text)
     if native is None:
         return  # another kind of app message (a link, a mini program): stored, nothing to do
     by_seq = native.authors_by_seq()
-    names = await known_names(ctx.conn, ctx.msg.room, set(by_seq.values()) - {ctx.msg.sender})
+    names = await inbound.known_names(
+        ctx.conn, ctx.msg.room, set(by_seq.values()) - {ctx.msg.sender}
+    )
     names[ctx.msg.sender] = ctx.msg.sender_name
     authors = {seq: (who, names.get(who) or who) for seq, who in by_seq.items()}
     await handle_chain_post(
@@ -91,18 +101,7 @@ async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
     )
 
 
-async def known_names(conn: AsyncConnection, room: str | None, ids: set[str]) -> dict[str, str]:
-    """The display names these contacts last used in this room (one query)."""
-    if not ids or room is None:
-        return {}
-    rows = await conn.execute(
-        select(InboundMessage.sender, func.max(InboundMessage.sender_name))
-        .where(InboundMessage.room == room, InboundMessage.sender.in_(ids))
-        .group_by(InboundMessage.sender)
-    )
-    return {sender: name for sender, name in rows.all() if name}
-
-
+@router.chain_post
 async def handle_chain_post(
     ctx: Context,
     parsed: ParsedChain,
@@ -227,45 +226,28 @@ async def _open_from_head(
     return state
 
 
-_REFRESH_MERGED = (
-    update(Outbox)
-    .where(Outbox.id == bindparam("b_id"), Outbox.status == "pending")
-    .values(text=bindparam("b_text"))
-)
-
-
-async def _refresh_merged_chain(conn: AsyncConnection, state: RoundState) -> bool:
+async def _refresh_merged_chain(conn: Conn, state: RoundState) -> bool:
     """Rewrite a merged chain still waiting in the outbox; False once it has gone out."""
     if state.pending_merge_id is None:
         return False
-    result = await conn.execute(
-        _REFRESH_MERGED, {"b_id": state.pending_merge_id, "b_text": replies.merged_chain(state)}
-    )
-    if result.rowcount:
+    if await outbox.refresh_text(conn, state.pending_merge_id, replies.merged_chain(state)):
         return True
     state.pending_merge_id = None
     return False
 
 
-async def _announce_merged_chain(conn: AsyncConnection, ctx: Context, state: RoundState) -> None:
+async def _announce_merged_chain(conn: Conn, ctx: Context, state: RoundState) -> None:
     """Queue (or refresh) one merged chain for the group, sent after a short quiet period."""
     if await _refresh_merged_chain(conn, state):
         return
-    text = replies.merged_chain(state)
     now = ctx.now
-    result = await conn.execute(
-        insert(Outbox).returning(Outbox.id),
-        {
-            "dedupe_key": f"merged:{state.id}:{ctx.msg.id}",
-            "room": state.room,
-            "to_contact": None,
-            "text": text,
-            "mentions": [],
-            "status": "pending",
-            "attempts": 0,
-            "created_at": now,
-            "not_before": now + MERGE_DELAY,
-            "meta": {"kind": "merged_chain", "round_id": state.id},
-        },
+    state.pending_merge_id = await outbox.insert_one(
+        conn,
+        OutgoingMessage(
+            f"merged:{state.id}:{ctx.msg.id}",
+            state.room,
+            replies.merged_chain(state),
+            meta={"kind": "merged_chain", "round_id": state.id, "not_before": now + MERGE_DELAY},
+        ),
+        now,
     )
-    state.pending_merge_id = result.scalar_one()

@@ -1,6 +1,6 @@
 """Chain semantics as a pure function: what one post does to a round. No I/O here.
 
-DESIGN.md "nothing posted is ever lost":
+Nothing posted is ever lost (README, "Chain semantics in detail"):
 - an entry never seen is a new order, attributed to the poster, with the name as written;
 - an entry of the poster's own that changed is an edit, one they left out is a removal;
 - entries by others missing from a post are kept (a fork), and the group gets one merged chain;
@@ -16,10 +16,8 @@ the parent carried and the post does not count as removed.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 
-from handlers.identity import identities, name_key
 from handlers.parsing.types import (
     FLAG_CANCEL,
     FLAG_NO_NAME,
@@ -31,54 +29,15 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
-from handlers.pricing import line_amount_fen, units_of_sale
-from handlers.round_state import EntryView, LineView, RoundState
+from models.identity import identities, name_key
+from models.money import fmt_qty, line_amount_fen, units_of_sale
+from models.rounds import Draft, EntryView, LineView, PostPlan, Problem, RoundState
 
 FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
 FLAG_UNMATCHED = "unmatched_item"  # an item that names no product on the menu
 FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
 FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: nothing ordered
 FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: nothing ordered
-
-
-@dataclass(slots=True)
-class Draft:
-    """A chain line as it will be stored."""
-
-    identity: str
-    parsed: ParsedEntry
-    name: str
-    lines: list[LineView]
-    flags: list[str]
-    poster: str | None = None  # who wrote it, when not the message's sender (native 接龙)
-    poster_name: str | None = None
-
-
-@dataclass(slots=True)
-class Problem:
-    """Something a person must look at: shown once, in one reply per post."""
-
-    raw: str
-    reason: str
-
-
-@dataclass(slots=True)
-class PostPlan:
-    creates: list[Draft] = field(default_factory=list)
-    edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
-    cancels: list[tuple[EntryView, str]] = field(default_factory=list)
-    reactivates: list[EntryView] = field(default_factory=list)
-    dropped: list[EntryView] = field(default_factory=list)  # others' lines missing: kept
-    problems: list[Problem] = field(default_factory=list)
-    late: list[Draft] = field(default_factory=list)
-    full_copy: bool = False
-    seen_mask: int = 0  # the known entries this post carries (bit n = pos n)
-    confirm_edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
-    unsure: list[EntryView] = field(default_factory=list)  # own lines missing, kept: ask
-
-    @property
-    def changes_orders(self) -> bool:
-        return bool(self.creates or self.edits or self.cancels or self.reactivates)
 
 
 def _qty_milli(q: Decimal) -> int:
@@ -333,11 +292,11 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             product = state.product(ln.product_key)
             label = product.name if product else ln.product_key
             if limits.limit_milli is not None and mine + u > limits.limit_milli:
-                reason = f"{label}每人限{fmt_milli(limits.limit_milli)}份"
+                reason = f"{label}每人限{fmt_qty(limits.limit_milli)}份"
                 flag = FLAG_OVER_LIMIT
             elif limits.stock_milli is not None and sold + u > limits.stock_milli:
                 left = max(0, limits.stock_milli - sold)
-                reason = f"{label}库存不足，仅剩{fmt_milli(left)}份"
+                reason = f"{label}库存不足，仅剩{fmt_qty(left)}份"
                 flag = FLAG_SOLD_OUT
             if reason:
                 break
@@ -347,11 +306,6 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             plan.problems.append(Problem(d.parsed.raw, reason))
         else:
             count(who, d.lines)
-
-
-def fmt_milli(milli: int) -> str:
-    q = Decimal(milli) / 1000
-    return str(int(q)) if q == q.to_integral_value() else format(q.normalize(), "f")
 
 
 def _edit_partner(old: EntryView, drafts: list[Draft], *, strict: bool) -> Draft | None:

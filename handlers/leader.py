@@ -9,22 +9,24 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import update
-
-from bot.context import Context
 from handlers import replies
-from handlers.chain_plan import PostPlan, draft_entry
-from handlers.chain_store import set_status, write_plan
+from handlers.chain_plan import draft_entry
+from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
-from handlers.identity import content_key, strip_seq
+from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
-from handlers.round_state import RoundCache, latest_closed_round, lock_rounds
-from models.tables import Round
-from scheduler.deals import open_deal_round
-from scheduler.jobs import close_round
-from scheduler.tally import tally_report
+from handlers.router import Router
+from models.context import Context
+from models.identity import content_key, strip_seq
+from models.rounds import PostPlan, RoundCache
+from models.store import rounds
+from models.store.rounds import latest_closed_round, lock_rounds, set_status, write_plan
+from models.store.tally import tally_report
+
+router = Router()
 
 
+@router.command("截单", Role.LEADER, "截单：马上截单并发最终名单")
 async def close_now(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`截单`: close every open round of the group at once and post the final lists."""
     assert ctx.msg.room is not None
@@ -45,6 +47,7 @@ def _at(ctx: Context, arg: str) -> datetime:
     return when if when > now else when + timedelta(days=1)
 
 
+@router.command("截单时间", Role.LEADER, "截单时间 22:30：改截单时间", args="time")
 async def move_cutoff(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`截单时间 22:30`: the open rounds close then instead."""
     assert ctx.msg.room is not None
@@ -53,14 +56,13 @@ async def move_cutoff(ctx: Context, cmd: Command, cache: RoundCache, role: Role)
         ctx.reply("cutoff", "用法：截单时间 22:30（需有进行中的接龙）", private=True)
         return
     when = _at(ctx, cmd.args[0])
-    await ctx.conn.execute(
-        update(Round).where(Round.id.in_([s.id for s in states])).values(cutoff_at=when)
-    )
+    await rounds.set_cutoff(ctx.conn, [s.id for s in states], when)
     for s in states:
         s.cutoff_at = when
     ctx.reply("cutoff", f"截单时间改为 {when:%m月%d日 %H:%M}。")
 
 
+@router.command("重开", Role.LEADER, "重开 23:00：重新打开刚截单的团", args="time")
 async def reopen(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`重开 [23:00]`: reopen the round just closed, unless its goods have arrived."""
     assert ctx.msg.room is not None
@@ -69,12 +71,7 @@ async def reopen(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         ctx.reply("reopen", "没有可以重开的团。", private=True)
         return
     until = _at(ctx, cmd.args[0]) if cmd.args else None
-    result = await ctx.conn.execute(
-        update(Round)
-        .where(Round.id == state.id, Round.status == "closed", Round.arrived_at.is_(None))
-        .values(status="open", closed_at=None, cutoff_at=until, version=Round.version + 1)
-    )
-    if not result.rowcount:
+    if not await rounds.reopen(ctx.conn, state.id, until):
         ctx.reply("reopen", "这一团已经到货，不能重开。", private=True)
         return
     cache.drop(state.id)
@@ -85,6 +82,7 @@ async def reopen(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     )
 
 
+@router.command("接龙", Role.LEADER, "接龙：发一份完整的最新接龙")
 async def show_chain(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`接龙`: the full chain as recorded, for everyone to copy from."""
     assert ctx.msg.room is not None
@@ -96,6 +94,7 @@ async def show_chain(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
         ctx.reply(f"chain:{state.id}", replies.chain_text(state))
 
 
+@router.command("统计", Role.LEADER, "统计：私聊发本群这一团的汇总")
 async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`统计`: the group's rounds of today, privately to whoever asked."""
     report = await tally_report(ctx.conn, ctx.config, ctx.now.astimezone(ctx.clock.tz).date())
@@ -116,6 +115,7 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
     ctx.reply("tally", "\n".join(lines), private=True)
 
 
+@router.command("删", Role.LEADER, "删 3：删掉第3条（任何人的）", args="numbers")
 async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`删 3`: the leader removes line 3 of the open round (whoever posted it)."""
     assert ctx.msg.room is not None
@@ -129,6 +129,7 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     ctx.reply("remove", f"已删除：{strip_seq(found[0].raw)}", private=True)
 
 
+@router.command("代接", Role.LEADER, "代接 王奶奶 苹果2份：替人接一条", args="words")
 async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`代接 王奶奶 苹果2份`: the leader adds an order for someone without WeChat at hand."""
     assert ctx.msg.room is not None
@@ -160,6 +161,7 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
     ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}", private=True)
 
 
+@router.command("开团", Role.LEADER, "开团 团购key：本群马上开这个团购", args="text")
 async def open_deal(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`开团 <deal key>`: open this group's round of a platform deal now, before its post time."""
     assert ctx.msg.room is not None

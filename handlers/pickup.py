@@ -9,28 +9,17 @@ Reminders name only those still waiting.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.context import Context
 from handlers.commands import Command, Role, parse_seq
-from handlers.identity import name_key, strip_seq
-from handlers.round_state import EntryView, RoundCache, latest_closed_round
-from models.tables import Entry, Round
+from handlers.router import Router
+from models.context import Context
+from models.identity import name_key, strip_seq
+from models.rounds import EntryView, RoundCache
+from models.store import pickups
+from models.store.rounds import latest_closed_round
+
+router = Router()
 
 MAX_NAMED = 30  # names listed in one reminder; WeChat truncates very long messages
-
-
-async def _waiting(conn: AsyncConnection, round_id: int) -> dict[int, tuple[str, bool]]:
-    """Entry id → (name, picked) for the round's active entries."""
-    rows = (
-        await conn.execute(
-            select(Entry.id, Entry.name, Entry.picked_at)
-            .where(Entry.round_id == round_id, Entry.status == "active")
-            .order_by(Entry.pos)
-        )
-    ).all()
-    return {r.id: (r.name, r.picked_at is not None) for r in rows}
 
 
 def reminder_text(
@@ -42,23 +31,18 @@ def reminder_text(
     return f"{label}{title}{where}：{names}{more}。取完回复“已取”。"
 
 
-async def arrived(ctx: Context, cache: RoundCache) -> None:
+@router.command("到货", Role.LEADER, "到货：通知大家来取货")
+async def arrived(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`到货` (leader): mark the latest closed round arrived and post who should come."""
     assert ctx.msg.room is not None
     state = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
     if state is None:
         ctx.reply("arrived", "还没有已截单的团。", private=True)
         return
-    marked = await ctx.conn.execute(
-        update(Round)
-        .where(Round.id == state.id, Round.arrived_at.is_(None))
-        .values(arrived_at=ctx.now)
-        .returning(Round.id)
-    )
-    if marked.scalar_one_or_none() is None:
+    if not await pickups.mark_arrived(ctx.conn, state.id, ctx.now):
         ctx.reply("arrived", f"「{state.title}」已经标记过到货。", private=True)
         return
-    waiting = _numbered_waiting(state.active_entries(), await _waiting(ctx.conn, state.id))
+    waiting = _numbered_waiting(state.active_entries(), await pickups.waiting(ctx.conn, state.id))
     group = ctx.config.group(ctx.msg.room)
     ctx.reply(
         f"once:arrived:{state.id}",
@@ -73,10 +57,7 @@ def _numbered_waiting(
     return [(n, e.name) for n, e in enumerate(active, 1) if not status.get(e.id, ("", True))[1]]
 
 
-async def arrived_command(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
-    await arrived(ctx, cache)
-
-
+@router.command("已取", Role.RESIDENT, "已取：取完货告诉团长（团长：已取 3 5 7）", args="numbers")
 async def picked(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`已取 3 5 7` (leader, by final-list number) or `已取` (a resident, their own lines)."""
     assert ctx.msg.room is not None
@@ -95,11 +76,7 @@ async def picked(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         chosen = [e for e in active if e.poster == ctx.msg.sender or (me and e.name_key == me)]
         unknown = []
     if chosen:
-        await ctx.conn.execute(
-            update(Entry)
-            .where(Entry.id.in_([e.id for e in chosen]), Entry.picked_at.is_(None))
-            .values(picked_at=ctx.now)
-        )
+        await pickups.mark_picked(ctx.conn, [e.id for e in chosen], ctx.now)
     if by_leader and numbers:
         text = "已记录取货：" + "、".join(
             f"{active.index(e) + 1}.{strip_seq(e.name)}" for e in chosen

@@ -5,7 +5,7 @@
 - 团长 wxid_… [2026-11-23] (admin): one leader's groups and rounds;
 - 月结 2026-11 (admin): per leader — rounds, sales, commission, cancellations, pickups;
 - 统计 (leader): today's figures for the groups they lead;
-- anything else: a short help, once per person.
+- anything else: a short help, once per person (handlers/router.py writes it).
 """
 
 from __future__ import annotations
@@ -17,14 +17,17 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from bot.context import Context
-from bot.messages import OutgoingMessage
+from handlers.charts import render_sales_chart
 from handlers.commands import Command, Role
-from handlers.pricing import fen_str, to_fen
-from handlers.round_state import RoundCache
-from scheduler.charts import render_sales_chart, sales_by_day
-from scheduler.exports import write_exports
-from scheduler.tally import monthly_reconciliation, tally_report
+from handlers.exports import write_exports
+from handlers.router import Router
+from models.context import Context
+from models.messages import OutgoingMessage
+from models.money import fen_str, to_fen
+from models.rounds import RoundCache
+from models.store.tally import monthly_reconciliation, sales_by_day, tally_report
+
+router = Router()
 
 _DATE = re.compile(r"^\d{4}-\d{1,2}-\d{1,2}$")
 EXPORTS_DIR = Path("exports")
@@ -42,6 +45,9 @@ def _day(ctx: Context, cmd: Command) -> date | None:
         return None
 
 
+@router.command(
+    "汇总", Role.ADMIN, "汇总 2026-11-23：当天各团汇总与团长排行", args="text", chat="private"
+)
 async def summary(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     day = _day(ctx, cmd)
     if day is None:
@@ -86,6 +92,9 @@ def _only_leader(report: dict[str, Any], leader: str) -> dict[str, Any]:
     return {"rounds": rounds, "products": products, "routes": routes}
 
 
+@router.command(
+    "导出", Role.LEADER, "导出 2026-11-23：发回当天的配送清单 xlsx", args="text", chat="private"
+)
 async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`导出 [date]`: all groups for an admin; a leader gets their own groups only."""
     day = _day(ctx, cmd)
@@ -118,6 +127,9 @@ def _send_file(ctx: Context, key: str, path: Path, caption: str) -> None:
     )
 
 
+@router.command(
+    "团长", Role.ADMIN, "团长 wxid_xxx [日期]：一位团长的明细", args="text", chat="private"
+)
 async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`团长 wxid_… [date]`: one leader's groups and rounds of the day, line by line."""
     leader = cmd.args[0] if cmd.args else ""
@@ -147,6 +159,7 @@ async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
     ctx.reply("leader", "\n".join(lines), private=True)
 
 
+@router.command("统计", Role.LEADER, "统计：今天你的群的汇总", chat="private")
 async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     day = ctx.now.astimezone(ctx.clock.tz).date()
     report = await tally_report(ctx.conn, ctx.config, day)
@@ -165,6 +178,7 @@ async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     )
 
 
+@router.command("月结", Role.ADMIN, "月结 2026-11：各团长的月度对账", args="text", chat="private")
 async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`月结 2026-11`: per leader — rounds, sales, commission, cancellations, pickups."""
     m = re.match(r"^(\d{4})-(\d{1,2})$", cmd.args[0]) if cmd.args else None
@@ -183,6 +197,9 @@ async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
     ctx.reply("monthly", f"【{cmd.args[0]} 月结】\n" + "\n".join(lines), private=True)
 
 
+@router.command(
+    "图表", Role.ADMIN, "图表 7：最近7天各团长每日销售额（图片）", args="numbers", chat="private"
+)
 async def chart(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`图表 [7]`: sales per day per leader over the last N days (default 7), as a PNG."""
     days = int(cmd.args[0]) if cmd.args and cmd.args[0].isdigit() else 7
@@ -194,6 +211,9 @@ async def chart(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> No
     _send_file(ctx, "chart", png, f"{first} 至 {last} 各团长每日销售额")
 
 
+@router.command(
+    "推送", Role.ADMIN, "推送 团购key：把 deals 文件里的团购马上推送", args="text", chat="private"
+)
 async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`推送 2026-11-23-fruit`: post a deal from the deals file now, to its groups, once each."""
     index = next((i for i, d in enumerate(ctx.deals) if cmd.args and d.key == cmd.args[0]), None)
@@ -211,16 +231,3 @@ async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
     ctx.reply(
         "push", f"「{deal.title}」将在几秒内推送到{n}个群（已推送过的群不会重复）。", private=True
     )
-
-
-PRIVATE_HELP = {
-    Role.ADMIN: "管理员命令：汇总 [日期]、导出 [日期]、团长 wxid [日期]、月结 2026-11、"
-    "图表 [天数]、推送 团购key、统计、绑定、换团长、暂停、恢复",
-    Role.LEADER: "团长命令：统计（今天本群的汇总）、导出 [日期]（本群的配送清单）。"
-    "群里还可用：截单、截单时间 22:30、重开、接龙、到货、已取 3 5",
-    Role.RESIDENT: "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。",
-}
-
-
-def help_once(ctx: Context, role: Role) -> None:
-    ctx.reply(f"once:private-help:{ctx.msg.sender}", PRIVATE_HELP[role], private=True)

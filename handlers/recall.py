@@ -14,55 +14,34 @@ taken as a duplicate and never counted.
 
 from __future__ import annotations
 
-from typing import Any
+from handlers.router import Router
+from models.context import Context
+from models.messages import OutgoingMessage
+from models.rounds import EntryView, RoundCache
+from models.store import inbound
+from models.store.rounds import lock_rounds, put_back, set_status, touched_by
 
-from sqlalchemy import delete, insert, or_, select, update
-
-from bot.context import Context
-from bot.messages import OutgoingMessage
-from bot.outbox import insert_ignore
-from handlers.chain_store import line_rows, set_status
-from handlers.round_state import EntryView, LineView, RoundCache, lock_rounds
-from models.tables import Entry, InboundMessage, OrderLine, Round
+router = Router()
 
 MAX_LISTED = 10
 
 
+@router.on("recall")
 async def handle_recall(ctx: Context, cache: RoundCache) -> None:
     msg = ctx.msg
     recalled = msg.text.strip()[:128]
     if not recalled or msg.room is None:
         return
-    marked = await ctx.conn.execute(
-        update(InboundMessage)
-        .where(InboundMessage.platform_id == recalled)
-        .values(status="recalled")
-    )
-    if not marked.rowcount:
-        await _leave_marker(ctx, recalled)
+    if not await inbound.mark_recalled(ctx.conn, recalled):
+        # The original has not arrived (yet): keep its id, so it is a duplicate when it does.
+        await inbound.leave_recall_marker(ctx.conn, msg, recalled)
         return
     group = ctx.config.group(msg.room)
     states = await lock_rounds(ctx.conn, cache, msg.room)
     by_id = {s.id: s for s in states}
     open_ids = set(by_id)
     views = {e.id: e for s in states for e in s.entries.values()}
-    touched = (
-        await ctx.conn.execute(
-            select(
-                Entry.id,
-                Entry.round_id,
-                Entry.status,
-                Entry.raw,
-                Entry.source_message,
-                Entry.created_message,
-                Entry.cancel_message,
-                Entry.prev,
-            ).where(
-                or_(Entry.source_message == recalled, Entry.cancel_message == recalled),
-                Entry.round_id.in_(select(Round.id).where(Round.room == msg.room)),
-            )
-        )
-    ).all()
+    touched = await touched_by(ctx.conn, msg.room, recalled)
     if not touched:
         return
     closed = [r for r in touched if r.round_id not in open_ids]
@@ -85,7 +64,7 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
             if holder is not None and holder.id != r.id:
                 closed.append(r)  # its old text is another line now: the leader decides
                 continue
-            await _put_back(ctx, r.id, r.round_id, r.prev, r.created_message)
+            await put_back(ctx.conn, r.id, r.round_id, r.prev, r.created_message, ctx.now)
             changed.append((r.raw, str(r.prev.get("raw", ""))))
     if cancel:
         await set_status(ctx.conn, cancel, "cancelled", ctx.now, recalled)
@@ -105,49 +84,6 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
             ),
         )
     )
-
-
-async def _leave_marker(ctx: Context, recalled: str) -> None:
-    """The original has not arrived (yet): keep its id, so it is a duplicate when it does."""
-    msg = ctx.msg
-    await ctx.conn.execute(
-        insert_ignore(ctx.conn)(InboundMessage)
-        .values(
-            platform_id=recalled,
-            room=msg.room,
-            sender=msg.sender[:128],
-            sender_name=msg.sender_name[:256],
-            text="",
-            kind="recalled",
-            ts=msg.ts,
-            status="recalled",
-        )
-        .on_conflict_do_nothing(index_elements=["platform_id"])
-    )
-
-
-async def _put_back(
-    ctx: Context, entry_id: int, round_id: int, prev: dict[str, Any], created: str | None
-) -> None:
-    """Restore the version an edit replaced: its text, number, name, flags and order lines."""
-    await ctx.conn.execute(
-        update(Entry)
-        .where(Entry.id == entry_id)
-        .values(
-            identity=prev["identity"],
-            seq=prev.get("seq"),
-            name=prev.get("name", ""),
-            raw=prev.get("raw", ""),
-            flags=prev.get("flags", []),
-            source_message=created or "",
-            prev=None,
-            updated_at=ctx.now,
-        )
-    )
-    await ctx.conn.execute(delete(OrderLine).where(OrderLine.entry_id == entry_id))
-    lines = [LineView(*ln) for ln in prev.get("lines") or []]
-    if lines:
-        await ctx.conn.execute(insert(OrderLine), line_rows(round_id, entry_id, lines))
 
 
 def _listed(lines: list[str]) -> str:

@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 
-from handlers.identity import strip_seq
-from handlers.round_state import EntryView, RoundState
+from models.identity import strip_seq
+from models.money import fmt_qty
+from models.rounds import EntryView, RoundState
 
 MAX_LISTED = 5  # problem lines listed in one reply; the leader sees the rest in the review
-
-
-def fmt_qty(qty_milli: int) -> str:
-    q = Decimal(qty_milli) / 1000
-    return format(q.normalize(), "f") if q != q.to_integral_value() else str(int(q))
 
 
 def chain_text(state: RoundState, entries: Sequence[EntryView] | None = None) -> str:

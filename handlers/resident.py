@@ -6,17 +6,21 @@ several); `取消 3` withdraws line 3 if the sender posted it. Nobody can cancel
 
 from __future__ import annotations
 
-from bot.context import Context
 from handlers import replies
-from handlers.chain_plan import PostPlan, draft_entry
-from handlers.chain_store import set_status, write_plan
+from handlers.chain_plan import draft_entry
 from handlers.commands import Command, Role, parse_seq
-from handlers.identity import content_key, name_key, strip_seq
 from handlers.parsing.chain_parser import parse_entry_line
-from handlers.pricing import fen_str
-from handlers.round_state import RoundCache, latest_closed_round, lock_rounds
+from handlers.router import Router
+from models.context import Context
+from models.identity import content_key, name_key, strip_seq
+from models.money import fen_str
+from models.rounds import PostPlan, RoundCache
+from models.store.rounds import latest_closed_round, lock_rounds, set_status, write_plan
+
+router = Router()
 
 
+@router.command("取消", Role.RESIDENT, "取消 3：取消自己接的第3条", args="numbers")
 async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     msg = ctx.msg
     assert msg.room is not None
@@ -60,6 +64,7 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     ctx.reply("cancel", replies.cancelled_reply(msg.sender_name, entries), mention=True)
 
 
+@router.command("我的订单", Role.RESIDENT, "我的订单：看自己这一团接了什么")
 async def my_orders(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`我的订单`: the sender's lines in the open rounds (or the last closed one), with amounts."""
     msg = ctx.msg
@@ -88,6 +93,7 @@ async def my_orders(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
     )
 
 
+@router.command("改", Role.RESIDENT, "改 3 苹果3份：把自己接的第3条改成…", args="words")
 async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`改 3 苹果3份`: replace one's own line 3 (or, for the leader, anyone's) in the open round."""
     msg = ctx.msg
@@ -131,14 +137,3 @@ async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         now=ctx.now,
     )
     ctx.reply("edit", f"{msg.sender_name} 第{seq}条已改为：{strip_seq(parsed.raw)}", mention=True)
-
-
-async def help_text(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
-    """`帮助`: the commands this person may use, privately to leaders, in the group otherwise."""
-    from handlers.registry import usage_for  # the registry imports this module
-
-    ctx.reply(
-        "help",
-        "接龙：复制最新接龙，在最后加一行“序号. 名字 商品数量”。\n" + usage_for(role),
-        private=role >= Role.LEADER,
-    )

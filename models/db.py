@@ -6,6 +6,8 @@ what `groupbuy` runs at start-up. Nothing in a production path calls `create_all
 
 from __future__ import annotations
 
+import sqlite3
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,6 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from models import sqlite_one_hop as one_hop
 
+Conn = AsyncConnection  # one open transaction, as handlers hold it and repositories use it
+
+SQLITE_VERSION = sqlite3.sqlite_version
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 MIGRATE_LOCK = 0x67627579  # "gbuy": one migrating process per PostgreSQL database
 
@@ -119,3 +124,32 @@ def _run_alembic(connection: Connection, action: str, revision: str) -> None:
         command.upgrade(cfg, revision)
     else:
         command.downgrade(cfg, revision)
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(normalise_url(url)).get_backend_name() == "postgresql"
+
+
+@asynccontextmanager
+async def scratch_schema(url: str, tag: str) -> AsyncIterator[str]:
+    """A throwaway PostgreSQL schema (for a benchmark's or a test's own tables), dropped after."""
+    schema = f"{tag}_{uuid.uuid4().hex[:8]}"
+    engine = create_async_engine(normalise_url(url))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        yield schema
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        await engine.dispose()
+
+
+async def server_version(url: str) -> str:
+    """The PostgreSQL server's version, as it reports it."""
+    engine = create_async_engine(normalise_url(url))
+    try:
+        async with engine.connect() as conn:
+            return str((await conn.execute(text("SHOW server_version"))).scalar_one())
+    finally:
+        await engine.dispose()

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.config import Config
+from models.config import Config
 from tests.chat import ChatHarness
 
 TZ = ZoneInfo("Asia/Shanghai")

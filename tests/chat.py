@@ -14,10 +14,10 @@ from itertools import count
 from typing import Any
 
 from bot.app import App
-from bot.clock import ManualClock
-from bot.dispatcher import fingerprint
-from bot.messages import ChatMessage, OutgoingMessage
-from scheduler.tally import orders_report
+from models.clock import ManualClock
+from models.messages import ChatMessage, OutgoingMessage
+from models.store.inbound import fingerprint
+from models.store.tally import orders_report
 
 ROOM = "xingfuli@chatroom"
 LEADER = "wxid_leader"

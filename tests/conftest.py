@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import build_app
-from bot.clock import ManualClock
-from bot.config import Config, GroupConfig, parse_config
+from models.clock import ManualClock
+from models.config import Config, GroupConfig, parse_config
 from tests.chat import ADMIN, LEADER, ROOM, ChatHarness
 
 TZ = ZoneInfo("Asia/Shanghai")

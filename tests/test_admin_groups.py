@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.app import build_app
-from bot.clock import ManualClock
+from models.clock import ManualClock
 from tests.chains import Chain
 from tests.chat import ADMIN, LEADER, ROOM, ChatHarness
 from tests.conftest import TZ, make_config, split_schema

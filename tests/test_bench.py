@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from bot.bench import (
+from bot.tools.bench import (
     START,
     bench_broadcast,
     bench_cutoff,
@@ -14,7 +14,7 @@ from bot.bench import (
     bench_parse,
     count_violations,
 )
-from bot.limits import SendLimits
+from models.config import SendLimits
 
 
 def test_parse_bench_reports_its_keys() -> None:

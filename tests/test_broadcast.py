@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
-from bot.clock import ManualClock
-from bot.limits import SendLimiter, SendLimits, ThrottledError
-from bot.messages import OutgoingMessage
-from bot.outbox import drain, recover_claimed
+from bot.limits import SendLimiter, ThrottledError
+from bot.outbox import drain
+from models.clock import ManualClock
+from models.config import SendLimits
+from models.messages import OutgoingMessage
+from models.store.outbox import recover_claimed
 from tests.conftest import TZ, make_config, split_schema
 
 GROUPS = 1000

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
+from models.store.tally import sales_by_day
 from models.tables import AuditLog
-from scheduler.charts import sales_by_day
 from tests.chains import Chain
 from tests.chat import ADMIN, LEADER, ChatHarness
 

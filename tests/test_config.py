@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, parse_config
+from models.config import ConfigError, load_config, parse_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -37,10 +37,10 @@ from sqlalchemy import text
 
 from bot.app import build_app
 from bot.cli import main
-from bot.clock import ManualClock
-from bot.config import Config
-from bot.messages import ChatMessage
+from models.clock import ManualClock
+from models.config import Config
 from models.db import Database
+from models.messages import ChatMessage
 from tests.busy_day import busy_day, deal_bot, room
 from tests.chains import Chain
 from tests.chat import ADMIN, ChatHarness

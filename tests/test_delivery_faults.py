@@ -12,10 +12,10 @@ import pytest
 
 from bot.adapters.replay import Event, load_events, replay
 from bot.app import build_app
-from bot.clock import ManualClock
-from bot.config import load_config
-from bot.messages import ChatMessage
-from scheduler.tally import orders_report
+from models.clock import ManualClock
+from models.config import load_config
+from models.messages import ChatMessage
+from models.store.tally import orders_report
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "bot" / "demo" / "config.toml"

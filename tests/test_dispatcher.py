@@ -5,28 +5,34 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from bot.adapters.console import ConsoleAdapter
+from handlers.parsing.types import ParsedChain
+from handlers.router import Router
+from models.context import Context
+from models.rounds import RoundCache
 from models.tables import InboundMessage
 from tests.chains import Chain
 from tests.chat import ChatHarness
 
 
 async def test_a_failing_handler_rolls_back_and_keeps_the_raw_message(
-    sqlite_bot: ChatHarness, monkeypatch: pytest.MonkeyPatch
+    sqlite_bot: ChatHarness,
 ) -> None:
     bot = sqlite_bot
     await bot.post("团长", Chain().text)
     chain = Chain().add("张三 苹果2份")
 
-    async def broken(*args: object, **kwargs: object) -> None:
+    broken = Router()
+
+    @broken.chain_post
+    async def on_fire(ctx: Context, parsed: ParsedChain, cache: RoundCache) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr("bot.dispatcher.handle_chain_post", broken)
+    routes, bot.app.dispatcher.router = bot.app.dispatcher.router, broken  # injected, not patched
     assert await bot.post("张三", chain.text, msg_id="wx-broken")
-    monkeypatch.undo()
+    bot.app.dispatcher.router = routes
     async with bot.app.db.connect() as conn:
         row = (
             await conn.execute(

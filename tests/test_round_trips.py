@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite.core
 import pytest
 
-from bot.messages import ChatMessage
+from models.messages import ChatMessage
 from tests.chains import Chain
 from tests.chat import ROOM, ChatHarness
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from bot.messages import OutgoingMessage
-from scheduler.runner import start_scheduler
+from models.messages import OutgoingMessage
 from tests.chains import Chain
 from tests.chat import ChatHarness
 from tests.conftest import TZ
@@ -24,7 +23,7 @@ async def test_scheduler_closes_a_due_round_on_its_own(sqlite_bot: ChatHarness) 
     async def send(out: OutgoingMessage) -> None:
         sent.append(out)
 
-    scheduler = start_scheduler(bot.app, send, seconds=1)
+    scheduler = bot.app.start_scheduler(send, seconds=1)
     try:
         for _ in range(50):
             if any(m.text.startswith("【已截单】") for m in sent):

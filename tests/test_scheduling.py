@@ -7,8 +7,8 @@ import asyncio
 from datetime import datetime
 
 from bot.app import build_app
-from bot.clock import ManualClock
-from scheduler.jobs import close_due_rounds
+from handlers.closing import close_due_rounds
+from models.clock import ManualClock
 from tests.chains import Chain
 from tests.chat import ChatHarness
 from tests.conftest import TZ, make_config, split_schema
@@ -40,8 +40,8 @@ async def test_two_processes_close_a_round_once(bot: ChatHarness, db_url: str) -
     await other.db.upgrade()
     cutoff = datetime(2026, 11, 23, 22, 0, 5, tzinfo=TZ)
     results = await asyncio.gather(
-        close_due_rounds(bot.app.db, bot.app.dispatcher.cache, bot.app.config, cutoff),
-        close_due_rounds(other.db, other.dispatcher.cache, other.config, cutoff),
+        close_due_rounds(bot.app.db, bot.app.cache, bot.app.config, cutoff),
+        close_due_rounds(other.db, other.cache, other.config, cutoff),
     )
     await other.close()
     assert sorted(len(r) for r in results) == [0, 1]

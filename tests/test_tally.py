@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from scheduler.exports import write_exports
-from scheduler.tally import monthly_reconciliation, tally_report
+from handlers.exports import write_exports
+from models.store.tally import monthly_reconciliation, tally_report
 from tests.chains import Chain
 from tests.chat import ChatHarness
 from tests.conftest import make_config, make_harness, split_schema

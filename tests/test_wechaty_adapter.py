@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from bot.adapters.wechaty import WechatyAdapter, kind_of, message_time, recalled_id
 from bot.app import App, build_app
-from bot.clock import ManualClock
-from bot.config import WechatySettings
-from bot.messages import OutgoingMessage
+from models.clock import ManualClock
+from models.config import WechatySettings
+from models.messages import OutgoingMessage
 from models.tables import Entry
 from tests.conftest import LEADER, ROOM, START, make_config
 from tests.native import native_chain_xml

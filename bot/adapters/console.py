@@ -15,8 +15,8 @@ from itertools import count
 from typing import TextIO
 
 from bot.app import App
-from bot.clock import ManualClock
-from bot.messages import ChatMessage, OutgoingMessage
+from models.clock import ManualClock
+from models.messages import ChatMessage, OutgoingMessage
 
 HELP = __doc__ or ""
 CONSOLE_VERBS = frozenset({"/as", "/room", "/private", "/time", "/quit", "/help"})

@@ -19,9 +19,9 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.app import App
-from bot.clock import ManualClock
-from bot.messages import ChatMessage, OutgoingMessage
 from bot.outbox import drain
+from models.clock import ManualClock
+from models.messages import ChatMessage, OutgoingMessage
 
 
 class TranscriptError(ValueError):

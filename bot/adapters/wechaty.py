@@ -34,9 +34,9 @@ from typing import Any
 
 from bot.app import App
 from bot.away import beat, last_beat, tell_leaders_away
-from bot.config import WechatySettings
 from bot.limits import ThrottledError
-from bot.messages import ChatMessage, OutgoingMessage
+from models.config import WechatySettings
+from models.messages import ChatMessage, OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import Config
-from handlers.pricing import fen_str, to_fen
+from models.config import Config
+from models.money import commission_fen, fen_str
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
@@ -299,7 +299,7 @@ async def tally_report(
                 "status": r.status,
                 "totals": {k: _sum_json(s) for k, s in totals.items()},
                 "amount": fen_str(amount),
-                "commission": fen_str(to_fen(Decimal(amount) / 100 * rate)),
+                "commission": fen_str(commission_fen(amount, rate)),
                 "picked": picked,
                 "waiting": waiting,
             }
@@ -399,7 +399,7 @@ async def monthly_reconciliation(
         )
         row["rounds"] += rounds
         row["_fen"] += amount
-        row["_commission"] += to_fen(Decimal(amount) / 100 * rate)
+        row["_commission"] += commission_fen(amount, rate)
         row["cancelled"] += cancelled
         row["orders"] += active
         row["picked"] += picked
@@ -408,4 +408,39 @@ async def monthly_reconciliation(
         row["sales"] = fen_str(row.pop("_fen"))
         row["commission"] = fen_str(row.pop("_commission"))
         out.append(row)
+    return out
+
+
+async def sales_by_day(
+    conn: AsyncConnection, config: Config, first: date, last: date
+) -> dict[str, dict[date, int]]:
+    """Leader → day → sales in fen. Sums per round in SQL; rounds are bucketed by local day."""
+    lo = datetime.combine(first, time(0), tzinfo=config.timezone)
+    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=config.timezone)
+    rows = (
+        await conn.execute(
+            select(
+                Round.room,
+                Round.cutoff_at,
+                func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+            )
+            .select_from(Round)
+            .join(Entry, (Entry.round_id == Round.id) & (Entry.status == "active"))
+            .join(OrderLine, OrderLine.entry_id == Entry.id)
+            .outerjoin(
+                RoundProduct,
+                (RoundProduct.round_id == OrderLine.round_id)
+                & (RoundProduct.key == OrderLine.product_key),
+            )
+            .where(Round.cutoff_at >= lo, Round.cutoff_at < hi, RoundProduct.shipped.is_not(False))
+            .group_by(Round.id, Round.room, Round.cutoff_at)
+        )
+    ).all()
+    out: dict[str, dict[date, int]] = {}
+    for r in rows:
+        group = config.group(r.room)
+        leader = group.leader if group else r.room
+        day = r.cutoff_at.astimezone(config.timezone).date()
+        out.setdefault(leader, {})
+        out[leader][day] = out[leader].get(day, 0) + int(r.amount)
     return out

@@ -21,11 +21,9 @@ import platform
 import random
 import resource
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -33,22 +31,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.app import App, build_app
-from bot.clock import ManualClock
-from bot.config import Config, parse_config
-from bot.limits import SendLimiter, SendLimits
-from bot.messages import ChatMessage, OutgoingMessage
-from bot.outbox import drain, enqueue
+from bot.limits import SendLimiter
+from bot.outbox import drain
+from handlers.closing import close_due_rounds
+from handlers.exports import write_exports
 from handlers.parsing import chain_parser
-from models.db import normalise_url
-from models.tables import Entry, OrderLine, Round, RoundProduct
-from scheduler.exports import write_exports
-from scheduler.jobs import close_due_rounds
-from scheduler.tally import tally_report
+from models.clock import ManualClock
+from models.config import Config, SendLimits, parse_config
+from models.db import SQLITE_VERSION, is_postgres, scratch_schema, server_version
+from models.messages import ChatMessage, OutgoingMessage
+from models.store import bulk
+from models.store.outbox import enqueue
+from models.store.tally import tally_report
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 23, 8, 0, tzinfo=TZ)
@@ -110,10 +105,6 @@ async def _app(url: str, groups: int, schema: str | None = None) -> App:
     return app
 
 
-def is_postgres(url: str) -> bool:
-    return make_url(normalise_url(url)).get_backend_name() == "postgresql"
-
-
 @asynccontextmanager
 async def fresh_db(url: str, tag: str) -> AsyncIterator[tuple[str, str | None]]:
     """An empty database for one part of the bench: for SQLite a file of its own
@@ -121,29 +112,15 @@ async def fresh_db(url: str, tag: str) -> AsyncIterator[tuple[str, str | None]]:
     if not is_postgres(url):
         yield (url.replace(".db", f"-{tag}.db") if ".db" in url else f"{url}-{tag}"), None
         return
-    schema = f"bench_{tag}_{uuid.uuid4().hex[:8]}"
-    engine = create_async_engine(normalise_url(url))
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    async with scratch_schema(url, f"bench_{tag}") as schema:
         yield url, schema
-    finally:
-        async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        await engine.dispose()
 
 
 async def database_name(url: str) -> str:
     """The backend and its server version, for the report."""
     if not is_postgres(url):
-        return f"sqlite+aiosqlite (file, WAL), SQLite {sqlite3.sqlite_version}"
-    engine = create_async_engine(normalise_url(url))
-    try:
-        async with engine.connect() as conn:
-            version = (await conn.execute(text("SHOW server_version"))).scalar_one()
-    finally:
-        await engine.dispose()
-    return f"postgresql+asyncpg, PostgreSQL {version}"
+        return f"sqlite+aiosqlite (file, WAL), SQLite {SQLITE_VERSION}"
+    return f"postgresql+asyncpg, PostgreSQL {await server_version(url)}"
 
 
 async def bench_ingest(url: str, groups: int, per_group: int) -> dict[str, float]:
@@ -225,8 +202,9 @@ async def _cutoff(
     app = await _app(url, groups, schema)
     now = START
     async with app.db.begin() as conn:
-        await conn.execute(
-            insert(Round),
+        await bulk.insert_rows(
+            conn,
+            "rounds",
             [
                 {
                     "id": g + 1,
@@ -242,8 +220,9 @@ async def _cutoff(
                 for g in range(groups)
             ],
         )
-        await conn.execute(
-            insert(RoundProduct),
+        await bulk.insert_rows(
+            conn,
+            "round_products",
             [
                 {
                     "round_id": g + 1,
@@ -300,16 +279,14 @@ async def _cutoff(
                     }
                 )
             if len(entries) >= 20_000:
-                await conn.execute(insert(Entry), entries)
-                await conn.execute(insert(OrderLine), lines)
+                await bulk.insert_rows(conn, "entries", entries)
+                await bulk.insert_rows(conn, "order_lines", lines)
                 entries, lines = [], []
         if entries:
-            await conn.execute(insert(Entry), entries)
-            await conn.execute(insert(OrderLine), lines)
+            await bulk.insert_rows(conn, "entries", entries)
+            await bulk.insert_rows(conn, "order_lines", lines)
     t0 = time.perf_counter()
-    closed = await close_due_rounds(
-        app.db, app.dispatcher.cache, app.config, now + timedelta(hours=14)
-    )
+    closed = await close_due_rounds(app.db, app.cache, app.config, now + timedelta(hours=14))
     t_close = time.perf_counter() - t0
     t1 = time.perf_counter()
     async with app.db.connect() as conn:

@@ -63,3 +63,14 @@ def fen_str(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     fen = abs(fen)
     return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def commission_fen(amount_fen: int, rate: Decimal) -> int:
+    """The leader's commission on a group's sales: the group's rate, rounded to the fen."""
+    return to_fen(Decimal(amount_fen) / 100 * rate)
+
+
+def fmt_qty(qty_milli: int) -> str:
+    """Thousandths of a unit as people write them: 2, 0.5, 1.5."""
+    q = Decimal(qty_milli) / 1000
+    return str(int(q)) if q == q.to_integral_value() else format(q.normalize(), "f")

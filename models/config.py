@@ -11,10 +11,18 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.limits import SendLimits
-
 DEFAULT_DB_URL = "sqlite+aiosqlite:///groupbuy.db"
 ADAPTERS = frozenset({"console", "wechaty"})
+
+
+@dataclass(frozen=True, slots=True)
+class SendLimits:
+    per_minute: int = 20
+    daily_cap: int = 3000
+    group_interval_s: float = 3.0
+    jitter_s: float = 1.0
+    backoff_s: float = 60.0
+    backoff_max_s: float = 1800.0
 
 
 class ConfigError(ValueError):

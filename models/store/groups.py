@@ -13,9 +13,9 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.config import Config, GroupConfig
-from bot.outbox import insert_ignore
+from models.config import Config, GroupConfig
 from models.db import Database
+from models.store.outbox import insert_ignore
 from models.tables import Group
 
 

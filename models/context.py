@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.clock import Clock
-from bot.config import Config
-from bot.messages import ChatMessage, OutgoingMessage
-
-if TYPE_CHECKING:
-    from scheduler.deals import Deal
+from models.clock import Clock
+from models.config import Config
+from models.deals import Deal
+from models.messages import ChatMessage, OutgoingMessage
 
 
 @dataclass(slots=True)

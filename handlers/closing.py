@@ -1,0 +1,183 @@
+"""Jobs whose effect must happen exactly once even if a trigger fires twice or late.
+
+Each job is a conditional update in the database (`… WHERE status = 'open'`): whichever process
+or trigger gets there first does the work, the others change nothing. Start-up runs the same
+functions to catch up on what was missed while the bot was down.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from handlers import replies
+from handlers.chain_plan import units_milli
+from handlers.pickup import reminder_text
+from models.config import Config
+from models.db import Conn, Database
+from models.messages import OutgoingMessage
+from models.money import commission_fen, fen_str, fmt_qty
+from models.rounds import RoundCache, RoundState
+from models.store import pickups, rounds
+from models.store.outbox import enqueue
+from models.store.tally import rounds_totals_and_amounts
+
+log = logging.getLogger(__name__)
+
+CLOSE_BATCH = 200  # rounds closed in one transaction at cutoff
+
+
+async def close_round(
+    conn: Conn, cache: RoundCache, config: Config, round_id: int, now: datetime
+) -> bool:
+    """Close one open round; False if it was already closed (another process, trigger or the
+    leader got there first)."""
+    return bool(await close_rounds(conn, cache, config, [round_id], now))
+
+
+async def close_rounds(
+    conn: Conn, cache: RoundCache, config: Config, ids: list[int], now: datetime
+) -> list[int]:
+    """Close open rounds together: final lists to the groups, summaries to the leaders.
+
+    One conditional UPDATE … RETURNING decides which are still open (exactly once across
+    processes) and names them; the final lists come from one query of the active lines'
+    text, totals and amounts from one grouped query, and the messages go out in one bulk
+    insert. Whole round states (products, matchers, every line) are loaded only for rounds
+    with a 成团 minimum to decide. So 22:00 costs a handful of round trips per batch, and
+    nothing per order line beyond reading its text.
+    """
+    returned = await rounds.close_open(conn, ids, now)
+    if not returned:
+        return []
+    closed_rows = sorted(returned, key=lambda r: int(r[0]))
+    closed = [int(r[0]) for r in closed_rows]
+    for i in closed:
+        cache.drop(i)  # a cached state still says open; the next reader reloads it
+    verdicts: list[OutgoingMessage] = []
+    with_minimum = await rounds.with_minimum(conn, closed)
+    if with_minimum:
+        for state in await rounds.load_rounds_by_id(conn, with_minimum):
+            cache.put(state)
+            verdict = await _cheng_tuan(conn, state)  # before the totals: it drops products
+            if verdict is not None:
+                verdicts.append(verdict)
+    raws = await rounds.active_raws(conn, closed)
+    totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
+    messages: list[OutgoingMessage] = []
+    for round_id, room, title in closed_rows:
+        totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[round_id]]
+        active = raws[round_id]
+        messages.append(
+            OutgoingMessage(
+                dedupe_key=f"closed:{round_id}",
+                room=room,
+                text=replies.closed_list(active, title, totals),
+            )
+        )
+        group = config.group(room)
+        if group is not None:
+            amount = amounts[round_id]
+            commission = commission_fen(amount, group.commission_rate)
+            goods = "，".join(f"{n}{fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
+            messages.append(
+                OutgoingMessage(
+                    dedupe_key=f"summary:{round_id}",
+                    room=None,
+                    to=group.leader,
+                    text=f"【截单汇总】{title}：共{len(active)}单；{goods}；"
+                    f"金额 ¥{fen_str(amount)}，佣金 ¥{fen_str(commission)}"
+                    f"（{(group.commission_rate * 100).normalize():f}%）。",
+                )
+            )
+    await enqueue(conn, messages + verdicts, now)  # the final list first, then what won't ship
+    return closed
+
+
+async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:
+    """成团: products below their minimum at cutoff do not ship; the group is told which."""
+    ordered: dict[str, int] = {}
+    for e in state.active_entries():
+        for ln in e.lines:
+            u = units_milli(state, ln)
+            if ln.product_key is not None and u is not None:
+                ordered[ln.product_key] = ordered.get(ln.product_key, 0) + u
+    short = [
+        (p, ordered.get(p.key, 0), state.limits[p.key].min_milli or 0)
+        for p in state.products
+        if p.key in state.limits
+        and state.limits[p.key].min_milli is not None
+        and ordered.get(p.key, 0) < (state.limits[p.key].min_milli or 0)
+    ]
+    if not short:
+        return None
+    await rounds.mark_unshipped(conn, state.id, [p.key for p, _, _ in short])
+    listed = "；".join(
+        f"{p.name} 共接{fmt_qty(got)}份，不足{fmt_qty(need)}份" for p, got, need in short
+    )
+    return OutgoingMessage(
+        dedupe_key=f"unshipped:{state.id}",
+        room=state.room,
+        text=f"【未成团】{listed}，本次不发货，已接的不收款。",
+    )
+
+
+async def close_due_rounds(
+    db: Database, cache: RoundCache, config: Config, now: datetime
+) -> list[int]:
+    """Close every open round whose cutoff has passed, CLOSE_BATCH rounds a transaction."""
+    async with db.connect() as conn:
+        due = await rounds.due_for_cutoff(conn, now)
+    closed: list[int] = []
+    for start in range(0, len(due), CLOSE_BATCH):
+        async with db.begin() as conn:
+            closed += await close_rounds(
+                conn, cache, config, list(due[start : start + CLOSE_BATCH]), now
+            )
+    if closed:
+        log.info("closed %d round(s) at cutoff: %s", len(closed), closed)
+    return closed
+
+
+REMIND_DAYS = 3  # daily pickup reminders after arrival, then the leader follows up in person
+
+
+async def remind_pickups(db: Database, config: Config, now: datetime) -> int:
+    """From the day after 到货, once a day at `[bot] pickup_reminder`, name who still waits.
+
+    The dedupe key holds the date, so a trigger firing twice (or two processes) sends one.
+    """
+    local = now.astimezone(config.timezone)
+    if local.time() < config.pickup_reminder:
+        return 0
+    async with db.connect() as conn:
+        rounds = await pickups.arrived_since(conn, now - timedelta(days=REMIND_DAYS + 1))
+        due = [
+            r
+            for r in rounds
+            if 0
+            < (local.date() - r.arrived_at.astimezone(config.timezone).date()).days
+            <= REMIND_DAYS
+        ]
+        if not due:
+            return 0
+        entries = await pickups.active_entries(conn, [r.id for r in due])
+    messages: list[OutgoingMessage] = []
+    for r in due:
+        mine = [e for e in entries if e.round_id == r.id]
+        waiting = [(n, e.name) for n, e in enumerate(mine, 1) if e.picked_at is None]
+        group = config.group(r.room)
+        if waiting:
+            messages.append(
+                OutgoingMessage(
+                    dedupe_key=f"remind:{r.id}:{local.date().isoformat()}",
+                    room=r.room,
+                    text=reminder_text(
+                        r.title, group.pickup_point if group else "", waiting, "【取货提醒】"
+                    ),
+                )
+            )
+    if messages:
+        async with db.begin() as conn:
+            await enqueue(conn, messages, now)
+    return len(messages)

@@ -1,0 +1,196 @@
+"""A round in memory: its products, entries and lines, and what one post changes in it.
+
+The database is the durable record; this is a cache of it, validated on every message by the
+round's `version` (bumped under the row lock). A post is then one lock, a diff in memory and a
+few bulk writes: the number of database round trips per message does not grow with the chain.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from handlers.parsing.chain_parser import parse_menu
+from handlers.parsing.matching import Product, ProductMatcher
+from handlers.parsing.types import ParsedEntry
+from models.identity import normalise
+
+
+@dataclass(frozen=True, slots=True)
+class LineView:
+    """One ordered product of an entry: matched product key (or None), text, exact quantity."""
+
+    product_key: str | None
+    item_text: str | None
+    qty_milli: int
+    unit: str | None
+    match_how: str | None = None
+    amount_fen: int | None = None  # exact price in fen; None when it cannot be priced
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A product's limits in thousandths of a unit of sale; None means no limit."""
+
+    limit_milli: int | None = None  # per person
+    stock_milli: int | None = None  # for the whole round
+    min_milli: int | None = None  # 成团 minimum, decided at cutoff
+
+
+@dataclass(slots=True)
+class EntryView:
+    id: int
+    pos: int
+    identity: str
+    seq: int | None
+    name: str
+    poster: str
+    poster_name: str
+    status: str
+    raw: str
+    flags: list[str]
+    fork_noticed: bool
+    lines: tuple[LineView, ...] = ()
+    seen_mask: int = 0  # bit n set: the post that wrote this line carried the entry at pos n
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    @property
+    def name_key(self) -> str:
+        return normalise(self.name)
+
+
+@dataclass(slots=True)
+class RoundState:
+    id: int
+    room: str
+    title: str
+    header: str
+    status: str
+    cutoff_at: datetime | None
+    version: int
+    products: tuple[Product, ...]
+    matcher: ProductMatcher
+    entries: dict[str, EntryView] = field(default_factory=dict)
+    max_pos: int = 0
+    pending_merge_id: int | None = None  # outbox row of a merged chain not yet sent
+    limits: dict[str, Limits] = field(default_factory=dict)
+
+    @property
+    def title_key(self) -> str:
+        return normalise(self.title)
+
+    def product(self, key: str | None) -> Product | None:
+        if key is None:
+            return None
+        return next((p for p in self.products if p.key == key), None)
+
+    def active_entries(self) -> list[EntryView]:
+        return sorted((e for e in self.entries.values() if e.active), key=lambda e: e.pos)
+
+
+def title_of(header: str) -> str:
+    """The line that names a chain: the first header line with words, #接龙 removed."""
+    for line in header.splitlines():
+        text = line.replace("#接龙", "").replace("＃接龙", "").strip()
+        if normalise(text):
+            return text[:500]
+    return ""
+
+
+class RoundCache:
+    """Round states by id, least recently used evicted first."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self.capacity = capacity
+        self._states: OrderedDict[int, RoundState] = OrderedDict()
+
+    def get(self, round_id: int) -> RoundState | None:
+        state = self._states.get(round_id)
+        if state is not None:
+            self._states.move_to_end(round_id)
+        return state
+
+    def put(self, state: RoundState) -> None:
+        self._states[state.id] = state
+        self._states.move_to_end(state.id)
+        while len(self._states) > self.capacity:
+            self._states.popitem(last=False)
+
+    def drop(self, round_id: int) -> None:
+        self._states.pop(round_id, None)
+
+    def clear(self) -> None:
+        self._states.clear()
+
+
+@dataclass(slots=True)
+class Draft:
+    """A chain line as it will be stored."""
+
+    identity: str
+    parsed: ParsedEntry
+    name: str
+    lines: list[LineView]
+    flags: list[str]
+    poster: str | None = None  # who wrote it, when not the message's sender (native 接龙)
+    poster_name: str | None = None
+
+
+@dataclass(slots=True)
+class Problem:
+    """Something a person must look at: shown once, in one reply per post."""
+
+    raw: str
+    reason: str
+
+
+@dataclass(slots=True)
+class PostPlan:
+    creates: list[Draft] = field(default_factory=list)
+    edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
+    cancels: list[tuple[EntryView, str]] = field(default_factory=list)
+    reactivates: list[EntryView] = field(default_factory=list)
+    dropped: list[EntryView] = field(default_factory=list)  # others' lines missing: kept
+    problems: list[Problem] = field(default_factory=list)
+    late: list[Draft] = field(default_factory=list)
+    full_copy: bool = False
+    seen_mask: int = 0  # the known entries this post carries (bit n = pos n)
+    confirm_edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
+    unsure: list[EntryView] = field(default_factory=list)  # own lines missing, kept: ask
+
+    @property
+    def changes_orders(self) -> bool:
+        return bool(self.creates or self.edits or self.cancels or self.reactivates)
+
+
+def products_for_head(header: str, catalogue: Sequence[Product]) -> tuple[Product, ...]:
+    """A round's products: the head's own menu when it has one, else the configured catalogue."""
+    menu = parse_menu(header)
+    if not menu:
+        return tuple(catalogue)
+    products: list[Product] = []
+    seen: set[str] = set()
+    for line in menu:
+        p = Product.from_menu(line)
+        key = p.key
+        n = 2
+        while key in seen:  # two menu lines with one code: keep both, distinct keys
+            key = f"{p.key}~{n}"
+            n += 1
+        seen.add(key)
+        products.append(
+            Product(
+                key=key,
+                name=p.name,
+                code=p.code,
+                aliases=p.aliases,
+                price=p.price,
+                sale_unit=p.sale_unit,
+            )
+        )
+    return tuple(products)
