@@ -37,7 +37,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.corpus_eval import evaluate, print_report
+    from bot.tools.corpus_eval import evaluate, print_report
 
     report = evaluate(Path(args.folder))
     if args.json:

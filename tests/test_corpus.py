@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus_eval import evaluate
+from bot.tools.corpus_eval import evaluate
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "jielong"
