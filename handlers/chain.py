@@ -119,6 +119,8 @@ async def handle_chain_post(
 
     openers = {group.leader, *ctx.config.admins}
     may_open = msg.sender in openers or (creator is not None and creator in openers)
+    if parsed.kind != "order" and post_title and not title_matched:
+        return  # a new sign-up, check-in or report chain orders nothing: no round, no reply
     if parsed.has_marker and may_open and post_title and not title_matched:
         state = await _open_from_head(ctx, cache, parsed, post_title, openers)
         title_matched = True

@@ -19,11 +19,20 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from handlers.parsing.types import (
+    FLAG_AMBIGUOUS_NAME,
+    FLAG_AUTHOR,
+    FLAG_BIG_NUMBER,
     FLAG_CANCEL,
+    FLAG_CHANGE,
+    FLAG_GLUED,
+    FLAG_LEFTOVER,
+    FLAG_MANY_COUNTS,
     FLAG_NO_NAME,
     FLAG_QTY_OUT_OF_RANGE,
     FLAG_SAME_AS_ABOVE,
+    FLAG_UNKNOWN_CODE,
     FLAG_UNREADABLE,
+    FLAG_UNSPLIT,
     MAX_QTY,
     ParsedChain,
     ParsedEntry,
@@ -31,10 +40,32 @@ from handlers.parsing.types import (
 )
 from models.identity import identities, name_key
 from models.money import fmt_qty, line_amount_fen, units_of_sale
-from models.rounds import Draft, EntryView, LineView, PostPlan, Problem, RoundState
+from models.rounds import (
+    FLAG_REVIEW,
+    FLAG_UNMATCHED,
+    Draft,
+    EntryView,
+    LineView,
+    PostPlan,
+    Problem,
+    RoundState,
+)
 
 FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
-FLAG_UNMATCHED = "unmatched_item"  # an item that names no product on the menu
+# What the poster is told when the parser was not sure of a line (the first that applies); the
+# line is kept and out of the totals until the leader accepts (`确认 N`) or it is fixed.
+DOUBTS = (
+    (FLAG_CHANGE, "像是在改之前的数量，请直接改原来那一行"),
+    (FLAG_MANY_COUNTS, "写了几个数量，不知道一共几份"),
+    (FLAG_UNKNOWN_CODE, "菜单上没有这个编号"),
+    (FLAG_BIG_NUMBER, "数字太大，像门牌号或单号"),
+    (FLAG_AMBIGUOUS_NAME, "名字和商品连在一起，分不清"),
+    (FLAG_UNSPLIT, "名字和商品连在一起，分不清"),
+    (FLAG_GLUED, "几样东西连在一起写，分不太清"),
+    (FLAG_LEFTOVER, "有几个字没看懂"),
+    (FLAG_AUTHOR, "写的是别人的名字"),
+)
+UNSURE = "这一行我不太确定"
 FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
 FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: nothing ordered
 FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: nothing ordered
@@ -97,6 +128,11 @@ def draft_lines(
     elif not items and has_menu and entry.name is not None:
         flags.append(FLAG_NO_ITEMS)
         problems.append("没写要什么")
+    if entry.needs_review:
+        flags.append(FLAG_REVIEW)
+        if not problems:
+            why = next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
+            problems.append(f"{why}，团长确认前不计入合计")
     return lines, sorted(set(flags)), problems
 
 

@@ -87,11 +87,17 @@ async def close_rounds(
                     to=group.leader,
                     text=f"【截单汇总】{title}：共{len(active)}单；{goods}；"
                     f"金额 ¥{fen_str(amount)}，佣金 ¥{fen_str(commission)}"
-                    f"（{(group.commission_rate * 100).normalize():f}%）。",
+                    f"（{(group.commission_rate * 100).normalize():f}%）。" + _held_note(active),
                 )
             )
     await enqueue(conn, messages + verdicts, now)  # the final list first, then what won't ship
     return closed
+
+
+def _held_note(active: list[tuple[str, bool]]) -> str:
+    """The leader's summary says how many lines wait for a decision (they are not in it)."""
+    held = sum(1 for _, h in active if h)
+    return f"另有{held}单待你确认（发“核对”查看，“确认 序号”计入）。" if held else ""
 
 
 async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:

@@ -2,7 +2,8 @@
 
 截单 closes now; 截单时间 22:30 moves the cutoff; 重开 reopens the round just closed (before the
 goods arrive); 接龙 posts the full, merged chain for everyone to copy; 统计 sends the leader the
-round's totals privately.
+round's totals privately. 核对 lists the lines the bot was not sure of (kept out of the totals);
+确认 3 5 accepts them as read, so they count.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from handlers import replies
-from handlers.chain_plan import draft_entry
+from handlers.chain_plan import DOUBTS, UNSURE, draft_entry
 from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
@@ -18,9 +19,15 @@ from handlers.parsing.chain_parser import parse_entry_line
 from handlers.router import Router
 from models.context import Context
 from models.identity import content_key, strip_seq
-from models.rounds import PostPlan, RoundCache
+from models.rounds import FLAG_UNMATCHED, EntryView, PostPlan, RoundCache
 from models.store import rounds
-from models.store.rounds import latest_closed_round, lock_rounds, set_status, write_plan
+from models.store.rounds import (
+    accept,
+    latest_closed_round,
+    lock_rounds,
+    set_status,
+    write_plan,
+)
 from models.store.tally import tally_report
 
 router = Router()
@@ -127,6 +134,48 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
         return
     await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now, ctx.msg.id)
     ctx.reply("remove", f"已删除：{strip_seq(found[0].raw)}", private=True)
+
+
+_DECIDING = ("open", "closed")  # a held line may be decided until the goods are ordered
+
+
+def _doubt(entry: EntryView) -> str:
+    if FLAG_UNMATCHED in entry.flags:
+        return "菜单上没有这个商品"
+    return next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
+
+
+@router.command("核对", Role.LEADER, "核对：私聊列出待确认、未计入合计的接龙")
+async def review_list(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`核对`: every line of this group's rounds that waits for the leader, with why."""
+    assert ctx.msg.room is not None
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
+    held = [e for s in states for e in s.active_entries() if e.held]
+    if not held:
+        ctx.reply("review", "没有待确认的接龙，全部已计入。", private=True)
+        return
+    shown = "\n".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:40]}（{_doubt(e)}）" for e in held)
+    ctx.reply(
+        "review",
+        f"这{len(held)}条还没有计入合计：\n{shown}\n"
+        "没问题就回复“确认 序号”；要改就“删 序号”后“代接 名字 商品数量”。",
+        private=True,
+    )
+
+
+@router.command("确认", Role.LEADER, "确认 3 5：把待确认的第3、5条按原样计入", args="numbers")
+async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`确认 3 5`: the leader accepts held lines as the bot read them; they count from now."""
+    assert ctx.msg.room is not None
+    seqs = {parse_seq(a) for a in cmd.args} - {None}
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
+    found = [e for s in states for e in s.active_entries() if e.held and e.seq in seqs]
+    if not seqs or not found:
+        ctx.reply("accept", "没有这几条待确认的接龙（发“核对”查看）。", private=True)
+        return
+    await accept(ctx.conn, found)
+    listed = "；".join(strip_seq(e.raw)[:30] for e in found)
+    ctx.reply("accept", f"已确认并计入：{listed}", private=True)
 
 
 @router.command("代接", Role.LEADER, "代接 王奶奶 苹果2份：替人接一条", args="words")

@@ -53,21 +53,29 @@ def cancelled_reply(sender_name: str, entries: Sequence[EntryView]) -> str:
 
 def closed_reply(state: RoundState, totals: Sequence[tuple[str, int, str | None]]) -> str:
     """The final list posted at 截单: every active line and the totals per product."""
-    return closed_list([e.raw for e in state.active_entries()], state.title, totals)
+    return closed_list([(e.raw, e.held) for e in state.active_entries()], state.title, totals)
+
+
+HELD_MARK = "（待团长确认，未计入合计）"
 
 
 def closed_list(
-    raws: Sequence[str], title: str, totals: Sequence[tuple[str, int, str | None]]
+    raws: Sequence[tuple[str, bool]], title: str, totals: Sequence[tuple[str, int, str | None]]
 ) -> str:
     """The final list from the active lines' text alone: at 22:00 thousands of rounds close
-    together, and building a round state for each only to print this cost most of it."""
+    together, and building a round state for each only to print this cost most of it.
+    Lines held for the leader's review are listed, marked, and left out of 合计."""
     lines = [f"【已截单】{title}".rstrip()]
-    lines.extend(f"{n}. {strip_seq(raw)}" for n, raw in enumerate(raws, 1))
+    lines.extend(
+        f"{n}. {strip_seq(raw)}{HELD_MARK if held else ''}" for n, (raw, held) in enumerate(raws, 1)
+    )
     if totals:
         lines.append(
             "合计：" + "，".join(f"{name}{fmt_qty(q)}{unit or ''}" for name, q, unit in totals)
         )
-    lines.append(f"共{len(raws)}单。之后的接龙不再计入。")
+    held_count = sum(1 for _, held in raws if held)
+    waiting = f"（{held_count}单待团长确认）" if held_count else ""
+    lines.append(f"共{len(raws)}单{waiting}。之后的接龙不再计入。")
     return "\n".join(lines)
 
 

@@ -17,6 +17,18 @@ from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.types import ParsedEntry
 from models.identity import normalise
 
+# Flags that keep an entry out of totals until the leader decides (`确认`, or fixes the line):
+# the parser was not sure of it ("review"), or an item names nothing on the menu.
+FLAG_REVIEW = "review"
+FLAG_UNMATCHED = "unmatched_item"
+FLAG_ACCEPTED = "accepted"  # the leader accepted the line as read
+HOLD_FLAGS = frozenset({FLAG_REVIEW, FLAG_UNMATCHED})
+
+
+def is_held(flags: Sequence[str]) -> bool:
+    """Kept, listed for the leader, out of totals: unsure and not yet accepted."""
+    return FLAG_ACCEPTED not in flags and any(f in HOLD_FLAGS for f in flags)
+
 
 @dataclass(frozen=True, slots=True)
 class LineView:
@@ -62,6 +74,10 @@ class EntryView:
     @property
     def name_key(self) -> str:
         return normalise(self.name)
+
+    @property
+    def held(self) -> bool:
+        return is_held(self.flags)
 
 
 @dataclass(slots=True)

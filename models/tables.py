@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -144,6 +145,9 @@ class Entry(Base):
     raw: Mapped[str] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text, nullable=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Out of totals until the leader decides (models.rounds.is_held of the flags), kept as a
+    # column so tallies filter it in SQL.
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default="active")
     source_message: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

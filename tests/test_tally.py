@@ -78,8 +78,8 @@ async def test_tally_per_round_product_and_route(day: ChatHarness) -> None:
     assert rounds["east2"]["totals"]["烟台苹果"]["amount"] == "38.40"
     assert rounds["east2"]["totals"]["烟台苹果/斤"] == {"qty": 6, "unit": "斤", "amount": "25.60"}
     assert (rounds["east2"]["amount"], rounds["east2"]["commission"]) == ("64.00", "7.68")
-    # 榴莲 is not on the menu: counted, not priced.
-    assert rounds["west1"]["totals"]["榴莲"] == {"qty": 2, "unit": "个", "amount": "0.00"}
+    # 榴莲 is not on the menu: held for the leader's decision, never a ¥0.00 line in a total.
+    assert "榴莲" not in rounds["west1"]["totals"] and rounds["west1"]["held"] == 1
     assert rounds["west1"]["amount"] == "22.70"
     assert {r["status"] for r in rounds.values()} == {"closed"}
     assert report["routes"]["东线"]["amount"] == "109.40"  # type: ignore[index]

@@ -21,7 +21,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.parsing.matching import Product, ProductMatcher
 from models.money import to_fen
-from models.rounds import EntryView, Limits, LineView, PostPlan, RoundCache, RoundState
+from models.rounds import (
+    FLAG_ACCEPTED,
+    EntryView,
+    Limits,
+    LineView,
+    PostPlan,
+    RoundCache,
+    RoundState,
+    is_held,
+)
 from models.store.outbox import insert_ignore
 from models.tables import Entry, OrderLine, Outbox, Round, RoundProduct
 
@@ -77,6 +86,7 @@ async def write_plan(
                 "raw": d.parsed.raw,
                 "note": d.parsed.note,
                 "flags": d.flags,
+                "held": is_held(d.flags),
                 "status": "active",
                 "source_message": message_id,
                 "created_message": message_id,
@@ -120,6 +130,7 @@ async def write_plan(
                 raw=bindparam("b_raw"),
                 note=bindparam("b_note"),
                 flags=bindparam("b_flags"),
+                held=bindparam("b_held"),
                 source_message=bindparam("b_msg"),
                 prev=bindparam("b_prev"),
                 updated_at=bindparam("b_now"),
@@ -135,6 +146,7 @@ async def write_plan(
                     "b_raw": d.parsed.raw,
                     "b_note": d.parsed.note,
                     "b_flags": d.flags,
+                    "b_held": is_held(d.flags),
                     "b_msg": message_id,
                     "b_prev": version_of(old),
                     "b_now": now,
@@ -497,6 +509,18 @@ async def touched_by(conn: AsyncConnection, room: str, message_id: str) -> Seque
     ).all()
 
 
+async def accept(conn: AsyncConnection, entries: Sequence[EntryView]) -> None:
+    """The leader accepts lines as read: they count from now on."""
+    for e in entries:
+        e.flags = sorted({*e.flags, FLAG_ACCEPTED})
+    await conn.execute(
+        update(Entry)
+        .where(Entry.id == bindparam("b_id"))
+        .values(flags=bindparam("b_flags"), held=False),
+        [{"b_id": e.id, "b_flags": e.flags} for e in entries],
+    )
+
+
 async def put_back(
     conn: AsyncConnection,
     entry_id: int,
@@ -515,6 +539,7 @@ async def put_back(
             name=prev.get("name", ""),
             raw=prev.get("raw", ""),
             flags=prev.get("flags", []),
+            held=is_held(prev.get("flags", [])),
             source_message=created or "",
             prev=None,
             updated_at=now,
@@ -570,17 +595,18 @@ async def load_rounds_by_id(conn: AsyncConnection, ids: list[int]) -> list[Round
     return await load_rounds(conn, rows)
 
 
-async def active_raws(conn: AsyncConnection, ids: list[int]) -> dict[int, list[str]]:
-    """Each round's active lines as written, in list order (one query)."""
-    raws: dict[int, list[str]] = {i: [] for i in ids}
-    for round_id, raw in (
+async def active_raws(conn: AsyncConnection, ids: list[int]) -> dict[int, list[tuple[str, bool]]]:
+    """Each round's active lines as written, and whether each is held for the leader's
+    review, in list order (one query)."""
+    raws: dict[int, list[tuple[str, bool]]] = {i: [] for i in ids}
+    for round_id, raw, held in (
         await conn.execute(
-            select(Entry.round_id, Entry.raw)
+            select(Entry.round_id, Entry.raw, Entry.held)
             .where(Entry.round_id.in_(ids), Entry.status == "active")
             .order_by(Entry.round_id, Entry.pos)
         )
     ).all():
-        raws[round_id].append(raw)
+        raws[round_id].append((raw, bool(held)))
     return raws
 
 

@@ -49,7 +49,7 @@ def _line_groups(ids: list[int]) -> Subquery:
             func.sum(OrderLine.amount_fen).label("amount"),
         )
         .join(Entry, Entry.id == OrderLine.entry_id)
-        .where(OrderLine.round_id.in_(ids), Entry.status == "active")
+        .where(OrderLine.round_id.in_(ids), Entry.status == "active", Entry.held.is_(False))
         .group_by(OrderLine.round_id, OrderLine.product_key, OrderLine.item_text, OrderLine.unit)
         .subquery("g")
     )
@@ -147,7 +147,15 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
     }
     entries = (
         await conn.execute(
-            select(Entry.id, Entry.round_id, Entry.name, Entry.poster, Entry.raw, Entry.flags)
+            select(
+                Entry.id,
+                Entry.round_id,
+                Entry.name,
+                Entry.poster,
+                Entry.raw,
+                Entry.flags,
+                Entry.held,
+            )
             .where(Entry.status == "active")
             .order_by(Entry.round_id, Entry.pos)
         )
@@ -178,6 +186,7 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
                 "items": lines.get(e.id, []),
                 "raw": e.raw,
                 "flags": list(e.flags or ()),
+                "held": bool(e.held),
             }
         )
     return [
@@ -251,13 +260,14 @@ async def tally_report(
         )
     ).all()
     pickups = {
-        r.round_id: (int(r.picked or 0), int(r.waiting or 0))
+        r.round_id: (int(r.picked or 0), int(r.waiting or 0), int(r.held or 0))
         for r in (
             await conn.execute(
                 select(
                     Entry.round_id,
                     func.sum(case((Entry.picked_at.is_not(None), 1), else_=0)).label("picked"),
                     func.sum(case((Entry.picked_at.is_(None), 1), else_=0)).label("waiting"),
+                    func.sum(case((Entry.held, 1), else_=0)).label("held"),
                 )
                 .where(Entry.round_id.in_(ids), Entry.status == "active")
                 .group_by(Entry.round_id)
@@ -287,7 +297,7 @@ async def tally_report(
         totals = per_round.get(r.id, {})
         amount = sum(s.amount_fen for s in totals.values())
         rate = group.commission_rate if group else Decimal(0)
-        picked, waiting = pickups.get(r.id, (0, 0))
+        picked, waiting, held = pickups.get(r.id, (0, 0, 0))
         out_rounds.append(
             {
                 "id": r.id,
@@ -302,6 +312,7 @@ async def tally_report(
                 "commission": fen_str(commission_fen(amount, rate)),
                 "picked": picked,
                 "waiting": waiting,
+                "held": held,  # lines waiting for the leader's decision, not in the totals
             }
         )
         route = routes.setdefault(group.route if group else "", _RouteSum())
@@ -346,7 +357,12 @@ async def monthly_reconciliation(
                     func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
                 )
                 .select_from(Round)
-                .outerjoin(Entry, (Entry.round_id == Round.id) & (Entry.status == "active"))
+                .outerjoin(
+                    Entry,
+                    (Entry.round_id == Round.id)
+                    & (Entry.status == "active")
+                    & Entry.held.is_(False),
+                )
                 .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
                 .outerjoin(
                     RoundProduct,
@@ -425,7 +441,10 @@ async def sales_by_day(
                 func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
             )
             .select_from(Round)
-            .join(Entry, (Entry.round_id == Round.id) & (Entry.status == "active"))
+            .join(
+                Entry,
+                (Entry.round_id == Round.id) & (Entry.status == "active") & Entry.held.is_(False),
+            )
             .join(OrderLine, OrderLine.entry_id == Entry.id)
             .outerjoin(
                 RoundProduct,
