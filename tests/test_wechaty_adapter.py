@@ -49,6 +49,21 @@ class Account:
         return self.puppets[-1]
 
 
+async def logged_in(account: Account, adapter: WechatyAdapter, notices: int = 0) -> None:
+    """The current connection's account logs in; wait until the adapter has seen it (and
+    has told the leaders about `notices` outages by then)."""
+    for _ in range(500):
+        if account.puppet.started:
+            break
+        await asyncio.sleep(0.01)
+    account.puppet.login()
+    for _ in range(500):
+        if adapter.connected() and adapter._up and adapter.away_notices >= notices:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the login did not reach the adapter")
+
+
 async def settle(adapter: WechatyAdapter, handled: int) -> None:
     """Wait until the adapter has handled `handled` messages (events run as tasks)."""
     for _ in range(500):
@@ -62,7 +77,7 @@ async def settle(adapter: WechatyAdapter, handled: int) -> None:
 async def wechat(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[App, WechatyAdapter, Account, ManualClock]]:
-    config = make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), data_dir=tmp_path)
     clock = ManualClock(START, START.tzinfo)  # type: ignore[arg-type]
     app = build_app(config, clock, limited=True)
     await app.start()
@@ -184,15 +199,20 @@ async def test_the_watchdog_reconnects_a_silent_connection_and_tells_the_leader(
     wechat: tuple[App, WechatyAdapter, Account, ManualClock],
 ) -> None:
     app, adapter, account, _ = wechat
-    account.puppet.heartbeat()
+    await logged_in(account, adapter)
+    adapter.last_event -= 50  # quiet for 50 s of the 60 …
+    account.puppet.heartbeat()  # … then a heartbeat, as the service puppet names it
     await asyncio.sleep(0.05)
+    adapter.last_event -= 20
     assert await adapter.watchdog_once() is False  # heartbeats keep it alive
 
     first = account.puppet
     adapter.last_event -= 120  # two minutes without a message or a heartbeat
     assert await adapter.watchdog_once() is True
     assert first.stopped == 1 and len(account.puppets) == 2
+    assert account.puppet.texts_to(LEADER) == []  # not before the new connection logs in
 
+    await logged_in(account, adapter, notices=1)
     (away,) = account.puppet.texts_to(LEADER)
     assert "断开" in away and "再说一次" in away
     # the new connection works: a chain post is read and nobody else was told anything
@@ -261,7 +281,9 @@ async def test_groupbuy_run_drives_the_same_core_over_wechaty(tmp_path: Path) ->
     """`groupbuy run` with adapter = "wechaty": start-up, scheduler, feed and send, as live."""
     from bot.cli import _wechaty
 
-    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), adapter="wechaty")
+    config = replace(
+        make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), adapter="wechaty", data_dir=tmp_path
+    )
     account = Account()
     running = asyncio.create_task(_wechaty(config, account.make_bot))
     try:
@@ -328,5 +350,7 @@ async def test_after_a_long_stop_the_leaders_hear_that_the_bot_was_away(
     await beat(app, clock.now() - timedelta(hours=2))  # the server was down for two hours
     assert await adapter.tell_if_away_since_last_run() is True
     await app.tick(adapter.send)
+    assert account.puppet.texts_to(LEADER) == []  # told once logged in, not before
+    await logged_in(account, adapter, notices=1)
     (away,) = account.puppet.texts_to(LEADER)
     assert "06:00 至 08:00" in away
