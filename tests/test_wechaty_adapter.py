@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -354,3 +355,51 @@ async def test_after_a_long_stop_the_leaders_hear_that_the_bot_was_away(
     await logged_in(account, adapter, notices=1)
     (away,) = account.puppet.texts_to(LEADER)
     assert "06:00 至 08:00" in away
+
+
+async def test_a_connection_that_keeps_failing_is_retried_with_back_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway unreachable (wechaty's start() would have stopped the event loop): the
+    run loop keeps trying, each wait twice the last, and the first that works is used."""
+    from wechaty_puppet.exceptions import WechatyPuppetConfigurationError
+
+    import bot.adapters.wechaty as wechaty_adapter
+
+    monkeypatch.setattr(wechaty_adapter, "BACKOFF_FIRST_S", 0.1)
+    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), data_dir=tmp_path)
+    app = build_app(config, limited=True)
+    await app.start()
+    account = Account()
+    tried: list[float] = []
+
+    def make_bot() -> object:
+        bot = account.make_bot()
+        tried.append(asyncio.get_running_loop().time())
+        if len(tried) <= 4:
+
+            async def unreachable() -> None:
+                raise WechatyPuppetConfigurationError("can't not ping endpoint: 127.0.0.1:1")
+
+            account.puppet.start = unreachable  # type: ignore[method-assign]
+        return bot
+
+    adapter = WechatyAdapter(app, WechatySettings(watchdog_s=60), make_bot)
+    running = asyncio.create_task(adapter.run(check_every_s=0.05))
+    try:
+        for _ in range(500):
+            if len(tried) >= 5:
+                break
+            await asyncio.sleep(0.01)
+        await logged_in(account, adapter)
+        assert not running.done()
+        waits = [b - a for a, b in pairwise(tried)]
+        assert all(later > earlier * 1.5 for earlier, later in pairwise(waits))
+        await asyncio.sleep(0.3)
+        assert len(tried) == 5  # the fifth connection is up: no more attempts
+        assert account.puppet.texts_to(LEADER) == []  # it never was up before: no news
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await app.close()

@@ -216,9 +216,16 @@ class WechatyAdapter:
     def _service_bot(self) -> Any:
         export_env(self.settings)
         from wechaty.schema import WechatySchedulerOptions
+        from wechaty_puppet import PuppetOptions
 
         scheduler = WechatySchedulerOptions(job_store=f"sqlite:///{self._cache_dir}/job.db")
-        options = self._wechaty.WechatyOptions(port=0, scheduler=scheduler)  # no web server
+        options = self._wechaty.WechatyOptions(
+            port=0,  # no plugin web server
+            scheduler=scheduler,
+            # a fresh one: the default instance is shared, and the service puppet writes the
+            # endpoint and token into it (then warns at every connection that there are two)
+            puppet_options=PuppetOptions(),
+        )
         return self._wechaty.Wechaty(options)
 
     async def connect(self) -> None:
@@ -276,6 +283,7 @@ class WechatyAdapter:
 
     async def _on_login(self, *_args: Any) -> None:
         """Logged in (also after every reconnection): now the leaders can be told."""
+        log.info("logged in to WeChat (connection %d)", self.reconnects + 1)
         self._on_event()
         self._up = True
         self._failures = 0
@@ -396,7 +404,7 @@ class WechatyAdapter:
 
     def _backoff(self) -> float:
         cap = min(BACKOFF_MAX_S, self.settings.watchdog_s)
-        return float(min(cap, BACKOFF_FIRST_S * 2 ** max(0, self._failures - 1)))
+        return float(min(cap, BACKOFF_FIRST_S * 2**self._failures))
 
     def connected(self) -> bool:
         """The connection is running and has shown life within the watchdog's period."""
