@@ -203,7 +203,7 @@ class WechatyAdapter:
         self.last_event = asyncio.get_running_loop().time()
         self.reconnects = 0
         self.handled = 0  # inbound messages taken care of (fed, or failed and logged)
-        self.away_notices = 0  # outages the leaders were told about
+        self.away_notices = 0  # outages the leaders were told about (queued, a send tried)
         self._heard = False  # any event on the current connection
         self._up = False  # the current connection logged in or brought a message
         self._away_since: datetime | None = None  # lost at; told at the next login
@@ -292,10 +292,15 @@ class WechatyAdapter:
         since, self._away_since = self._away_since, None
         try:
             await tell_leaders_away(self.app, since, self.app.clock.now())
-            await self.app.tick(self.send)
-            self.away_notices += 1
         except Exception:
-            log.exception("telling the leaders the bot was away failed; the outbox retries")
+            self._away_since = since  # not queued: the next login tries again
+            log.exception("queueing the away notice failed")
+            return
+        try:
+            await self.app.tick(self.send)
+        except Exception:
+            log.exception("sending the away notice failed; the outbox retries it")
+        self.away_notices += 1
 
     async def _on_message(self, msg: Any) -> None:
         self._on_event()
