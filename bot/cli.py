@@ -240,10 +240,9 @@ async def _wechaty(config: Config, make_bot: Any = None) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     config = _config(args)
     live = config.adapter == "wechaty"  # the console is for people: only problems are logged
-    logging.basicConfig(
-        level=logging.INFO if live else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "verbose", False):  # main() set WARNING, and basicConfig keeps it
+        logging.getLogger().setLevel(logging.INFO if live else logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per 5-second tick
     try:
         if config.adapter == "wechaty":

@@ -89,6 +89,7 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     wechaty: WechatySettings = field(default_factory=WechatySettings)
     source: Path | None = None
+    data_dir: Path = Path("data")  # the bot's own files (wechaty's among them)
     groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
 
     def group(self, room: str | None) -> GroupConfig | None:
@@ -196,6 +197,14 @@ def _parse_wechaty(raw: dict[str, Any]) -> WechatySettings:
     )
 
 
+def _data_dir(value: Any, source: Path | None) -> Path:
+    """[bot] data_dir, relative to the config file's folder when not absolute."""
+    path = Path(_str(value, "[bot] data_dir"))
+    if not path.is_absolute() and source is not None:
+        path = source.parent / path
+    return path
+
+
 def _deals_path(value: Any, source: Path | None) -> Path | None:
     """The deals file, relative to the config file's folder when not absolute."""
     if not value:
@@ -282,6 +291,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         http=_parse_http(_table(data, "http")),
         wechaty=_parse_wechaty(_table(data, "wechaty")),
         source=source,
+        data_dir=_data_dir(bot.get("data_dir", "data"), source),
         groups_by_room={g.room: g for g in groups},
     )
 

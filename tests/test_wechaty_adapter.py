@@ -12,6 +12,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,21 @@ class Account:
         return self.puppets[-1]
 
 
+async def logged_in(account: Account, adapter: WechatyAdapter, notices: int = 0) -> None:
+    """The current connection's account logs in; wait until the adapter has seen it (and
+    has told the leaders about `notices` outages by then)."""
+    for _ in range(500):
+        if account.puppet.started:
+            break
+        await asyncio.sleep(0.01)
+    account.puppet.login()
+    for _ in range(500):
+        if adapter.connected() and adapter._up and adapter.away_notices >= notices:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the login did not reach the adapter")
+
+
 async def settle(adapter: WechatyAdapter, handled: int) -> None:
     """Wait until the adapter has handled `handled` messages (events run as tasks)."""
     for _ in range(500):
@@ -62,7 +78,7 @@ async def settle(adapter: WechatyAdapter, handled: int) -> None:
 async def wechat(
     tmp_path: Path,
 ) -> AsyncIterator[tuple[App, WechatyAdapter, Account, ManualClock]]:
-    config = make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db")
+    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), data_dir=tmp_path)
     clock = ManualClock(START, START.tzinfo)  # type: ignore[arg-type]
     app = build_app(config, clock, limited=True)
     await app.start()
@@ -184,15 +200,20 @@ async def test_the_watchdog_reconnects_a_silent_connection_and_tells_the_leader(
     wechat: tuple[App, WechatyAdapter, Account, ManualClock],
 ) -> None:
     app, adapter, account, _ = wechat
-    account.puppet.heartbeat()
+    await logged_in(account, adapter)
+    adapter.last_event -= 50  # quiet for 50 s of the 60 …
+    account.puppet.heartbeat()  # … then a heartbeat, as the service puppet names it
     await asyncio.sleep(0.05)
+    adapter.last_event -= 20
     assert await adapter.watchdog_once() is False  # heartbeats keep it alive
 
     first = account.puppet
     adapter.last_event -= 120  # two minutes without a message or a heartbeat
     assert await adapter.watchdog_once() is True
     assert first.stopped == 1 and len(account.puppets) == 2
+    assert account.puppet.texts_to(LEADER) == []  # not before the new connection logs in
 
+    await logged_in(account, adapter, notices=1)
     (away,) = account.puppet.texts_to(LEADER)
     assert "断开" in away and "再说一次" in away
     # the new connection works: a chain post is read and nobody else was told anything
@@ -261,7 +282,9 @@ async def test_groupbuy_run_drives_the_same_core_over_wechaty(tmp_path: Path) ->
     """`groupbuy run` with adapter = "wechaty": start-up, scheduler, feed and send, as live."""
     from bot.cli import _wechaty
 
-    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), adapter="wechaty")
+    config = replace(
+        make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), adapter="wechaty", data_dir=tmp_path
+    )
     account = Account()
     running = asyncio.create_task(_wechaty(config, account.make_bot))
     try:
@@ -328,5 +351,55 @@ async def test_after_a_long_stop_the_leaders_hear_that_the_bot_was_away(
     await beat(app, clock.now() - timedelta(hours=2))  # the server was down for two hours
     assert await adapter.tell_if_away_since_last_run() is True
     await app.tick(adapter.send)
+    assert account.puppet.texts_to(LEADER) == []  # told once logged in, not before
+    await logged_in(account, adapter, notices=1)
     (away,) = account.puppet.texts_to(LEADER)
     assert "06:00 至 08:00" in away
+
+
+async def test_a_connection_that_keeps_failing_is_retried_with_back_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway unreachable (wechaty's start() would have stopped the event loop): the
+    run loop keeps trying, each wait twice the last, and the first that works is used."""
+    from wechaty_puppet.exceptions import WechatyPuppetConfigurationError
+
+    import bot.adapters.wechaty as wechaty_adapter
+
+    monkeypatch.setattr(wechaty_adapter, "BACKOFF_FIRST_S", 0.1)
+    config = replace(make_config(f"sqlite+aiosqlite:///{tmp_path}/bot.db"), data_dir=tmp_path)
+    app = build_app(config, limited=True)
+    await app.start()
+    account = Account()
+    tried: list[float] = []
+
+    def make_bot() -> object:
+        bot = account.make_bot()
+        tried.append(asyncio.get_running_loop().time())
+        if len(tried) <= 4:
+
+            async def unreachable() -> None:
+                raise WechatyPuppetConfigurationError("can't not ping endpoint: 127.0.0.1:1")
+
+            account.puppet.start = unreachable  # type: ignore[method-assign]
+        return bot
+
+    adapter = WechatyAdapter(app, WechatySettings(watchdog_s=60), make_bot)
+    running = asyncio.create_task(adapter.run(check_every_s=0.05))
+    try:
+        for _ in range(500):
+            if len(tried) >= 5:
+                break
+            await asyncio.sleep(0.01)
+        await logged_in(account, adapter)
+        assert not running.done()
+        waits = [b - a for a, b in pairwise(tried)]
+        assert all(later > earlier * 1.5 for earlier, later in pairwise(waits))
+        await asyncio.sleep(0.3)
+        assert len(tried) == 5  # the fifth connection is up: no more attempts
+        assert account.puppet.texts_to(LEADER) == []  # it never was up before: no news
+    finally:
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        await app.close()

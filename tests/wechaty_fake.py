@@ -22,6 +22,7 @@ from wechaty.fake_puppet import FakePuppet  # noqa: E402
 from wechaty_puppet import FileBox, PuppetOptions  # noqa: E402
 from wechaty_puppet.schemas.event import (  # noqa: E402
     EventHeartbeatPayload,
+    EventLoginPayload,
     EventMessagePayload,
 )
 from wechaty_puppet.schemas.types import (  # noqa: E402
@@ -111,7 +112,12 @@ class RecordingPuppet(FakePuppet):  # type: ignore[misc]
         return msg_id
 
     def heartbeat(self) -> None:
-        self.emitter.emit("heart-beat", EventHeartbeatPayload(data="beat"))
+        """A heartbeat under the name the service puppet gives it (wechaty bridges another)."""
+        self.emitter.emit("heartbeat", EventHeartbeatPayload(data="beat"))
+
+    def login(self) -> None:
+        """The account logs in, as the gateway says after every (re)connection."""
+        self.emitter.emit("login", EventLoginPayload(contact_id=self.login_user_id))
 
     def texts_to(self, conversation: str) -> list[str]:
         return [s.text for s in self.sent if s.to == conversation and s.text]

@@ -7,9 +7,20 @@ which the outbox answers by pausing and retrying the same row later (no second c
 
 wechaty's own failure modes, handled here:
 - a gateway restart can leave the stream silent with no error: the watchdog reconnects when no
-  event (message or heartbeat) arrived for `watchdog_s`, and the leaders are told privately
-  that the bot was away (what was said meanwhile is not invented; the next chain copy
-  carries it);
+  event (message or heartbeat) arrived for `watchdog_s`;
+- the service puppet emits `heartbeat` while wechaty 0.10.7 listens for `heart-beat`: the
+  adapter listens on the puppet itself, so a quiet group is not taken for a dead connection;
+- wechaty's `start()` sleeps 60 s and restarts on a network error, and stops the whole event
+  loop on a puppet error (e.g. the gateway is unreachable): it is not used. The adapter does
+  its three steps itself, and a connection that fails or ends is retried with back-off
+  (1 s doubling up to a minute), for as long as the gateway is away;
+- after a connection that was up is lost, each leader is told privately, once, when the next
+  connection has logged in, that the bot was away (what was said meanwhile is not invented;
+  the next chain copy carries it);
+- a stop cancels the connection first, then stops the bot, each step bounded by a few
+  seconds; the caller's own cancellation is never swallowed;
+- wechaty keeps files of its own (`job.db`): they go under `[bot] data_dir`, not the working
+  directory;
 - duplicate message events: the dispatcher dedupes by message id;
 - exceptions in handlers are swallowed by its event emitter: ours are caught and logged with
   their traceback, and the bot goes on;
@@ -21,7 +32,6 @@ wechaty's own failure modes, handled here:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import importlib
 import logging
 import os
@@ -45,6 +55,9 @@ THROTTLE_SIGNS = ("频繁", "过于频繁", "too frequent", "frequency", "rate l
 _REVOKE_ID = re.compile(r"<newmsgid>\s*(\d+)\s*</newmsgid>")
 _MS_THRESHOLD = 10**11  # a timestamp above this is in milliseconds
 AT_SEPARATOR = "\u2005"  # what WeChat puts after an @mention (a four-per-em space)
+STOP_WAIT_S = 3.0  # how long a stop waits for each of its two steps
+BACKOFF_FIRST_S = 1.0  # a failed connection is retried after this, doubling …
+BACKOFF_MAX_S = 60.0  # … up to this (or the watchdog's period, when shorter)
 
 
 def export_env(settings: WechatySettings) -> None:
@@ -57,13 +70,24 @@ def export_env(settings: WechatySettings) -> None:
         os.environ.setdefault("WECHATY_PUPPET_SERVICE_NO_TLS_INSECURE_SERVER", "true")
 
 
-def import_wechaty() -> ModuleType:
+def wechaty_dir(data_dir: Path) -> Path:
+    """Where wechaty keeps its own files (its scheduler's `job.db`), under the bot's data."""
+    return data_dir / "wechaty"
+
+
+def import_wechaty(cache_dir: Path | None = None) -> ModuleType:
     """Import wechaty, with the shim it needs on Python 3.11 and a clear error if missing.
 
     wechaty 0.10.7 declares a dataclass field defaulting to a `PuppetOptions()` instance;
     Python 3.11 refuses unhashable defaults, and dataclasses make PuppetOptions unhashable.
     Giving it identity hashing before the import is enough (python-wechaty#385/#422).
+
+    wechaty creates its cache folder (`CACHE_DIR`, else `./.wechaty`) when it is imported:
+    given `cache_dir`, that is where it goes.
     """
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        os.environ["CACHE_DIR"] = str(cache_dir)
     try:
         import wechaty_puppet
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -171,61 +195,116 @@ class WechatyAdapter:
     ) -> None:
         self.app = app
         self.settings = settings
-        self._wechaty = import_wechaty()
+        self._cache_dir = wechaty_dir(app.config.data_dir)
+        self._wechaty = import_wechaty(self._cache_dir)
         self._make_bot = make_bot or self._service_bot
         self.bot: Any = None
         self._task: asyncio.Task[None] | None = None
         self.last_event = asyncio.get_running_loop().time()
         self.reconnects = 0
         self.handled = 0  # inbound messages taken care of (fed, or failed and logged)
-        self._heard = False  # any event on the current connection (a silent login is not news)
+        self.away_notices = 0  # outages the leaders were told about (queued, a send tried)
+        self._heard = False  # any event on the current connection
+        self._up = False  # the current connection logged in or brought a message
+        self._away_since: datetime | None = None  # lost at; told at the next login
+        self._failures = 0  # connections in a row that never came up
+        self._retry_at = 0.0  # loop time before which no new connection is tried
         redact_in_all_loggers(
             [settings.token or "", os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "")]
         )
 
     def _service_bot(self) -> Any:
         export_env(self.settings)
-        options = self._wechaty.WechatyOptions(port=0)  # no plugin web server
+        from wechaty.schema import WechatySchedulerOptions
+        from wechaty_puppet import PuppetOptions
+
+        scheduler = WechatySchedulerOptions(job_store=f"sqlite:///{self._cache_dir}/job.db")
+        options = self._wechaty.WechatyOptions(
+            port=0,  # no plugin web server
+            scheduler=scheduler,
+            # a fresh one: the default instance is shared, and the service puppet writes the
+            # endpoint and token into it (then warns at every connection that there are two)
+            puppet_options=PuppetOptions(),
+        )
         return self._wechaty.Wechaty(options)
 
     async def connect(self) -> None:
         """Build a bot, listen to its events, and start it in the background."""
         bot = self._make_bot()
         bot.on("message", self._on_message)
-        for event in ("heartbeat", "login", "ready", "dong", "logout", "error"):
+        bot.on("login", self._on_login)
+        for event in ("heartbeat", "ready", "dong", "logout", "error"):
             bot.on(event, self._on_event)
         self.bot = bot
-        self._heard = False
+        self._heard = self._up = False
         self.last_event = asyncio.get_running_loop().time()
         self._task = asyncio.create_task(self._run(bot))
 
     async def _run(self, bot: Any) -> None:
+        """wechaty's `start()`, without its recoveries: on a network error it sleeps 60 s and
+        restarts itself (out of our hands, and deaf to a stop meanwhile), on a puppet error
+        it stops the event loop and with it the process. Here the task just ends, and
+        `run` connects again with back-off."""
         try:
-            await bot.start()
+            await bot.init_puppet()
+            await bot.init_puppet_event_bridge(bot.puppet)
+            # wechaty bridges `heart-beat`, the service puppet emits `heartbeat`
+            bot.puppet.on("heartbeat", self._on_event)
+            await bot.puppet.start()  # returns when the gateway ends the event stream
+            log.warning("the WeChat gateway closed the connection")
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("the WeChat connection stopped; the watchdog will reconnect")
+        except Exception as exc:
+            log.warning("the WeChat connection failed: %s", exc or type(exc).__name__)
+            log.debug("the WeChat connection failed", exc_info=True)
 
     async def disconnect(self) -> None:
+        """Cancel the connection first, then stop the bot; each step waits at most a few
+        seconds. Stopping first would close the channel under the running stream. Only the
+        connection's task is cancelled here: if the caller itself is cancelled meanwhile,
+        that cancellation goes on to the caller."""
         bot, task = self.bot, self._task
         self.bot, self._task = None, None
+        if task is not None:
+            if not task.done():
+                task.cancel()
+                await asyncio.wait({task}, timeout=STOP_WAIT_S)
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                log.warning("the old WeChat connection ended with %r", task.exception())
         if bot is not None:
             try:
-                await bot.stop()
-            except Exception:
-                log.exception("stopping the old WeChat connection failed (ignored)")
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task  # it ends by cancellation; its errors were logged in _run
+                await asyncio.wait_for(bot.stop(), STOP_WAIT_S)
+            except Exception as exc:
+                log.warning("stopping the old WeChat connection failed (ignored): %r", exc)
 
     def _on_event(self, *_args: Any) -> None:
         self._heard = True
         self.last_event = asyncio.get_running_loop().time()
 
+    async def _on_login(self, *_args: Any) -> None:
+        """Logged in (also after every reconnection): now the leaders can be told."""
+        log.info("logged in to WeChat (connection %d)", self.reconnects + 1)
+        self._on_event()
+        self._up = True
+        self._failures = 0
+        if self._away_since is None:
+            return
+        since, self._away_since = self._away_since, None
+        try:
+            await tell_leaders_away(self.app, since, self.app.clock.now())
+        except Exception:
+            self._away_since = since  # not queued: the next login tries again
+            log.exception("queueing the away notice failed")
+            return
+        try:
+            await self.app.tick(self.send)
+        except Exception:
+            log.exception("sending the away notice failed; the outbox retries it")
+        self.away_notices += 1
+
     async def _on_message(self, msg: Any) -> None:
         self._on_event()
+        self._up = True
         try:
             chat = await self.convert(msg)
             if chat is None:
@@ -328,42 +407,77 @@ class WechatyAdapter:
             await puppet.message_send_text(conversation, out.text)
         await puppet.message_send_file(conversation, FileBox.from_file(str(path), name=path.name))
 
-    async def watchdog_once(self) -> bool:
-        """Reconnect if the connection has been silent too long; True if it reconnected."""
-        loop = asyncio.get_running_loop()
-        silent = loop.time() - self.last_event
-        if silent < self.settings.watchdog_s:
+    def _backoff(self) -> float:
+        cap = min(BACKOFF_MAX_S, self.settings.watchdog_s)
+        return float(min(cap, BACKOFF_FIRST_S * 2**self._failures))
+
+    def connected(self) -> bool:
+        """The connection is running and has shown life within the watchdog's period."""
+        task = self._task
+        if task is None or task.done():
             return False
-        away_since = self.app.clock.now() - timedelta(seconds=silent)
-        was_up = self._heard  # else it never came up (e.g. waiting for the QR code): no news
-        log.warning("no WeChat event for %.0f s; reconnecting", silent)
+        return asyncio.get_running_loop().time() - self.last_event < self.settings.watchdog_s
+
+    async def watchdog_once(self) -> bool:
+        """Connect again if the connection ended or has been silent too long, unless still
+        backing off; True if it did. A connection that was up marks the start of an outage
+        (told at the next login); one that never came up (the gateway away, the QR code not
+        yet scanned) lengthens the back-off and tells nobody."""
+        if self.connected():
+            return False
+        loop = asyncio.get_running_loop()
+        if loop.time() < self._retry_at:
+            return False
+        silent = loop.time() - self.last_event
+        ended = self._task is None or self._task.done()
+        if self._up:
+            if self._away_since is None:
+                self._away_since = self.app.clock.now() - timedelta(seconds=silent)
+            self._failures = 0
+        else:
+            self._failures += 1
+        log.warning(
+            "WeChat connection %s; connecting again (attempt %d)",
+            "ended" if ended else f"silent for {silent:.0f} s",
+            self._failures + 1,
+        )
         await self.disconnect()
         await self.connect()
         self.reconnects += 1
-        if was_up:
-            await tell_leaders_away(self.app, away_since, self.app.clock.now())
-            await self.app.tick(self.send)
+        self._retry_at = loop.time() + self._backoff()
         return True
 
     async def tell_if_away_since_last_run(self) -> bool:
         """At start: if the last run's connection was last alive longer ago than the watchdog
-        allows (a crash, a reboot, an upgrade), the leaders are told, as after a reconnect."""
+        allows (a crash, a reboot, an upgrade), the leaders are told, as after a reconnect:
+        once this run's connection has logged in."""
         last, now = await last_beat(self.app), self.app.clock.now()
         if last is None or (now - last).total_seconds() < self.settings.watchdog_s:
             return False
-        await tell_leaders_away(self.app, last, now)
+        self._away_since = last
         return True
+
+    async def _wait(self, every: float) -> None:
+        """Until the next check: `every` seconds, or sooner when the connection ends (then
+        until the back-off allows the next attempt)."""
+        loop = asyncio.get_running_loop()
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.wait({task}, timeout=every)
+        if self._task is None or self._task.done():
+            await asyncio.sleep(min(every, max(0.05, self._retry_at - loop.time())))
 
     async def run(self, check_every_s: float | None = None) -> None:
         """Connect and keep the connection alive until cancelled."""
         await self.tell_if_away_since_last_run()
         await self.connect()
+        self._retry_at = asyncio.get_running_loop().time() + self._backoff()
         every = check_every_s or max(1.0, self.settings.watchdog_s / 4)
         try:
             while True:
-                await asyncio.sleep(every)
+                await self._wait(every)
                 try:
-                    if not await self.watchdog_once():
+                    if not await self.watchdog_once() and self._up and self.connected():
                         await beat(self.app, self.app.clock.now())
                 except Exception:
                     log.exception("reconnecting failed; trying again at the next check")
