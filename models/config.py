@@ -89,15 +89,6 @@ class Config:
     http: HttpConfig = field(default_factory=HttpConfig)
     wechaty: WechatySettings = field(default_factory=WechatySettings)
     source: Path | None = None
-    groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
-
-    def group(self, room: str | None) -> GroupConfig | None:
-        """The live group for a room. `groups_by_room` starts as the file's [[groups]] and is
-        kept in step with the database's groups table (admins bind, re-lead, pause groups)."""
-        return self.groups_by_room.get(room) if room is not None else None
-
-    def all_groups(self) -> tuple[GroupConfig, ...]:
-        return tuple(self.groups_by_room.values())
 
     def with_database(self, url: str | None) -> Config:
         """The same config with `--db URL` applied (the command line wins over the file)."""
@@ -282,7 +273,6 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         http=_parse_http(_table(data, "http")),
         wechaty=_parse_wechaty(_table(data, "wechaty")),
         source=source,
-        groups_by_room={g.room: g for g in groups},
     )
 
 
