@@ -2,15 +2,15 @@
 
 Every adapter (console, replay, wechaty) drives the same three calls: `start()` once, `feed()`
 per inbound message, `tick()` whenever time may have moved. That is what keeps them all on the
-same core. The App owns the state the parts share (the round cache, the deals) and hands it
-to them; nothing reaches into another part for it.
+same core. The App owns the state the parts share (the round cache, the live groups) and hands
+it to them; nothing reaches into another part for it.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -21,11 +21,12 @@ from handlers.routes import build_router
 from models.clock import Clock, ManualClock, SystemClock
 from models.config import Config
 from models.db import Database
-from models.deals import Deal, load_deals
+from models.deals import load_deals
 from models.messages import ChatMessage
 from models.rounds import RoundCache
+from models.store import deals as deal_store
 from models.store import outbox
-from models.store.groups import sync_groups
+from models.store.groups import Groups
 from scheduler.jobs import run_due
 from scheduler.runner import TICK_SECONDS, start_scheduler
 
@@ -42,13 +43,18 @@ class App:
     clock: Clock
     dispatcher: Dispatcher
     cache: RoundCache
-    deals: list[Deal] = field(default_factory=list)
+    groups: Groups
     limiter: SendLimiter | None = None  # None: send at once (replay, tests)
 
     async def start(self) -> None:
         """Migrate, recover interrupted sends, and catch up: missed deal posts, missed cutoffs."""
         await self.db.upgrade()
-        await sync_groups(self.db, self.config, self.clock.now(), seed=True)
+        now = self.clock.now()
+        await self.groups.sync(self.db, now, seed=True)
+        if self.config.deals_file is not None:  # the operator's file: its deals, as it says
+            deals = load_deals(self.config.deals_file, self.config.timezone)
+            async with self.db.begin() as conn:
+                await deal_store.save(conn, deals, now)
         recovered = await outbox.recover_claimed(self.db)
         if recovered:
             log.warning(
@@ -63,7 +69,7 @@ class App:
 
     async def run_due(self, now: datetime) -> None:
         """Every scheduled effect due at `now`; each is exactly-once in the database."""
-        await run_due(self.db, self.cache, self.config, self.deals, now)
+        await run_due(self.db, self.groups, self.cache, self.config, now)
 
     async def feed(self, msg: ChatMessage) -> bool:
         return await self.dispatcher.handle(msg)
@@ -102,14 +108,16 @@ def build_app(
     """Wire an App; `limited` applies the [sender] budgets (a live account, not a replay)."""
     db = Database(config.database_url, pg_schema=pg_schema)
     clk = clock or SystemClock(config.timezone)
-    deals = load_deals(config.deals_file, config.timezone) if config.deals_file else []
+    if config.deals_file:
+        load_deals(config.deals_file, config.timezone)  # a broken file stops the start here
     cache = RoundCache()
+    groups = Groups(config.groups)
     return App(
         config=config,
         db=db,
         clock=clk,
-        dispatcher=Dispatcher(db, config, clk, build_router(), cache, deals),
+        dispatcher=Dispatcher(db, config, clk, build_router(), cache, groups),
         cache=cache,
-        deals=deals,
+        groups=groups,
         limiter=SendLimiter(config.sender) if limited else None,
     )

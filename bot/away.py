@@ -34,7 +34,7 @@ async def tell_leaders_away(app: App, since: datetime, until: datetime) -> int:
     tz = app.clock.tz
     since_local, until_local = since.astimezone(tz), until.astimezone(tz)
     rooms_by_leader: dict[str, list[str]] = defaultdict(list)
-    for g in app.config.all_groups():
+    for g in app.groups.all():
         if not g.paused:
             rooms_by_leader[g.leader].append(g.topic or g.room)
     notices = [

@@ -13,17 +13,23 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from aiohttp import web
-
-    from bot.outbox import SendFn
-
-from bot.app import App, build_app
-from handlers.parsing.chain_parser import parse_chain
 from models.clock import ManualClock
 from models.config import Config, ConfigError, load_config
 
+if TYPE_CHECKING:  # each command imports what it needs when it runs: `--help` stays fast
+    from aiohttp import web
+
+    from bot.app import App
+    from bot.outbox import SendFn
+    from models.store.tally import Tally
+
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
+
+
+def _build_app(config: Config, clock: ManualClock | None = None, *, limited: bool = False) -> App:
+    from bot.app import build_app
+
+    return build_app(config, clock, limited=limited)
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -31,6 +37,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from handlers.parsing.chain_parser import parse_chain
+
     text = sys.stdin.read() if args.file in (None, "-") else Path(args.file).read_text("utf-8")
     print(json.dumps(parse_chain(text).to_json(), ensure_ascii=False, indent=2))
     return 0
@@ -54,7 +62,7 @@ async def _replay(config: Config, transcript: Path, emit: Any) -> int:
     if not events:
         return 0
     clock = ManualClock(events[0].ts, config.timezone)
-    app = build_app(config, clock)
+    app = _build_app(config, clock)
     try:
         await app.start()
         return await replay(app, events, emit)
@@ -72,7 +80,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 async def _orders(config: Config) -> list[dict[str, object]]:
     from models.store.tally import orders_report
 
-    app = build_app(config)
+    app = _build_app(config)
     try:
         await app.db.upgrade()
         async with app.db.connect() as conn:
@@ -129,13 +137,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 async def _tally(config: Config, day: date | None) -> dict[str, object]:
-    from models.store.tally import tally_report
+    from handlers.reports import tally_report
 
-    app = build_app(config)
+    app = _build_app(config)
     try:
         await app.db.upgrade()
         async with app.db.connect() as conn:
             return await tally_report(conn, config, day)
+    finally:
+        await app.close()
+
+
+async def _tally_typed(config: Config, day: date) -> Tally:
+    from models.store.tally import tally
+
+    app = _build_app(config)
+    try:
+        await app.db.upgrade()
+        async with app.db.connect() as conn:
+            return await tally(conn, config.timezone, day)
     finally:
         await app.close()
 
@@ -172,7 +192,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from handlers.exports import write_exports
 
     day = date.fromisoformat(args.date)
-    report = asyncio.run(_tally(_config(args), day))
+    report = asyncio.run(_tally_typed(_config(args), day))
     for path in write_exports(report, Path(args.out), f"团购-{day.isoformat()}"):
         print(path)
     return 0
@@ -193,7 +213,7 @@ async def _console(config: Config) -> None:
     from bot.adapters.console import ConsoleAdapter
 
     clock = ManualClock(datetime.now(config.timezone), config.timezone)
-    app = build_app(config, clock, limited=True)
+    app = _build_app(config, clock, limited=True)
     await app.start()
     console = ConsoleAdapter(app)
     await _serve(app, console.send, console.run)
@@ -231,7 +251,7 @@ async def _wechaty(config: Config, make_bot: Any = None) -> None:
     """The live bot: the WeChat adapter, the scheduler's ticks, and the optional HTTP API."""
     from bot.adapters.wechaty import WechatyAdapter
 
-    app = build_app(config, limited=True)
+    app = _build_app(config, limited=True)
     await app.start()
     adapter = WechatyAdapter(app, config.wechaty, make_bot)
     await _serve(app, adapter.send, adapter.run)
@@ -255,7 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def _migrate(config: Config) -> None:
-    app = build_app(config)
+    app = _build_app(config)
     try:
         await app.db.upgrade()
     finally:

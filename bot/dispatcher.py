@@ -19,9 +19,9 @@ from models.clock import Clock
 from models.config import Config
 from models.context import Context
 from models.db import Database
-from models.deals import Deal
 from models.messages import ChatMessage
 from models.rounds import RoundCache
+from models.store.groups import Groups
 from models.store.inbound import store_raw
 from models.store.outbox import enqueue
 
@@ -49,14 +49,14 @@ class Dispatcher:
         clock: Clock,
         router: Router,
         cache: RoundCache,
-        deals: list[Deal],
+        groups: Groups,
     ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
         self.router = router
         self.cache = cache  # the App's round cache
-        self.deals = deals  # the App's deals (admins open and push from them)
+        self.groups = groups  # the App's live map of the groups
         # SQLite has one writer; PostgreSQL serialises per round with row locks, and a room
         # lock keeps one process from racing itself on its own cache.
         self._global = asyncio.Lock() if db.is_sqlite else None
@@ -80,7 +80,7 @@ class Dispatcher:
                     if not await store_raw(conn, msg, status="handled"):
                         return False
                     ctx = Context(
-                        msg=msg, conn=conn, config=self.config, clock=self.clock, deals=self.deals
+                        msg=msg, conn=conn, config=self.config, clock=self.clock, groups=self.groups
                     )
                     await self.router.dispatch(ctx, self.cache)
                     await enqueue(conn, ctx.replies, ctx.now)

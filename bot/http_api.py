@@ -24,10 +24,12 @@ from aiohttp import web
 from bot.app import App
 from handlers.deals import post_due_deals
 from handlers.exports import write_exports
+from handlers.reports import tally_json
 from models.config import ConfigError
 from models.deals import parse_deals
+from models.store import deals as deal_store
 from models.store import outbox as outbox_store
-from models.store.tally import tally_report
+from models.store.tally import tally
 
 MAX_BODY = 1024 * 1024
 APP_KEY = web.AppKey("groupbuy_app", App)
@@ -122,17 +124,20 @@ async def push_deals(request: web.Request) -> web.Response:
         deals = parse_deals(body, app.config.timezone)
     except ConfigError as exc:
         return _error(400, str(exc))
-    unknown = {g for d in deals for g in d.groups if g != "all"} - set(app.config.groups_by_room)
+    unknown = {g for d in deals for g in d.groups if g != "all"} - {
+        g.room for g in app.groups.all()
+    }
     if unknown:
         return _error(400, f"unknown groups: {sorted(unknown)}")
     now = app.clock.now()
     for d in deals:
         if d.cutoff_at <= now:
             return _error(400, f"deal {d.key!r} has a cutoff in the past")
-    pushable = [d for d in deals if d.post_at <= now]
-    posted = await post_due_deals(app.db, app.cache, app.config, pushable, now)
-    app.deals.extend(d for d in deals if d.post_at > now)  # later ones: posted on schedule
-    return web.json_response({"posted": posted, "scheduled": len(deals) - len(pushable)})
+    async with app.db.begin() as conn:  # kept: later ones are posted on schedule, restarts or not
+        await deal_store.save(conn, deals, now)
+    posted = await post_due_deals(app.db, app.cache, app.config, app.groups, now)
+    later = sum(d.post_at > now for d in deals)
+    return web.json_response({"posted": posted, "scheduled": later})
 
 
 async def get_tally(request: web.Request) -> web.Response:
@@ -142,7 +147,7 @@ async def get_tally(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _error(400, str(exc))
     async with app.db.connect() as conn:
-        return web.json_response(await tally_report(conn, app.config, day))
+        return web.json_response(tally_json(await tally(conn, app.config.timezone, day)))
 
 
 async def get_export(request: web.Request) -> web.StreamResponse:
@@ -152,7 +157,7 @@ async def get_export(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         return _error(400, str(exc))
     async with app.db.connect() as conn:
-        report = await tally_report(conn, app.config, day)
+        report = await tally(conn, app.config.timezone, day)
     folder = Path(tempfile.mkdtemp(prefix="groupbuy-export-"))
     xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
     return web.FileResponse(

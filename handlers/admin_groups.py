@@ -16,16 +16,15 @@ from handlers.router import Router
 from models.config import GroupConfig
 from models.context import Context
 from models.rounds import RoundCache
-from models.store.groups import save_group
 
 router = Router()
 
 
 def _find(ctx: Context, key: str) -> GroupConfig | None:
-    group = ctx.config.group(key)
+    group = ctx.groups.get(key)
     if group is not None:
         return group
-    named = [g for g in ctx.config.all_groups() if g.topic == key]
+    named = [g for g in ctx.groups.all() if g.topic == key]
     return named[0] if len(named) == 1 else None
 
 
@@ -34,7 +33,7 @@ def _find(ctx: Context, key: str) -> GroupConfig | None:
 )
 async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     room, leader, *rest = cmd.args
-    old = ctx.config.group(room)
+    old = ctx.groups.get(room)
     route = rest[0] if rest else (old.route if old else "")
     topic = " ".join(rest[1:]) if len(rest) > 1 else (old.topic if old else room)
     group = GroupConfig(
@@ -45,7 +44,7 @@ async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         pickup_point=old.pickup_point if old else "",
         commission_rate=old.commission_rate if old else Decimal("0.10"),
     )
-    await save_group(ctx.conn, ctx.config, group, ctx.now)
+    await ctx.groups.save(ctx.conn, group, ctx.now)
     ctx.reply(
         "bind",
         f"已绑定「{topic}」（{room}），团长 {leader}，线路 {route or '未定'}。",
@@ -60,7 +59,7 @@ async def change_leader(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
     if group is None:
         ctx.reply("leader", f"没有找到群「{key}」（写群 id 或完整群名）。", private=True)
         return
-    await save_group(ctx.conn, ctx.config, replace(group, leader=leader), ctx.now)
+    await ctx.groups.save(ctx.conn, replace(group, leader=leader), ctx.now)
     ctx.reply(
         "leader", f"「{group.topic}」的团长改为 {leader}（原 {group.leader}）。", private=True
     )
@@ -72,7 +71,7 @@ async def _set_paused(ctx: Context, cmd: Command, paused: bool) -> None:
     if group is None:
         ctx.reply("pause", f"没有找到群「{key}」（写群 id 或完整群名）。", private=True)
         return
-    await save_group(ctx.conn, ctx.config, replace(group, paused=paused), ctx.now)
+    await ctx.groups.save(ctx.conn, replace(group, paused=paused), ctx.now)
     state = "暂停" if paused else "恢复"
     ctx.reply("pause", f"「{group.topic}」已{state}。", private=True)
 

@@ -111,7 +111,7 @@ async def handle_chain_post(
     creator: str | None = None,
 ) -> None:
     msg = ctx.msg
-    group = ctx.config.group(msg.room)
+    group = ctx.groups.get(msg.room)
     assert group is not None and msg.room is not None
     states = await lock_rounds(ctx.conn, cache, msg.room)
     post_title = title_of(parsed.header)
@@ -219,7 +219,7 @@ async def _open_from_head(
     text = f"已开团「{title}」，截单时间 {cutoff.astimezone(ctx.clock.tz):%m月%d日 %H:%M}。" + (
         f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。"
     )
-    group = ctx.config.group(ctx.msg.room)
+    group = ctx.groups.get(ctx.msg.room)
     if group is not None and ctx.msg.sender not in openers:
         # a native 接龙 the leader created, first seen in a resident's update
         ctx.say(OutgoingMessage(f"opened:{ctx.msg.id}", room=None, to=group.leader, text=text))

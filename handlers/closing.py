@@ -18,6 +18,7 @@ from models.db import Conn, Database
 from models.messages import OutgoingMessage
 from models.money import commission_fen, fen_str, fmt_qty
 from models.rounds import RoundCache, RoundState
+from models.store import groups as group_store
 from models.store import pickups, rounds
 from models.store.outbox import enqueue
 from models.store.tally import rounds_totals_and_amounts
@@ -27,17 +28,13 @@ log = logging.getLogger(__name__)
 CLOSE_BATCH = 200  # rounds closed in one transaction at cutoff
 
 
-async def close_round(
-    conn: Conn, cache: RoundCache, config: Config, round_id: int, now: datetime
-) -> bool:
+async def close_round(conn: Conn, cache: RoundCache, round_id: int, now: datetime) -> bool:
     """Close one open round; False if it was already closed (another process, trigger or the
     leader got there first)."""
-    return bool(await close_rounds(conn, cache, config, [round_id], now))
+    return bool(await close_rounds(conn, cache, [round_id], now))
 
 
-async def close_rounds(
-    conn: Conn, cache: RoundCache, config: Config, ids: list[int], now: datetime
-) -> list[int]:
+async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datetime) -> list[int]:
     """Close open rounds together: final lists to the groups, summaries to the leaders.
 
     One conditional UPDATE … RETURNING decides which are still open (exactly once across
@@ -64,6 +61,7 @@ async def close_rounds(
                 verdicts.append(verdict)
     raws = await rounds.active_raws(conn, closed)
     totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
+    live = await group_store.load(conn)  # as the table says now, in this transaction
     messages: list[OutgoingMessage] = []
     for round_id, room, title in closed_rows:
         totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[round_id]]
@@ -75,7 +73,7 @@ async def close_rounds(
                 text=replies.closed_list(active, title, totals),
             )
         )
-        group = config.group(room)
+        group = live.get(room)
         if group is not None:
             amount = amounts[round_id]
             commission = commission_fen(amount, group.commission_rate)
@@ -128,18 +126,14 @@ async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:
     )
 
 
-async def close_due_rounds(
-    db: Database, cache: RoundCache, config: Config, now: datetime
-) -> list[int]:
+async def close_due_rounds(db: Database, cache: RoundCache, now: datetime) -> list[int]:
     """Close every open round whose cutoff has passed, CLOSE_BATCH rounds a transaction."""
     async with db.connect() as conn:
         due = await rounds.due_for_cutoff(conn, now)
     closed: list[int] = []
     for start in range(0, len(due), CLOSE_BATCH):
         async with db.begin() as conn:
-            closed += await close_rounds(
-                conn, cache, config, list(due[start : start + CLOSE_BATCH]), now
-            )
+            closed += await close_rounds(conn, cache, list(due[start : start + CLOSE_BATCH]), now)
     if closed:
         log.info("closed %d round(s) at cutoff: %s", len(closed), closed)
     return closed
@@ -168,11 +162,12 @@ async def remind_pickups(db: Database, config: Config, now: datetime) -> int:
         if not due:
             return 0
         entries = await pickups.active_entries(conn, [r.id for r in due])
+        live = await group_store.load(conn)
     messages: list[OutgoingMessage] = []
     for r in due:
         mine = [e for e in entries if e.round_id == r.id]
         waiting = [(n, e.name) for n, e in enumerate(mine, 1) if e.picked_at is None]
-        group = config.group(r.room)
+        group = live.get(r.room)
         if waiting:
             messages.append(
                 OutgoingMessage(

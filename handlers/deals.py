@@ -13,6 +13,8 @@ from models.deals import Deal
 from models.messages import OutgoingMessage
 from models.rounds import RoundCache, title_of
 from models.store import audit
+from models.store import deals as deal_store
+from models.store.groups import Groups
 from models.store.outbox import enqueue
 from models.store.rounds import open_round, rounds_of_deals
 
@@ -37,7 +39,7 @@ def head_text(deal: Deal, group: GroupConfig, tz: ZoneInfo) -> str:
 
 
 async def post_due_deals(
-    db: Database, cache: RoundCache, config: Config, deals: list[Deal], now: datetime
+    db: Database, cache: RoundCache, config: Config, groups: Groups, now: datetime
 ) -> int:
     """Open and announce every deal whose post time has come, in every target group, once.
 
@@ -46,15 +48,17 @@ async def post_due_deals(
     commits with the admin's message, so a crash mid-push or a second process still posts it.
     """
     async with db.connect() as conn:
+        deals = await deal_store.pending(conn, now)
+        if not deals:
+            return 0
         pushed = await audit.pushed_deals(conn, {d.key for d in deals if now < d.post_at}, now)
-    due = [d for d in deals if (d.post_at <= now or d.key in pushed) and now < d.cutoff_at]
-    if not due:
-        return 0
-    async with db.connect() as conn:
+        due = [d for d in deals if d.post_at <= now or d.key in pushed]
+        if not due:
+            return 0
         done = await rounds_of_deals(conn, [d.key for d in due])
     posted = 0
     for deal in due:
-        for group in deal.targets(config):
+        for group in deal.targets(groups.all()):
             if (deal.key, group.room) in done:
                 continue
             async with db.begin() as conn:

@@ -18,50 +18,51 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from models.money import qty_number, yuan
+from models.store.tally import Tally
+
 DELIVERY = "配送清单"
 SORTING = "排序列表"
 TOTAL = "总清单"
 
 
-def _qty(q: Any) -> int | float:
-    return q if isinstance(q, int) else float(q)
-
-
-def delivery_rows(report: dict[str, Any]) -> list[list[Any]]:
+def delivery_rows(report: Tally) -> list[list[Any]]:
     rows: list[list[Any]] = [["线路", "团长", "群", "自提点", "商品", "数量", "单位", "金额"]]
-    by_route = sorted(report["rounds"], key=lambda r: (r["route"], r["room"], r["id"]))
-    for r in by_route:
-        for name, t in r["totals"].items():
+    for r in sorted(report.rounds, key=lambda r: (r.route, r.room, r.id)):
+        for name, t in r.totals.items():
             rows.append(
                 [
-                    r["route"],
-                    r["leader"],
-                    r["title"],
-                    r.get("pickup_point", ""),
+                    r.route,
+                    r.leader,
+                    r.title,
+                    r.pickup_point,
                     name,
-                    _qty(t["qty"]),
-                    t["unit"] or "",
-                    Decimal(t["amount"]),
+                    qty_number(t.qty_milli),
+                    t.unit or "",
+                    yuan(t.amount_fen),
                 ]
             )
     return rows
 
 
-def sorting_rows(report: dict[str, Any]) -> list[list[Any]]:
-    routes = sorted(report["routes"])
+def sorting_rows(report: Tally) -> list[list[Any]]:
+    routes = sorted(report.routes)
     rows: list[list[Any]] = [["商品", "单位", *routes, "合计"]]
-    for name, t in report["products"].items():
+    for name, t in report.products.items():
         per_route = [
-            _qty(report["routes"][rt]["products"].get(name, {}).get("qty", 0)) for rt in routes
+            qty_number(report.routes[rt].products[name].qty_milli)
+            if name in report.routes[rt].products
+            else 0
+            for rt in routes
         ]
-        rows.append([name, t["unit"] or "", *per_route, _qty(t["qty"])])
+        rows.append([name, t.unit or "", *per_route, qty_number(t.qty_milli)])
     return rows
 
 
-def total_rows(report: dict[str, Any]) -> list[list[Any]]:
+def total_rows(report: Tally) -> list[list[Any]]:
     rows: list[list[Any]] = [["商品", "数量", "单位", "金额"]]
-    for name, t in report["products"].items():
-        rows.append([name, _qty(t["qty"]), t["unit"] or "", Decimal(t["amount"])])
+    for name, t in report.products.items():
+        rows.append([name, qty_number(t.qty_milli), t.unit or "", yuan(t.amount_fen)])
     return rows
 
 
@@ -90,7 +91,7 @@ def _styled(ws: Any, value: Any, **style: Any) -> WriteOnlyCell:
     return cell
 
 
-def write_exports(report: dict[str, Any], out_dir: Path, stem: str) -> list[Path]:
+def write_exports(report: Tally, out_dir: Path, stem: str) -> list[Path]:
     """Write `<stem>.xlsx` with the three sheets and one CSV per list; returns the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
     lists = [

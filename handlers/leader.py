@@ -16,10 +16,12 @@ from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
+from handlers.reports import goods_text, money_text
 from handlers.router import Router
 from models.context import Context
 from models.identity import content_key, strip_seq
 from models.rounds import FLAG_UNMATCHED, EntryView, PostPlan, RoundCache
+from models.store import deals as deal_store
 from models.store import rounds
 from models.store.rounds import (
     accept,
@@ -28,7 +30,7 @@ from models.store.rounds import (
     set_status,
     write_plan,
 )
-from models.store.tally import tally_report
+from models.store.tally import tally
 
 router = Router()
 
@@ -42,7 +44,7 @@ async def close_now(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         ctx.reply("close", "现在没有进行中的接龙。", private=True)
         return
     for state in states:
-        await close_round(ctx.conn, cache, ctx.config, state.id, ctx.now)
+        await close_round(ctx.conn, cache, state.id, ctx.now)
 
 
 def _at(ctx: Context, arg: str) -> datetime:
@@ -104,21 +106,15 @@ async def show_chain(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
 @router.command("统计", Role.LEADER, "统计：私聊发本群这一团的汇总")
 async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`统计`: the group's rounds of today, privately to whoever asked."""
-    report = await tally_report(ctx.conn, ctx.config, ctx.now.astimezone(ctx.clock.tz).date())
-    mine = [r for r in report["rounds"] if r["room"] == ctx.msg.room]
+    report = await tally(ctx.conn, ctx.clock.tz, ctx.now.astimezone(ctx.clock.tz).date())
+    mine = [r for r in report.rounds if r.room == ctx.msg.room]
     if not mine:
         ctx.reply("tally", "今天这个群还没有团。", private=True)
         return
     lines = []
     for r in mine:
-        goods = "，".join(
-            f"{name}{t['qty']}{t['unit'] or ''}（¥{t['amount']}）"
-            for name, t in r["totals"].items()
-        )
-        lines.append(
-            f"{r['title']}［{'进行中' if r['status'] == 'open' else '已截单'}］{goods or '暂无'}；"
-            f"合计 ¥{r['amount']}，佣金 ¥{r['commission']}，已取 {r['picked']}，待取 {r['waiting']}"
-        )
+        state = "进行中" if r.status == "open" else "已截单"
+        lines.append(f"{r.title}［{state}］{goods_text(r.totals) or '暂无'}；{money_text(r)}")
     ctx.reply("tally", "\n".join(lines), private=True)
 
 
@@ -214,10 +210,10 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
 async def open_deal(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`开团 <deal key>`: open this group's round of a platform deal now, before its post time."""
     assert ctx.msg.room is not None
-    group = ctx.config.group(ctx.msg.room)
-    deal = next((d for d in ctx.deals if d.key == cmd.args[0]), None)
+    group = ctx.groups.get(ctx.msg.room)
+    deal = await deal_store.find(ctx.conn, cmd.args[0])
     if deal is None or group is None:
-        keys = "、".join(d.key for d in ctx.deals if d.cutoff_at > ctx.now) or "（暂无）"
+        keys = "、".join(d.key for d in await deal_store.pending(ctx.conn, ctx.now)) or "（暂无）"
         ctx.reply("open", f"没有这个团购。可开：{keys}", private=True)
         return
     if deal.cutoff_at <= ctx.now:

@@ -43,7 +43,7 @@ async def arrived(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
         ctx.reply("arrived", f"「{state.title}」已经标记过到货。", private=True)
         return
     waiting = _numbered_waiting(state.active_entries(), await pickups.waiting(ctx.conn, state.id))
-    group = ctx.config.group(ctx.msg.room)
+    group = ctx.groups.get(ctx.msg.room)
     ctx.reply(
         f"once:arrived:{state.id}",
         reminder_text(state.title, group.pickup_point if group else "", waiting),

@@ -11,21 +11,20 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from handlers.charts import render_sales_chart
 from handlers.commands import Command, Role
 from handlers.exports import write_exports
+from handlers.reports import fmt, money_text
 from handlers.router import Router
 from models.context import Context
 from models.messages import OutgoingMessage
-from models.money import fen_str, to_fen
+from models.money import fen_str
 from models.rounds import RoundCache
-from models.store.tally import monthly_reconciliation, sales_by_day, tally_report
+from models.store import deals as deal_store
+from models.store.tally import monthly_reconciliation, sales_by_day, tally
 
 router = Router()
 
@@ -53,43 +52,25 @@ async def summary(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
     if day is None:
         ctx.reply("summary", "用法：汇总 2026-11-23", private=True)
         return
-    report = await tally_report(ctx.conn, ctx.config, day)
-    if not report["rounds"]:
+    report = await tally(ctx.conn, ctx.clock.tz, day)
+    if not report.rounds:
         ctx.reply("summary", f"{day} 没有团。", private=True)
         return
     by_leader: dict[str, int] = {}
-    for r in report["rounds"]:
-        fen = to_fen(Decimal(r["amount"]))
-        by_leader[r["leader"] or "?"] = by_leader.get(r["leader"] or "?", 0) + fen
+    for r in report.rounds:
+        by_leader[r.leader or "?"] = by_leader.get(r.leader or "?", 0) + r.amount_fen
     ranking = sorted(by_leader.items(), key=lambda kv: kv[1], reverse=True)
     goods = "；".join(
-        f"{name} {t['qty']}{t['unit'] or ''} ¥{t['amount']}"
-        for name, t in report["products"].items()
+        f"{name} {fmt(t)} ¥{fen_str(t.amount_fen)}" for name, t in report.products.items()
     )
     ranks = "\n".join(
         f"{n}. {leader} ¥{fen_str(fen)}" for n, (leader, fen) in enumerate(ranking, 1)
     )
     ctx.reply(
         "summary",
-        f"【{day} 汇总】{len(report['rounds'])}个团\n商品：{goods}\n团长排行：\n{ranks}",
+        f"【{day} 汇总】{len(report.rounds)}个团\n商品：{goods}\n团长排行：\n{ranks}",
         private=True,
     )
-
-
-def _only_leader(report: dict[str, Any], leader: str) -> dict[str, Any]:
-    """The report cut down to one leader's rounds, with products and routes summed again."""
-    rounds = [r for r in report["rounds"] if r["leader"] == leader]
-    products: dict[str, dict[str, Any]] = {}
-    routes: dict[str, dict[str, Any]] = {}
-    for r in rounds:
-        route = routes.setdefault(r["route"], {"rounds": 0, "products": {}})
-        route["rounds"] += 1
-        for name, t in r["totals"].items():
-            for bucket in (products, route["products"]):
-                b = bucket.setdefault(name, {"qty": 0, "unit": t["unit"], "amount": "0.00"})
-                b["qty"] += t["qty"]
-                b["amount"] = fen_str(to_fen(Decimal(b["amount"]) + Decimal(t["amount"])))
-    return {"rounds": rounds, "products": products, "routes": routes}
 
 
 @router.command(
@@ -101,10 +82,10 @@ async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     if day is None:
         ctx.reply("export", "用法：导出 2026-11-23", private=True)
         return
-    report = await tally_report(ctx.conn, ctx.config, day)
+    report = await tally(ctx.conn, ctx.clock.tz, day)
     stem = f"团购-{day.isoformat()}"
     if role < Role.ADMIN:
-        report = _only_leader(report, ctx.msg.sender)
+        report = report.only_leader(ctx.msg.sender)
         stem += f"-{ctx.msg.sender}"  # never overwrite the full list an admin is being sent
     xlsx = write_exports(report, _folder(ctx), stem)[0]
     _send_file(ctx, "export", xlsx, f"{day} 配送清单、排序列表、总清单")
@@ -133,7 +114,7 @@ def _send_file(ctx: Context, key: str, path: Path, caption: str) -> None:
 async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`团长 wxid_… [date]`: one leader's groups and rounds of the day, line by line."""
     leader = cmd.args[0] if cmd.args else ""
-    groups = [g for g in ctx.config.all_groups() if g.leader == leader]
+    groups = [g for g in ctx.groups.all() if g.leader == leader]
     if not groups:
         ctx.reply(
             "leader", f"没有团长 {leader or '（未写）'}。用法：团长 wxid_xxx [日期]", private=True
@@ -143,17 +124,12 @@ async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
     if day is None:
         ctx.reply("leader", "用法：团长 wxid_xxx 2026-11-23", private=True)
         return
-    report = await tally_report(ctx.conn, ctx.config, day)
-    mine = [r for r in report["rounds"] if r["leader"] == leader]
+    report = await tally(ctx.conn, ctx.clock.tz, day)
+    mine = [r for r in report.rounds if r.leader == leader]
     lines = [f"【{leader} {day}】{'、'.join(g.topic for g in groups)}（{groups[0].route}）"]
     for r in mine:
-        goods = "，".join(
-            f"{n}{t['qty']}{t['unit'] or ''}¥{t['amount']}" for n, t in r["totals"].items()
-        )
-        lines.append(
-            f"{r['title']}［{r['status']}］{goods or '暂无'}；合计 ¥{r['amount']}，"
-            f"佣金 ¥{r['commission']}，已取 {r['picked']}，待取 {r['waiting']}"
-        )
+        goods = "，".join(f"{n}{fmt(t)}¥{fen_str(t.amount_fen)}" for n, t in r.totals.items())
+        lines.append(f"{r.title}［{r.status}］{goods or '暂无'}；{money_text(r)}")
     if not mine:
         lines.append("这一天没有团。")
     ctx.reply("leader", "\n".join(lines), private=True)
@@ -162,18 +138,14 @@ async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
 @router.command("统计", Role.LEADER, "统计：今天你的群的汇总", chat="private")
 async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     day = ctx.now.astimezone(ctx.clock.tz).date()
-    report = await tally_report(ctx.conn, ctx.config, day)
-    mine = [r for r in report["rounds"] if r["leader"] == ctx.msg.sender or (role >= Role.ADMIN)]
+    report = await tally(ctx.conn, ctx.clock.tz, day)
+    mine = [r for r in report.rounds if r.leader == ctx.msg.sender or (role >= Role.ADMIN)]
     if not mine:
         ctx.reply("tally", "今天你的群还没有团。", private=True)
         return
     ctx.reply(
         "tally",
-        "\n".join(
-            f"{r['title']}：合计 ¥{r['amount']}，佣金 ¥{r['commission']}，"
-            f"已取 {r['picked']}，待取 {r['waiting']}"
-            for r in mine
-        ),
+        "\n".join(f"{r.title}：{money_text(r)}" for r in mine),
         private=True,
     )
 
@@ -185,13 +157,13 @@ async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
     if m is None or not 1 <= int(m.group(2)) <= 12:
         ctx.reply("monthly", "用法：月结 2026-11", private=True)
         return
-    rows = await monthly_reconciliation(ctx.conn, ctx.config, int(m.group(1)), int(m.group(2)))
+    rows = await monthly_reconciliation(ctx.conn, ctx.clock.tz, int(m.group(1)), int(m.group(2)))
     if not rows:
         ctx.reply("monthly", f"{cmd.args[0]} 没有团。", private=True)
         return
     lines = [
-        f"{r['leader']}：{r['rounds']}团，销售 ¥{r['sales']}，佣金 ¥{r['commission']}，"
-        f"取消 {r['cancelled']}，已取 {r['picked']}/{r['orders']}"
+        f"{r.leader}：{r.rounds}团，销售 ¥{fen_str(r.sales_fen)}，"
+        f"佣金 ¥{fen_str(r.commission_fen)}，取消 {r.cancelled}，已取 {r.picked}/{r.orders}"
         for r in rows
     ]
     ctx.reply("monthly", f"【{cmd.args[0]} 月结】\n" + "\n".join(lines), private=True)
@@ -206,7 +178,7 @@ async def chart(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> No
     days = max(1, min(days, 92))
     last = ctx.now.astimezone(ctx.clock.tz).date()
     first = last - timedelta(days=days - 1)
-    data = await sales_by_day(ctx.conn, ctx.config, first, last)
+    data = await sales_by_day(ctx.conn, ctx.clock.tz, first, last)
     png = render_sales_chart(data, first, last, _folder(ctx) / f"sales-{first}-{last}.png")
     _send_file(ctx, "chart", png, f"{first} 至 {last} 各团长每日销售额")
 
@@ -216,18 +188,17 @@ async def chart(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> No
 )
 async def push(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`推送 2026-11-23-fruit`: post a deal from the deals file now, to its groups, once each."""
-    index = next((i for i, d in enumerate(ctx.deals) if cmd.args and d.key == cmd.args[0]), None)
-    if index is None:
-        keys = "、".join(d.key for d in ctx.deals) or "（deals 文件里没有）"
-        ctx.reply("push", f"没有这个团购。可推送：{keys}", private=True)
+    deal = await deal_store.find(ctx.conn, cmd.args[0]) if cmd.args else None
+    if deal is None:
+        keys = "、".join(d.key for d in await deal_store.pending(ctx.conn, ctx.now))
+        ctx.reply("push", f"没有这个团购。可推送：{keys or '（deals 文件里没有）'}", private=True)
         return
-    deal = ctx.deals[index]
     if deal.cutoff_at <= ctx.now:
         ctx.reply("push", f"「{deal.title}」已过截单时间。", private=True)
         return
-    # Due now: the next scheduler tick posts it, once per group (the unique index decides).
-    ctx.deals[index] = replace(deal, post_at=min(deal.post_at, ctx.now))
-    n = len(deal.targets(ctx.config))
+    # Due now: the audit log (this message's own row, written by the router) says an admin
+    # pushed it, and the next scheduler tick posts it, once per group.
+    n = len(deal.targets(ctx.groups.all()))
     ctx.reply(
         "push", f"「{deal.title}」将在几秒内推送到{n}个群（已推送过的群不会重复）。", private=True
     )

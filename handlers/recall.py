@@ -36,7 +36,7 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
         # The original has not arrived (yet): keep its id, so it is a duplicate when it does.
         await inbound.leave_recall_marker(ctx.conn, msg, recalled)
         return
-    group = ctx.config.group(msg.room)
+    group = ctx.groups.get(msg.room)
     states = await lock_rounds(ctx.conn, cache, msg.room)
     by_id = {s.id: s for s in states}
     open_ids = set(by_id)

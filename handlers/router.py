@@ -30,7 +30,7 @@ from typing import Literal, TypeVar
 from handlers.commands import MAX_COMMAND_LEN, Command, Role, parse_command
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.types import ParsedChain
-from models.config import Config, GroupConfig
+from models.config import GroupConfig
 from models.context import Context
 from models.rounds import RoundCache
 from models.store import audit
@@ -93,16 +93,17 @@ def looks_like_command(text: str) -> bool:
     )
 
 
-def role_of(config: Config, sender: str, group: GroupConfig | None) -> Role:
+def role_of(ctx: Context, group: GroupConfig | None) -> Role:
     """By contact id only: a resident renamed to the leader's name is still a resident.
 
     In a private chat (no group), whoever leads any group is a leader.
     """
-    if sender in config.admins:
+    sender = ctx.msg.sender
+    if sender in ctx.config.admins:
         return Role.ADMIN
     if group is not None:
         return Role.LEADER if sender == group.leader else Role.RESIDENT
-    leads = any(g.leader == sender for g in config.all_groups())
+    leads = any(g.leader == sender for g in ctx.groups.all())
     return Role.LEADER if leads else Role.RESIDENT
 
 
@@ -210,7 +211,7 @@ class Router:
             if msg.kind == "text":
                 await self._private(ctx, cache)
             return
-        group = ctx.config.group(msg.room)
+        group = ctx.groups.get(msg.room)
         if group is None or group.paused:
             return  # a group the bot does not serve (now): stored, nothing said
         if msg.kind != "text":
@@ -233,7 +234,7 @@ class Router:
         elif (other := parse_command(text, self.verbs("private"))) is not None and (other.prefixed):
             # `#汇总` in a group: refused there (figures are not for the group). Unprefixed, the
             # same words are ordinary chat (`团长，明天几点到？`).
-            await self._audit(ctx, other, role_of(ctx.config, msg.sender, group), allowed=False)
+            await self._audit(ctx, other, role_of(ctx, group), allowed=False)
             ctx.reply(
                 f"once:private-only:{msg.room}:{msg.sender}",
                 f"{msg.sender_name} “{other.verb}”请私聊机器人使用。",
@@ -241,7 +242,7 @@ class Router:
             )
             return
         elif looks_like_command(text):
-            role = role_of(ctx.config, msg.sender, group)
+            role = role_of(ctx, group)
             ctx.reply(
                 f"once:group-help:{msg.room}:{msg.sender}",
                 f"{msg.sender_name} 没有这个命令。可用：\n{self.usage(role)}",
@@ -260,7 +261,7 @@ class Router:
         cmd = parse_command(ctx.msg.text, self.verbs("private"))
         route = verbs.get(cmd.verb) if cmd else None
         if cmd is None or route is None or not route.fits(cmd):
-            role = role_of(ctx.config, ctx.msg.sender, None)
+            role = role_of(ctx, None)
             ctx.reply(f"once:private-help:{ctx.msg.sender}", self.private_help(role), private=True)
             return
         await self._command(ctx, cache, route, cmd, None)
@@ -270,7 +271,7 @@ class Router:
     ) -> None:
         """Middleware: the sender's role is checked and the command audited, then it runs."""
         msg = ctx.msg
-        role = role_of(ctx.config, msg.sender, group)
+        role = role_of(ctx, group)
         allowed = role >= route.role
         await self._audit(ctx, cmd, role, allowed=allowed)
         if allowed:

@@ -90,15 +90,6 @@ class Config:
     wechaty: WechatySettings = field(default_factory=WechatySettings)
     source: Path | None = None
     data_dir: Path = Path("data")  # the bot's own files (wechaty's among them)
-    groups_by_room: dict[str, GroupConfig] = field(default_factory=dict, compare=False)
-
-    def group(self, room: str | None) -> GroupConfig | None:
-        """The live group for a room. `groups_by_room` starts as the file's [[groups]] and is
-        kept in step with the database's groups table (admins bind, re-lead, pause groups)."""
-        return self.groups_by_room.get(room) if room is not None else None
-
-    def all_groups(self) -> tuple[GroupConfig, ...]:
-        return tuple(self.groups_by_room.values())
 
     def with_database(self, url: str | None) -> Config:
         """The same config with `--db URL` applied (the command line wins over the file)."""
@@ -292,7 +283,6 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         wechaty=_parse_wechaty(_table(data, "wechaty")),
         source=source,
         data_dir=_data_dir(bot.get("data_dir", "data"), source),
-        groups_by_room={g.room: g for g in groups},
     )
 
 

@@ -1,4 +1,5 @@
-"""What a handler gets: the message, one open transaction, the clock, config and a reply list.
+"""What a handler gets: the message, one open transaction, the clock, config, the groups and
+a reply list.
 
 Handlers never send. They append OutgoingMessage objects to `replies`; the dispatcher writes
 them to the outbox in the same transaction, so an effect and its announcement commit together.
@@ -9,22 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from models.clock import Clock
 from models.config import Config
-from models.deals import Deal
+from models.db import Conn
 from models.messages import ChatMessage, OutgoingMessage
+from models.store.groups import Groups
 
 
 @dataclass(slots=True)
 class Context:
     msg: ChatMessage
-    conn: AsyncConnection
+    conn: Conn
     config: Config
     clock: Clock
+    groups: Groups  # the App's live map of the groups it serves
     replies: list[OutgoingMessage] = field(default_factory=list)
-    deals: list[Deal] = field(default_factory=list)  # the app's deals (admins push from it)
 
     @property
     def now(self) -> datetime:

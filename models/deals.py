@@ -26,6 +26,7 @@ bot processes never open two) and the chain head, which residents then copy.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -34,7 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.parsing.matching import Product
-from models.config import Config, ConfigError, GroupConfig
+from models.config import ConfigError, GroupConfig
 from models.rounds import Limits
 
 
@@ -54,8 +55,9 @@ class Deal:
     groups: tuple[str, ...]  # room ids, or ("all",)
     products: tuple[DealProduct, ...]
 
-    def targets(self, config: Config) -> list[GroupConfig]:
-        live = [g for g in config.all_groups() if not g.paused]
+    def targets(self, groups: Iterable[GroupConfig]) -> list[GroupConfig]:
+        """The groups it goes to now: those named (or all), unless paused."""
+        live = [g for g in groups if not g.paused]
         if "all" in self.groups:
             return live
         return [g for g in live if g.room in self.groups]

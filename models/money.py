@@ -74,3 +74,13 @@ def fmt_qty(qty_milli: int) -> str:
     """Thousandths of a unit as people write them: 2, 0.5, 1.5."""
     q = Decimal(qty_milli) / 1000
     return str(int(q)) if q == q.to_integral_value() else format(q.normalize(), "f")
+
+
+def qty_number(qty_milli: int) -> int | float:
+    """Thousandths back to the JSON number people wrote (2, 0.5, 1.5)."""
+    return qty_milli // 1000 if qty_milli % 1000 == 0 else qty_milli / 1000
+
+
+def yuan(fen: int) -> Decimal:
+    """Integer fen as an exact Decimal of yuan (for spreadsheets)."""
+    return Decimal(fen) / 100

@@ -241,3 +241,22 @@ class Heartbeat(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlatformDeal(Base):
+    """A platform deal (from the deals file, the HTTP API): kept so a deal scheduled for later
+    is still posted after a restart, and every bot process sees the same deals."""
+
+    __tablename__ = "deals"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(128), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    post_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cutoff_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    pickup: Mapped[str] = mapped_column(String(256), default="")
+    groups: Mapped[list[str]] = mapped_column(JSON, default=list)  # room ids, or ["all"]
+    # Each product with its limits: key, name, code, aliases, price (yuan, as text),
+    # sale_unit, limit_milli, stock_milli, min_milli.
+    products: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -13,22 +13,20 @@ from handlers.closing import close_due_rounds, remind_pickups
 from handlers.deals import post_due_deals
 from models.config import Config
 from models.db import Database
-from models.deals import Deal
 from models.rounds import RoundCache
-from models.store.groups import sync_groups
+from models.store.groups import Groups
 
 
 async def run_due(
     db: Database,
+    groups: Groups,
     cache: RoundCache,
     config: Config,
-    deals: list[Deal],
     now: datetime,
 ) -> None:
     """Every scheduled effect due at `now`: admins' group changes from any process, deals to
     post, rounds past their cutoff, pickup reminders."""
-    await sync_groups(db, config, now, seed=False)
-    if deals:
-        await post_due_deals(db, cache, config, deals, now)
-    await close_due_rounds(db, cache, config, now)
+    await groups.sync(db, now)
+    await post_due_deals(db, cache, config, groups, now)
+    await close_due_rounds(db, cache, now)
     await remind_pickups(db, config, now)

@@ -36,12 +36,12 @@ async def test_bind_change_leader_pause_and_resume(bot: ChatHarness, db_url: str
     other = ChatHarness(build_app(make_config(base), clock, pg_schema=schema), clock)
     await other.app.start()
     try:
-        assert other.app.config.group(ROOM).leader == "wxid_new_li"  # type: ignore[union-attr]
-        assert other.app.config.group("new@chatroom") is not None
+        assert other.app.groups.get(ROOM).leader == "wxid_new_li"  # type: ignore[union-attr]
+        assert "new@chatroom" in other.app.groups
 
         await bot.post("管理员", "暂停 新建小区", room=None, sender=ADMIN)
         await other.at("09:01")
-        assert other.app.config.group("new@chatroom").paused  # type: ignore[union-attr]
+        assert other.app.groups.get("new@chatroom").paused  # type: ignore[union-attr]
     finally:
         await other.app.close()
     await bot.post("李四", Chain().add("张三 苹果1份", "李四 香蕉1把").text, room="new@chatroom")

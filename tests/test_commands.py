@@ -143,7 +143,9 @@ async def test_admin_chart_is_a_png_of_sales(
     assert sent.file_path and sent.file_path.endswith(".png")
     assert Path(sent.file_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     async with bot.app.db.connect() as conn:
-        data = await sales_by_day(conn, bot.app.config, date(2026, 11, 21), date(2026, 11, 23))
+        data = await sales_by_day(
+            conn, bot.app.config.timezone, date(2026, 11, 21), date(2026, 11, 23)
+        )
     assert data == {LEADER: {date(2026, 11, 23): 3550}}
     await bot.post("张三", "图表", room=None)
     assert "只有管理员可以" in bot.private_texts("wxid_张三")[-1]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_app
+from handlers.reports import tally_report
 from models.clock import ManualClock
-from models.store.tally import tally_report
 from tests.chat import ChatHarness
 from tests.conftest import TZ, make_config, split_schema
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from bot.http_api import make_web_app
 from models.tables import Round
 from tests.chat import ChatHarness
+from tests.conftest import make_harness
 
 TOKEN = "s3cret-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -118,3 +119,21 @@ async def test_oversized_body_is_refused(client: TestClient) -> None:  # type: i
 async def test_bad_dates_are_400(client: TestClient) -> None:  # type: ignore[type-arg]
     assert (await client.get("/api/tally?date=yesterday", headers=AUTH)).status == 400
     assert (await client.get("/api/exports/2026-13-45.xlsx", headers=AUTH)).status == 400
+
+
+async def test_a_deal_scheduled_over_http_survives_a_restart(
+    client: TestClient,  # type: ignore[type-arg]
+    bot: ChatHarness,
+    db_url: str,
+) -> None:
+    later = {"deals": [{**DEAL["deals"][0], "key": "api-later", "post_at": "2026-11-23 10:00"}]}
+    resp = await client.post("/api/deals", json=later, headers=AUTH)
+    assert await resp.json() == {"posted": 0, "scheduled": 1}
+    await bot.app.close()  # the process stops before 10:00 …
+    again = await make_harness(db_url)  # … and a new one starts on the same database
+    try:
+        await again.at("10:00")
+        [head] = again.group_texts()
+        assert head.startswith("#接龙\nAPI 水果团 截单：11月23日 22:00")
+    finally:
+        await again.app.close()

@@ -5,7 +5,7 @@ final list. Runs on SQLite and PostgreSQL (the `bot` fixture).
 
 from __future__ import annotations
 
-from models.store.tally import tally_report
+from handlers.reports import tally_report
 from tests.chains import Chain
 from tests.chat import LEADER, ChatHarness
 from tests.test_chain import open_fruit_round

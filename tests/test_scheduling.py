@@ -40,8 +40,8 @@ async def test_two_processes_close_a_round_once(bot: ChatHarness, db_url: str) -
     await other.db.upgrade()
     cutoff = datetime(2026, 11, 23, 22, 0, 5, tzinfo=TZ)
     results = await asyncio.gather(
-        close_due_rounds(bot.app.db, bot.app.cache, bot.app.config, cutoff),
-        close_due_rounds(other.db, other.cache, other.config, cutoff),
+        close_due_rounds(bot.app.db, bot.app.cache, cutoff),
+        close_due_rounds(other.db, other.cache, cutoff),
     )
     await other.close()
     assert sorted(len(r) for r in results) == [0, 1]

@@ -15,10 +15,11 @@ import pytest
 from openpyxl import load_workbook
 
 from handlers.exports import write_exports
-from models.store.tally import monthly_reconciliation, tally_report
+from handlers.reports import tally_report
+from models.store.tally import LeaderMonth, monthly_reconciliation, tally
 from tests.chains import Chain
 from tests.chat import ChatHarness
-from tests.conftest import make_config, make_harness, split_schema
+from tests.conftest import TZ, make_config, make_harness, split_schema
 
 GROUPS = [
     {"room": "east1", "topic": "幸福里", "leader": "wxid_lead_east1", "route": "东线"},
@@ -121,7 +122,7 @@ async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
 ) -> None:
     await chain_day(day)
     async with day.app.db.connect() as conn:
-        report = await tally_report(conn, day.app.config, date(2026, 11, 23))
+        report = await tally(conn, TZ, date(2026, 11, 23))
     paths = write_exports(report, tmp_path, "团购-2026-11-23")
     assert [p.name for p in paths] == [
         "团购-2026-11-23.xlsx",
@@ -135,7 +136,7 @@ async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
     # Route → leader order, and the amounts add up to the tally to the fen.
     assert [row[0] for row in delivery] == sorted(row[0] for row in delivery)
     total_fen = sum(round(Decimal(str(row[7])) * 100) for row in delivery)
-    tally_fen = sum(round(Decimal(str(r["amount"])) * 100) for r in report["rounds"])  # type: ignore[union-attr, index]
+    tally_fen = sum(r.amount_fen for r in report.rounds)
     assert total_fen == tally_fen == 13210
     west_rows = [row for row in delivery if row[1] == "wxid_lead_west1"]
     assert ("海南香蕉", 1, "把") in [(r[4], r[5], r[6]) for r in west_rows]
@@ -185,37 +186,37 @@ async def test_monthly_reconciliation_per_leader(day: ChatHarness) -> None:
     await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")
     await day.post("团长", "已取 1 2", room="west1", sender="wxid_lead_west1")
     async with day.app.db.connect() as conn:
-        rows = await monthly_reconciliation(conn, day.app.config, 2026, 11)
-        december = await monthly_reconciliation(conn, day.app.config, 2026, 12)
+        rows = await monthly_reconciliation(conn, TZ, 2026, 11)
+        december = await monthly_reconciliation(conn, TZ, 2026, 12)
     assert december == []
-    assert rows == [
-        {
-            "leader": "wxid_lead_east2",
-            "rounds": 1,
-            "cancelled": 0,
-            "orders": 2,
-            "picked": 0,
-            "sales": "64.00",
-            "commission": "7.68",
-        },
-        {
-            "leader": "wxid_lead_east1",
-            "rounds": 1,
-            "cancelled": 1,
-            "orders": 2,
-            "picked": 0,
-            "sales": "45.40",
-            "commission": "4.54",
-        },
-        {
-            "leader": "wxid_lead_west1",
-            "rounds": 1,
-            "cancelled": 0,
-            "orders": 3,
-            "picked": 2,
-            "sales": "22.70",
-            "commission": "2.27",
-        },
+    assert rows == [  # leader, rounds, sales and commission in fen, cancelled, orders, picked
+        LeaderMonth(
+            "wxid_lead_east2",
+            rounds=1,
+            sales_fen=6400,
+            commission_fen=768,
+            cancelled=0,
+            orders=2,
+            picked=0,
+        ),
+        LeaderMonth(
+            "wxid_lead_east1",
+            rounds=1,
+            sales_fen=4540,
+            commission_fen=454,
+            cancelled=1,
+            orders=2,
+            picked=0,
+        ),
+        LeaderMonth(
+            "wxid_lead_west1",
+            rounds=1,
+            sales_fen=2270,
+            commission_fen=227,
+            cancelled=0,
+            orders=3,
+            picked=2,
+        ),
     ]
     await day.post("管理员", "月结 2026-11", room=None, sender="wxid_admin")
     assert day.private_texts("wxid_admin")[-1].startswith("【2026-11 月结】\nwxid_lead_east2：1团")

@@ -24,10 +24,11 @@ import pytest
 
 from bot.adapters.replay import Event, load_events
 from bot.app import build_app
+from handlers.reports import tally_report
 from models.clock import ManualClock
 from models.config import load_config
 from models.messages import ChatMessage
-from models.store.tally import orders_report, tally_report
+from models.store.tally import orders_report
 from tests.busy_day import TZ, busy_day
 from tests.chat import ChatHarness
 from tests.conftest import PG_URL, _drop_pg_schema, _pg_schema, split_schema

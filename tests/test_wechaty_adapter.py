@@ -144,7 +144,7 @@ async def test_the_public_native_sample_opens_a_round_with_three_authors(
     sample = (FIXTURES / "native" / "public_checkin.xml").read_text("utf-8")
     creator = "wxid_raa06gopa5fq22"
     # the sample's creator leads this group, so their chain opens a round
-    app.config.groups_by_room[ROOM] = replace(app.config.groups_by_room[ROOM], leader=creator)
+    app.groups.remember(replace(app.groups.get(ROOM), leader=creator))  # type: ignore[arg-type]
     account.puppet.add_people({creator: "Jessie", "wxid_6xtgy1o42c8y22": "Jasmine"})
     account.puppet.deliver(
         sample, sender="zwg964848042", room=ROOM, kind=MessageType.MESSAGE_TYPE_UNSPECIFIED

@@ -26,7 +26,7 @@ class ConsoleAdapter:
     def __init__(self, app: App, out: TextIO | None = None) -> None:
         self.app = app
         self.out = out or sys.stdout  # looked up now: tests and shells swap sys.stdout
-        groups = app.config.all_groups()
+        groups = app.groups.all()
         self.room: str | None = groups[0].room if groups else None
         self.sender = groups[0].leader if groups else "me"
         self.sender_name = "团长" if groups else "me"

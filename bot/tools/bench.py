@@ -43,7 +43,7 @@ from models.db import SQLITE_VERSION, is_postgres, scratch_schema, server_versio
 from models.messages import ChatMessage, OutgoingMessage
 from models.store import bulk
 from models.store.outbox import enqueue
-from models.store.tally import tally_report
+from models.store.tally import tally
 
 TZ = ZoneInfo("Asia/Shanghai")
 START = datetime(2026, 11, 23, 8, 0, tzinfo=TZ)
@@ -286,11 +286,11 @@ async def _cutoff(
             await bulk.insert_rows(conn, "entries", entries)
             await bulk.insert_rows(conn, "order_lines", lines)
     t0 = time.perf_counter()
-    closed = await close_due_rounds(app.db, app.cache, app.config, now + timedelta(hours=14))
+    closed = await close_due_rounds(app.db, app.cache, now + timedelta(hours=14))
     t_close = time.perf_counter() - t0
     t1 = time.perf_counter()
     async with app.db.connect() as conn:
-        report = await tally_report(conn, app.config, now.date())
+        report = await tally(conn, app.config.timezone, now.date())
     write_exports(report, out_dir, "bench")
     t_tally = time.perf_counter() - t1
     await app.close()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.config import Config
-from models.money import commission_fen, fen_str
+from models.money import commission_fen, qty_number
+from models.store.groups import load as load_groups
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
@@ -201,22 +200,80 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
     ]
 
 
-def qty_number(qty_milli: int) -> int | float:
-    """Thousandths back to the JSON number people wrote (2, 0.5, 1.5)."""
-    return qty_milli // 1000 if qty_milli % 1000 == 0 else qty_milli / 1000
-
-
 @dataclass(slots=True)
-class _Sum:
+class Amount:
+    """A product's total in one scope (a round, a route, the day): exact integers."""
+
     qty_milli: int = 0
     amount_fen: int = 0
     unit: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RoundTally:
+    id: int
+    room: str
+    title: str
+    status: str
+    leader: str | None  # None: a room no group row names
+    route: str
+    pickup_point: str
+    totals: dict[str, Amount]  # product (or `name/unit` when one name has two units) → sum
+    amount_fen: int
+    commission_fen: int
+    picked: int
+    waiting: int
+    held: int = 0  # lines waiting for the leader's decision: in no total
+
+
 @dataclass(slots=True)
-class _RouteSum:
+class RouteTally:
     rounds: int = 0
-    products: dict[str, _Sum] = field(default_factory=dict)
+    products: dict[str, Amount] = field(default_factory=dict)
+
+    @property
+    def amount_fen(self) -> int:
+        return sum(s.amount_fen for s in self.products.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Per round, per product, per route; formatted for people or JSON by handlers/reports.py."""
+
+    rounds: list[RoundTally]
+    products: dict[str, Amount]
+    routes: dict[str, RouteTally]
+
+    @classmethod
+    def of(cls, rounds: list[RoundTally]) -> Tally:
+        """The rounds with their products and routes summed."""
+        products: dict[str, Amount] = {}
+        routes: dict[str, RouteTally] = {}
+        for r in rounds:
+            route = routes.setdefault(r.route, RouteTally())
+            route.rounds += 1
+            for k, s in r.totals.items():
+                for bucket in (products, route.products):
+                    b = bucket.setdefault(k, Amount(unit=s.unit))
+                    b.qty_milli += s.qty_milli
+                    b.amount_fen += s.amount_fen
+        return cls(rounds, products, routes)
+
+    def only_leader(self, leader: str) -> Tally:
+        return Tally.of([r for r in self.rounds if r.leader == leader])
+
+
+@dataclass(slots=True)
+class LeaderMonth:
+    """One leader's month: rounds, sales and commission in fen, cancellations, pickups."""
+
+    leader: str
+    rounds: int = 0
+    sales_fen: int = 0
+    commission_fen: int = 0
+    cancelled: int = 0
+    orders: int = 0
+    picked: int = 0
 
 
 def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -224,22 +281,21 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-async def tally_report(
-    conn: AsyncConnection, config: Config, day: date | None = None
-) -> dict[str, Any]:
-    """The `groupbuy tally --json` contract: per round, per product, per route.
+async def tally(conn: AsyncConnection, tz: ZoneInfo, day: date | None = None) -> Tally:
+    """Per round, per product, per route, in exact integers.
 
     Sums come from SQL (GROUP BY over integer fen and thousandths); Python only arranges them.
     With `day`, the rounds whose cutoff (团期) falls on that local day.
     """
+    live = await load_groups(conn)  # leader, route and rate as the groups table says
     rq = select(Round.id, Round.room, Round.title, Round.status, Round.cutoff_at).order_by(Round.id)
     if day is not None:
-        lo, hi = _day_bounds(day, config.timezone)
+        lo, hi = _day_bounds(day, tz)
         rq = rq.where(Round.cutoff_at >= lo, Round.cutoff_at < hi)
     rounds = (await conn.execute(rq)).all()
     ids = [r.id for r in rounds]
     if not ids:
-        return {"rounds": [], "products": {}, "routes": {}}
+        return Tally([], {}, {})
 
     g = _line_groups(ids)
     unit = _portion_case(g)
@@ -275,77 +331,51 @@ async def tally_report(
         ).all()
     }
 
-    per_round: dict[int, dict[str, _Sum]] = {}
-    products: dict[str, _Sum] = {}
+    per_round: dict[int, dict[str, Amount]] = {}
     for ln in sorted(lines, key=lambda r: (r.round_id, r.position, r.name, r.unit or "")):
         shown_unit = portion_unit(ln.sale_unit) if ln.matched and ln.unit is None else ln.unit
         key = ln.name
         totals = per_round.setdefault(ln.round_id, {})
         if key in totals and totals[key].unit != shown_unit:
             key = f"{ln.name}/{shown_unit}"
-        s = totals.setdefault(key, _Sum(unit=shown_unit))
+        s = totals.setdefault(key, Amount(unit=shown_unit))
         s.qty_milli += int(ln.qty)
         s.amount_fen += int(ln.amount)
-        p = products.setdefault(key, _Sum(unit=shown_unit))
-        p.qty_milli += int(ln.qty)
-        p.amount_fen += int(ln.amount)
 
-    out_rounds: list[dict[str, object]] = []
-    routes: dict[str, _RouteSum] = {}
+    out: list[RoundTally] = []
     for r in rounds:
-        group = config.group(r.room)
+        group = live.get(r.room)
         totals = per_round.get(r.id, {})
         amount = sum(s.amount_fen for s in totals.values())
-        rate = group.commission_rate if group else Decimal(0)
         picked, waiting, held = pickups.get(r.id, (0, 0, 0))
-        out_rounds.append(
-            {
-                "id": r.id,
-                "room": r.room,
-                "title": r.title,
-                "leader": group.leader if group else None,
-                "route": group.route if group else "",
-                "pickup_point": group.pickup_point if group else "",
-                "status": r.status,
-                "totals": {k: _sum_json(s) for k, s in totals.items()},
-                "amount": fen_str(amount),
-                "commission": fen_str(commission_fen(amount, rate)),
-                "picked": picked,
-                "waiting": waiting,
-                "held": held,  # lines waiting for the leader's decision, not in the totals
-            }
+        out.append(
+            RoundTally(
+                id=r.id,
+                room=r.room,
+                title=r.title,
+                status=r.status,
+                leader=group.leader if group else None,
+                route=group.route if group else "",
+                pickup_point=group.pickup_point if group else "",
+                totals=totals,
+                amount_fen=amount,
+                commission_fen=commission_fen(amount, group.commission_rate) if group else 0,
+                picked=picked,
+                waiting=waiting,
+                held=held,
+            )
         )
-        route = routes.setdefault(group.route if group else "", _RouteSum())
-        route.rounds += 1
-        for k, s in totals.items():
-            rp = route.products.setdefault(k, _Sum(unit=s.unit))
-            rp.qty_milli += s.qty_milli
-            rp.amount_fen += s.amount_fen
-    return {
-        "rounds": out_rounds,
-        "products": {k: _sum_json(s) for k, s in products.items()},
-        "routes": {
-            name: {
-                "rounds": route.rounds,
-                "amount": fen_str(sum(s.amount_fen for s in route.products.values())),
-                "products": {k: _sum_json(s) for k, s in route.products.items()},
-            }
-            for name, route in routes.items()
-        },
-    }
-
-
-def _sum_json(s: _Sum) -> dict[str, object]:
-    return {"qty": qty_number(s.qty_milli), "unit": s.unit, "amount": fen_str(s.amount_fen)}
+    return Tally.of(out)
 
 
 async def monthly_reconciliation(
-    conn: AsyncConnection, config: Config, year: int, month: int
-) -> list[dict[str, Any]]:
+    conn: AsyncConnection, tz: ZoneInfo, year: int, month: int
+) -> list[LeaderMonth]:
     """Per leader for one month (by cutoff date): rounds, sales, commission, cancellations,
     pickups. Every figure is a SQL aggregate; commission uses each group's rate."""
-    start = datetime(year, month, 1, tzinfo=config.timezone)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=config.timezone)
+    live = await load_groups(conn)  # leader, route and rate as the groups table says
+    start = datetime(year, month, 1, tzinfo=tz)
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
     in_month = (Round.cutoff_at >= start) & (Round.cutoff_at < end)
     sales = {
         r.room: (int(r.rounds), int(r.amount))
@@ -394,45 +424,29 @@ async def monthly_reconciliation(
             )
         ).all()
     }
-    by_leader: dict[str, dict[str, Any]] = {}
+    by_leader: dict[str, LeaderMonth] = {}
     for room in sorted(set(sales) | set(counts)):
-        group = config.group(room)
+        group = live.get(room)
         leader = group.leader if group else "?"
         rounds, amount = sales.get(room, (0, 0))
         cancelled, picked, active = counts.get(room, (0, 0, 0))
-        rate = group.commission_rate if group else Decimal(0)
-        row = by_leader.setdefault(
-            leader,
-            {
-                "leader": leader,
-                "rounds": 0,
-                "_fen": 0,
-                "_commission": 0,
-                "cancelled": 0,
-                "orders": 0,
-                "picked": 0,
-            },
-        )
-        row["rounds"] += rounds
-        row["_fen"] += amount
-        row["_commission"] += commission_fen(amount, rate)
-        row["cancelled"] += cancelled
-        row["orders"] += active
-        row["picked"] += picked
-    out = []
-    for row in sorted(by_leader.values(), key=lambda r: r["_fen"], reverse=True):
-        row["sales"] = fen_str(row.pop("_fen"))
-        row["commission"] = fen_str(row.pop("_commission"))
-        out.append(row)
-    return out
+        row = by_leader.setdefault(leader, LeaderMonth(leader))
+        row.rounds += rounds
+        row.sales_fen += amount
+        row.commission_fen += commission_fen(amount, group.commission_rate) if group else 0
+        row.cancelled += cancelled
+        row.orders += active
+        row.picked += picked
+    return sorted(by_leader.values(), key=lambda r: r.sales_fen, reverse=True)
 
 
 async def sales_by_day(
-    conn: AsyncConnection, config: Config, first: date, last: date
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
 ) -> dict[str, dict[date, int]]:
     """Leader → day → sales in fen. Sums per round in SQL; rounds are bucketed by local day."""
-    lo = datetime.combine(first, time(0), tzinfo=config.timezone)
-    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=config.timezone)
+    live = await load_groups(conn)  # leader, route and rate as the groups table says
+    lo = datetime.combine(first, time(0), tzinfo=tz)
+    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
     rows = (
         await conn.execute(
             select(
@@ -457,9 +471,9 @@ async def sales_by_day(
     ).all()
     out: dict[str, dict[date, int]] = {}
     for r in rows:
-        group = config.group(r.room)
+        group = live.get(r.room)
         leader = group.leader if group else r.room
-        day = r.cutoff_at.astimezone(config.timezone).date()
+        day = r.cutoff_at.astimezone(tz).date()
         out.setdefault(leader, {})
         out[leader][day] = out[leader].get(day, 0) + int(r.amount)
     return out

@@ -1,0 +1,79 @@
+"""Reports at the edge: the typed tally (models/store/tally.py) as JSON and as chat text.
+
+The figures stay integers (fen, thousandths) until here; this is the one place they become
+"25.60" and "1.5", for the `groupbuy tally --json` contract, the HTTP API and the chat.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from models.config import Config
+from models.db import Conn
+from models.money import fen_str, qty_number
+from models.store.tally import Amount, RoundTally, Tally, tally
+
+
+def amount_json(s: Amount) -> dict[str, object]:
+    return {"qty": qty_number(s.qty_milli), "unit": s.unit, "amount": fen_str(s.amount_fen)}
+
+
+def round_json(r: RoundTally) -> dict[str, object]:
+    return {
+        "id": r.id,
+        "room": r.room,
+        "title": r.title,
+        "leader": r.leader,
+        "route": r.route,
+        "pickup_point": r.pickup_point,
+        "status": r.status,
+        "totals": {k: amount_json(s) for k, s in r.totals.items()},
+        "amount": fen_str(r.amount_fen),
+        "commission": fen_str(r.commission_fen),
+        "picked": r.picked,
+        "waiting": r.waiting,
+        "held": r.held,  # lines waiting for the leader's decision, in no total
+    }
+
+
+def tally_json(t: Tally) -> dict[str, Any]:
+    """The `groupbuy tally --json` contract: per round, per product, per route."""
+    return {
+        "rounds": [round_json(r) for r in t.rounds],
+        "products": {k: amount_json(s) for k, s in t.products.items()},
+        "routes": {
+            name: {
+                "rounds": route.rounds,
+                "amount": fen_str(route.amount_fen),
+                "products": {k: amount_json(s) for k, s in route.products.items()},
+            }
+            for name, route in t.routes.items()
+        },
+    }
+
+
+async def tally_report(conn: Conn, config: Config, day: date | None = None) -> dict[str, Any]:
+    """The tally of `day` (or of every round) as the JSON contract."""
+    return tally_json(await tally(conn, config.timezone, day))
+
+
+def goods_text(totals: dict[str, Amount], *, amounts: bool = True) -> str:
+    """`烟台苹果2份（¥25.60），…` for one round's totals."""
+    return "，".join(
+        f"{name}{fmt(s)}" + (f"（¥{fen_str(s.amount_fen)}）" if amounts else "")
+        for name, s in totals.items()
+    )
+
+
+def money_text(r: RoundTally) -> str:
+    """`合计 ¥25.60，佣金 ¥2.56，已取 1，待取 2` for one round (and what waits for the leader)."""
+    held = f"，待确认 {r.held}（未计入，发“核对”查看）" if r.held else ""
+    return (
+        f"合计 ¥{fen_str(r.amount_fen)}，佣金 ¥{fen_str(r.commission_fen)}，"
+        f"已取 {r.picked}，待取 {r.waiting}{held}"
+    )
+
+
+def fmt(s: Amount) -> str:
+    return f"{qty_number(s.qty_milli)}{s.unit or ''}"
