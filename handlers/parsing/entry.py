@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -56,6 +57,7 @@ from handlers.parsing.vocab import (
     PRICE_NOTE,
     TITLE_WORDS,
     is_note_token,
+    may_be_place,
 )
 
 _RARE = re.compile(r"取消|\d{11}|[元¥￥块\ufe0f，,/例]|订单|单号|编号|超市|[一-龥a-zA-Z][，,]")
@@ -110,6 +112,13 @@ _SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
 _EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
 BIG = Decimal(100)
+_DIGITS = re.compile(r"\d+")
+_LEAD_DIGITS = re.compile(r"^\d{1,3}")
+_TRAIL_DIGITS = re.compile(r"\d{1,3}\s*$")
+_CODE_NUMBER = re.compile(r"\d{1,3}")
+_CODE_START = re.compile(r"^(\d{1,3})(?!\d)")
+_UNIT_SET = frozenset(UNITS)
+_TIMES = re.compile(r"[*xX×]")  # what _SPEC needs
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,20 +205,26 @@ def read_entry(body: str, ctx: Context) -> Reading:
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
     items: list[Item] = []
-    if SAME_AS_ABOVE.match(rest.replace(" ", "")):
+    if "同" in rest and SAME_AS_ABOVE.match(rest.replace(" ", "")):
         flags.add(FLAG_SAME_AS_ABOVE)
         items = [Item(None, Decimal(1), None, False)]
     elif rest:
         item_notes, read, item_flags = read_items(rest, ctx)
+        if not notes and not flags:  # the common entry: what its goods say, shared
+            return Reading(name, read, item_notes, item_flags, rest)
         notes.extend(item_notes)
         items = list(read)
-        flags |= item_flags
+        flags |= item_flags  # read_items flags the quantities out of range
     elif FLAG_UNSPLIT in flags and name:
         _, qty, unit = split_quantity(name)
         items = [Item(None, qty or Decimal(1), unit, True)]
-    if any(it.qty > MAX_QTY or it.qty <= 0 for it in items):
+    if _out_of_range(items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
     return Reading(name, tuple(items), tuple(n for n in notes if n), frozenset(flags), rest)
+
+
+def _out_of_range(items: Sequence[Item]) -> bool:
+    return any(it.qty > MAX_QTY or it.qty <= 0 for it in items)
 
 
 def _by_layout(text: str, layout: tuple[str, ...], notes: list[str]) -> str:
@@ -248,11 +263,16 @@ def _is_goods(tok: str, ctx: Context) -> bool:
 
 def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
     """(name as written, the rest, flags) from an entry's body."""
-    tokens = _join_brackets(body.split())
+    tokens = body.split()
+    if "(" in body or "（" in body:
+        tokens = _join_brackets(tokens)
     if not tokens:
         return None, "", frozenset()
     first = tokens[0]
+    lead = first[0]
     if (
+        lead in _NO_NAME_START or lead.isdecimal() or body[0] in "超订单编" or body[0].isdecimal()
+    ) and (
         PLUS_ONE.match(first)
         or SAME_AS_ABOVE.match(first)
         or pure_quantity(first) is not None
@@ -263,9 +283,10 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     if len(tokens) == 1:
         return _single_token(first, ctx)
     n = 1
-    if ADDRESS.match(first) and not _is_goods(tokens[1], ctx) and not is_note_token(tokens[1]):
+    address = (lead.isdecimal() or lead in _LATIN_LETTERS) and ADDRESS.match(first) is not None
+    if address and not _is_goods(tokens[1], ctx) and not is_note_token(tokens[1]):
         n = 2  # `12栋302 刘姐 …`: the building-room and the nickname
-    if n == 1 and not ADDRESS.match(first):
+    if n == 1 and not address:
         glued = _glued_name(first, ctx)
         if glued is not None:
             name, _, flags = glued
@@ -281,9 +302,9 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         and not is_note_token(tokens[1])
     ):
         n = 2  # `🍀 杨茜H区`: an emoji, then the name
-    if n == 1 and _ONE_HAN.match(first) and _ONE_HAN.match(tokens[1]):
+    if n == 1 and len(first) == 1 and _ONE_HAN.match(first) and _ONE_HAN.match(tokens[1]):
         n = 2  # `维 维`: a name written with a space between its characters
-    if n == 1 and _LATIN_NAME_WORD.match(first):
+    if n == 1 and _may_be_latin_name(lead) and _LATIN_NAME_WORD.match(first):
         # `Lily wang`, `Christine Hu💦`, `Z r`: an English name runs over several words
         while (
             n < len(tokens)
@@ -294,8 +315,22 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             and not is_note_token(tokens[n])
         ):
             n += 1
-    end = _name_end(body, tokens, n)
+    if n == 1 and " " not in first:
+        end = body.index(first) + len(first)
+    else:
+        end = _name_end(body, tokens, n)
     return body[:end], body[end:].strip(), frozenset()
+
+
+# First characters a word needs for split_name's no-name tests (PLUS_ONE, SAME_AS_ABOVE, a pure
+# quantity, _URL; digits aside), and for ORDER_ID at the start of the body.
+_NO_NAME_START = frozenset("+＋加同hwxX×*＊乘半零〇一二两俩三四五六七八九十百千")
+_LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+
+
+def _may_be_latin_name(lead: str) -> bool:
+    """_LATIN_NAME_WORD can only match a word starting with a Latin letter or a symbol."""
+    return lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace())
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
@@ -323,7 +358,7 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
     note = NOTE_IN_WORD.search(tok, 2)
     if note and _PLACE_END.search(tok[: note.start()]):
         return tok[: note.start()], tok[note.start() :], frozenset()
-    group = _GROUP_END.search(tok, 2)
+    group = _GROUP_END.search(tok, 2) if tok.endswith("组") else None
     if group:  # `韩医生B组`: a group or a team after the name
         return tok[: group.start()], tok[group.start() :], frozenset()
     return None
@@ -354,13 +389,11 @@ def _plus_splits(left: str, right: str, ctx: Context) -> bool:
     nxt = right.lstrip()
     if not (nxt[:1].isdigit() or nxt[:1] in "一二两三四五六七八九十"):
         return True
-    number = re.match(r"\d+", nxt)
+    number = _DIGITS.match(nxt)
     if not ctx.codes or number is None or number.group(0) not in ctx.codes:
         return False
     left = left.strip()
-    return bool(
-        re.match(r"^\d{1,3}", left) or re.search(r"\d{1,3}\s*$", left) or left.endswith(_CLOSERS)
-    )
+    return bool(_LEAD_DIGITS.match(left) or _TRAIL_DIGITS.search(left) or left.endswith(_CLOSERS))
 
 
 def _split_top(text: str, ctx: Context) -> list[str]:
@@ -388,27 +421,37 @@ def _split_words(part: str, ctx: Context) -> list[str]:
     A word stays with the one before it when it cannot stand alone: a quantity or unit, an
     emoji, a bracket, the product after a letter code (`J 鸡胸球`), the flavour after a menu
     number (`8 抹茶`)."""
-    rng = _RANGE.match(part)
+    rng = _RANGE.match(part) if "-" in part else None
     if rng:
         return [rng.group(1), rng.group(2)]
+    words = part.split()
+    if len(words) < 2:
+        return words
+    if "(" in part or "（" in part:
+        words = _join_brackets(words)
+    codes = ctx.codes
     segments: list[str] = []
     current = ""
-    for w in _join_brackets(part.split()):
+    for w in words:
         if not current:
             current = w
             continue
-        code_here = bool(ctx.codes and re.fullmatch(r"\d{1,3}", w) and w in ctx.codes)
-        after_code = bool(ctx.codes and MENU_NUMBER.fullmatch(current)) and not code_here
+        # The tests are pure: the cheap ones first.
         if (
-            (_CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
+            w[0] in "（(【["
+            or w in _UNIT_SET
+            or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or is_emoji_token(w)
             or pure_quantity(w) is not None
-            or w in UNITS
-            or w[:1] in "（(【["
-            or (after_code and not has_quantity(w))
             or (
-                not ctx.codes
-                and re.fullmatch(r"\d{1,3}", w) is not None
+                codes
+                and not (w in codes and _CODE_NUMBER.fullmatch(w))
+                and MENU_NUMBER.fullmatch(current)
+                and not has_quantity(w)
+            )
+            or (
+                not codes
+                and _CODE_NUMBER.fullmatch(w) is not None
                 and not has_quantity(current)
                 and not current.isdigit()
             )
@@ -451,7 +494,7 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
         # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
         return Item(" ".join(words[:-1]), pq[0], pq[1], True), frozenset()
-    spec = _SPEC.search(segment)
+    spec = _SPEC.search(segment) if _TIMES.search(segment) else None
     if spec:
         unit_m = re.match(rf"^\s*(?:{_UNIT_ALT})", segment[spec.end() :])
         item_end = spec.end() + (unit_m.end() if unit_m else 0)
@@ -465,21 +508,27 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         added = split_quantity(_ADD_BEFORE_NUMBER.sub("", segment))
         if added[1] is not None and added[0].strip():
             item, qty, unit = added
-    if ctx.codes and qty is not None and unit is None and _CODE_AT_END.search(segment):
-        tail = _CODE_AT_END.search(segment)
-        assert tail is not None
-        if tail.group(1) in ctx.codes and not re.search(r"\d", segment[: tail.start()]):
-            return Item(segment.strip(), Decimal(1), None, False), frozenset()  # `麻薯的1`
+    tail = (
+        _CODE_AT_END.search(segment)
+        if ctx.codes and qty is not None and unit is None and segment.rstrip()[-1:].isdecimal()
+        else None
+    )
+    if (
+        tail is not None
+        and tail.group(1) in ctx.codes
+        and not re.search(r"\d", segment[: tail.start()])
+    ):
+        return Item(segment.strip(), Decimal(1), None, False), frozenset()  # `麻薯的1`
     if qty is None and not ctx.codes and (lead := _LEADING_COUNT.match(segment)):
         return Item(segment[lead.end() :].strip(), Decimal(lead.group(1)), None, True), frozenset()
     text = item.strip(" -–—:：,，.。") or None
-    if text is not None and qty is not None and PLACE_TOKEN.match(text):
+    if text is not None and qty is not None and may_be_place(text) and PLACE_TOKEN.match(text):
         return Item(None, qty, unit, True), frozenset({_PLACE_MARK})  # `H区1份`: area, portion
     if ctx.codes and text is not None:
-        code = re.match(r"^(\d{1,3})(?!\d)", text)
+        code = _CODE_START.match(text)
         if code and code.group(1) not in ctx.codes and code.group(0) == text:
             flags.add(FLAG_UNKNOWN_CODE)
-    if text is not None and re.fullmatch(r"\d{3,}", text):
+    if text is not None and len(text) >= 3 and text.isdecimal():
         flags.add(FLAG_BIG_NUMBER)  # `888`: a door number or a typo, never hundreds of goods
     if qty is not None and qty >= BIG and unit is None:
         flags.add(FLAG_BIG_NUMBER)
@@ -497,7 +546,7 @@ def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ..
         rest, found = _strip_fields(rest, ctx.fields)
         notes.extend(found)
     items: list[Item] = []
-    if ORDER_ID.search(rest):
+    if _may_hold_order_id(rest) and ORDER_ID.search(rest):
         for oid in ORDER_ID.finditer(rest):  # `超市995095，加超市995103`: ids, never quantities
             items.append(Item(oid.group(0), Decimal(1), None, False))
         rest = ORDER_ID.sub(" ", rest)
@@ -508,12 +557,12 @@ def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ..
     if ctx.codes:
         words = [p for w in rest.split() for p in _after_brackets(w)]
         rest = " ".join(_menu_number_notes(words, ctx, notes))
-    each = _EACH.match(rest)
+    each = _EACH.match(rest) if "各" in rest else None
     if each:
         kinds = max(2, len([g for g in _EACH_SPLIT.split(each["goods"]) if g]))
         n = to_number(each["num"]) or Decimal(1)
         items.append(Item(each["goods"].strip(), n * kinds, each["unit"], True))
-        return tuple(notes), tuple(items), frozenset(flags)
+        return _items_read(notes, items, flags)
     for part in _split_top(rest, ctx):
         for seg in _split_words(part, ctx):
             pieces = [p for b in _after_brackets(seg) for p in _glued_goods(b)]
@@ -530,7 +579,21 @@ def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ..
                     item_flags = item_flags - {_PLACE_MARK}
                 items.append(item)
                 flags |= item_flags
-    return tuple(notes), tuple(items), frozenset(flags)
+    return _items_read(notes, items, flags)
+
+
+def _items_read(
+    notes: list[str], items: list[Item], flags: set[str]
+) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str]]:
+    """read_items' answer as read_entry keeps it: no empty notes, quantities checked."""
+    if _out_of_range(items):
+        flags.add(FLAG_QTY_OUT_OF_RANGE)
+    return tuple(n for n in notes if n), tuple(items), frozenset(flags)
+
+
+def _may_hold_order_id(text: str) -> bool:
+    """ORDER_ID needs one of these words: most entries have none, and spare it the search."""
+    return "超市" in text or "订单" in text or "单号" in text or "编号" in text
 
 
 def _drop_note_words(rest: str, ctx: Context, notes: list[str]) -> str:

@@ -83,6 +83,9 @@ _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
 _SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4})\s*$")
 _PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
 _PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊])\s*")
+# What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
+_SIGN_HINT = re.compile(r"[xX×*＊乘+＋加]")
+_NUM_START = frozenset(_CN_DIGITS + "半")
 _NEGATIVE = re.compile(r"(?<![\d\-])\s*-\s*(\d+(?:\.\d+)?)\s*$")
 # A menu number as an item: `1号`, `11`, `①`.
 MENU_NUMBER = re.compile(r"^\s*(?:\d{1,3}\s*号?|[\u2460-\u2473])")
@@ -135,25 +138,33 @@ def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
     Memoised: item words (`苹果2份`, `x2`, `2号1`) recur across a chain's lines, and the
     answer is immutable."""
     text = segment.strip()
-    # _SUFFIX_UNIT can only match text ending in a unit (and 半): most words don't, and
-    # searching them costs a try of every unit at every digit.
+    if not text:
+        return text, None, None
+    # Each pattern is tried only where it can match: _SUFFIX_UNIT on text ending in a unit (and
+    # 半), the ×/+ forms on text holding their sign, the prefix forms on text starting with a
+    # number, the bare suffix on text ending in a digit. Most words fail every test cheaply.
     ends_in_unit = (text[:-1] if text.endswith("半") else text).endswith(_UNIT_ENDINGS)
-    for pattern in (_SUFFIX_MULT, _SUFFIX_PLUS, _SUFFIX_UNIT) if ends_in_unit else _NOT_UNIT:
-        m = pattern.search(text)
-        if m:
+    signed = _SIGN_HINT.search(text) is not None
+    if ends_in_unit or signed:
+        patterns = (_SUFFIX_MULT, _SUFFIX_PLUS, _SUFFIX_UNIT) if ends_in_unit else _NOT_UNIT
+        for pattern in patterns:
+            m = pattern.search(text)
+            if m:
+                num = to_number(m["num"])
+                if num is not None:
+                    half = m.groupdict().get("half")
+                    return text[: m.start()].strip(), _with_half(num, half), m["unit"]
+    lead = text[0]
+    if lead.isdecimal() or lead in _NUM_START:
+        m = _PREFIX_UNIT.match(text)
+        if m and m.end() < len(text):
             num = to_number(m["num"])
             if num is not None:
-                half = m.groupdict().get("half")
-                return text[: m.start()].strip(), _with_half(num, half), m["unit"]
-    m = _PREFIX_UNIT.match(text)
-    if m and m.end() < len(text):
-        num = to_number(m["num"])
-        if num is not None:
-            return text[m.end() :].strip(), _with_half(num, m["half"]), m["unit"]
-    m = _PREFIX_MULT.match(text)
-    if m and m.end() < len(text):
-        return text[m.end() :].strip(), Decimal(m["num"]), None
-    m = _SUFFIX_BARE.search(text)
+                return text[m.end() :].strip(), _with_half(num, m["half"]), m["unit"]
+        m = _PREFIX_MULT.match(text)
+        if m and m.end() < len(text):
+            return text[m.end() :].strip(), Decimal(m["num"]), None
+    m = _SUFFIX_BARE.search(text) if text[-1].isdecimal() else None
     if m and m.start() > 0:
         head = text[: m.start()].strip()
         # `2号1` → item 2号 qty 1; `苹果2` → 苹果 qty 2. A bare menu number (`11`) has none.
@@ -164,7 +175,7 @@ def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
 
 def is_negative(segment: str) -> tuple[str, Decimal] | None:
     """`苹果-3` → ("苹果", -3): kept as written so the engine can refuse it with a reason."""
-    m = _NEGATIVE.search(segment)
+    m = _NEGATIVE.search(segment) if "-" in segment else None
     if m is None:
         return None
     return segment[: m.start()].strip(), -Decimal(m.group(1))

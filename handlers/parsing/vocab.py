@@ -206,9 +206,20 @@ def is_note_token(token: str) -> bool:
     return (
         bare in NOTE_WORDS
         or bare.casefold() in NOTE_WORDS
-        or bool(PLACE_TOKEN.match(bare))
+        or (may_be_place(bare) and PLACE_TOKEN.match(bare) is not None)
         or ("换" in bare and not bare.startswith("换"))
     )
+
+
+_PLACE_START = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz一二三四五六七八九十东南西北中"
+)
+
+
+def may_be_place(text: str) -> bool:
+    """False where PLACE_TOKEN cannot match: it starts with a letter, a numeral, a direction or
+    a digit, or holds 取 (`Uni取`). One look at the first character spares most words the regex."""
+    return bool(text) and (text[0] in _PLACE_START or text[0].isdecimal() or "取" in text)
 
 
 def is_template(body: str) -> bool:
