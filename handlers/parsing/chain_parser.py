@@ -49,6 +49,7 @@ from handlers.parsing.segment import (
 )
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
+    FLAG_BARE_NUMBER,
     FLAG_BIG_NUMBER,
     FLAG_CANCEL,
     FLAG_CHANGE,
@@ -90,6 +91,7 @@ _STATUS_IN_NAME = re.compile(r"已发送|已完成|已打卡|已确认|已阅|�
 _GOODS_FLAGS = frozenset(
     {
         FLAG_BIG_NUMBER,
+        FLAG_BARE_NUMBER,
         FLAG_UNKNOWN_CODE,
         FLAG_CHANGE,
         FLAG_GLUED,
@@ -319,6 +321,10 @@ def _settle(
         items = _one_product(r, notes, flags, ctx)
     else:
         items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
+        if (ctx.codes or len(ctx.products) > 1) and any(
+            it.text is None and it.unit is not None for it in r.items
+        ):
+            flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
         if matcher is not None:
             for it in r.items:
                 if it.text is not None and not _on_menu(it.text, ctx, matcher):
@@ -407,7 +413,7 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         addon = _addon(it.text, ctx)
         if addon is not None:
             kept.append(ParsedItem(addon, it.qty, it.unit))
-            if it.explicit and not _ADD_PREFIX.match(it.text):
+            if it.explicit and not it.added and not _ADD_PREFIX.match(it.text):
                 counted_addon = True  # `1份沙拉`: one meal with salad, or one salad?
             continue
         if it.text.isdigit() and not it.explicit:
@@ -419,12 +425,16 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             counts.append((it.qty, it.unit))  # `E1份`, `H区2份`: an area, then the portions
             notes.append(it.text)
             continue
+        if it.added:  # `加一个卤蛋`: an extra the head does not offer
+            kept.append(ParsedItem(it.text, it.qty, it.unit))
+            flags.add(FLAG_LEFTOVER)
+            continue
         if it.explicit and it.unit is not None:
             counts.append((it.qty, it.unit))  # `云谷8份`, `3份炒河粉`: portions, then a note
             notes.append(it.text)
             continue
         notes.append(it.text if not it.explicit else f"{it.text}{it.qty}")
-    flags -= {FLAG_UNKNOWN_CODE}
+    flags -= {FLAG_UNKNOWN_CODE, FLAG_BARE_NUMBER}
     if not r.items and FLAG_BIG_NUMBER in flags:
         flags.discard(FLAG_BIG_NUMBER)
     if len(counts) > 1 or (counted_addon and not counts):

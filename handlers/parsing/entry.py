@@ -35,6 +35,7 @@ from handlers.parsing.quantities import (
 )
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
+    FLAG_BARE_NUMBER,
     FLAG_BIG_NUMBER,
     FLAG_CANCEL,
     FLAG_CHANGE,
@@ -74,11 +75,15 @@ _ADD_BEFORE_NUMBER = re.compile(r"^(?:另加|再加|加)(?=[\d一二两三四五
 _PLACE_MARK = "place"
 # `-3份`, `+2份炒饭`: a change to what was ordered before (`+1` alone is an order).
 _ONE_HAN = re.compile(r"^[\u4e00-\u9fff]$")
-_SIGNED = re.compile(r"(?:^|(?<=\s))[+＋\-－]\s*(?:\d+\s*[份个盒斤箱袋]|[2-9]\d*(?!\d))")
+# `-3份`, `-1份炒饭`: taking back part of an earlier order (`+2份` is simply more).
+_SIGNED = re.compile(r"(?:^|(?<=\s))[\-－]\s*\d+\s*(?:[份个盒斤箱袋]|(?!\d))")
 _WORD_SPLIT = re.compile(r"([\s，,;；]+)")
 _LEADING_PORTION = re.compile(rf"^(?:{NUM})\s*(?:份|个|盒|碗|杯)")
 _DELIVERY_NOTE = re.compile(r"\d{3,}|送|取|门|号楼|栋|单元|室")  # `（送888）`: where, not what
+_HAS_COUNT = re.compile(r"\d")
+_SUB_COUNT = re.compile(r"(?:^|(?<=[\s，,]))\d{1,2}\s*[份个]?$")
 _TRAILING_PORTION = re.compile(r"\d+\s*(?:份|个|盒|碗|杯)$")
+_AREA_END = re.compile(r"[-—_]?[A-Za-z]\d{1,2}$")  # `申佳-D1`, `大治J1`: an area after a name
 _CODE_AT_END = re.compile(r"(?<![\dxX×*+＋])(\d{1,3})\s*$")
 _PLACE_END = re.compile(r"(?:[A-Za-z]\d*区?|区|栋|幢|号楼|\d)$")
 _GROUP_END = re.compile(
@@ -129,6 +134,7 @@ class Item:
     qty: Decimal
     unit: str | None
     explicit: bool
+    added: bool = False  # written with 加 (`加一份黑凉粉`): an extra, on top of the order
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +197,7 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = " ".join(text.split())
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
-    if ("+" in rest or "-" in rest or "－" in rest or "＋" in rest) and _SIGNED.search(rest):
+    if ("-" in rest or "－" in rest) and _SIGNED.search(rest):
         flags.add(FLAG_CHANGE)
     m = _BRACKET_NOTE.search(rest) if rest.endswith(_CLOSERS) else None
     if m:
@@ -378,7 +384,7 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
     glued = _glued_name(tok, ctx)
     if glued is not None:
         return glued[0], glued[1].lstrip("-—_"), glued[2]
-    if has_quantity(tok) and not MENU_NUMBER.match(tok):
+    if has_quantity(tok) and not MENU_NUMBER.match(tok) and not _AREA_END.search(tok):
         return tok, "", frozenset({FLAG_UNSPLIT})
     return tok, "", frozenset()
 
@@ -455,6 +461,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
                 and not has_quantity(current)
                 and not current.isdigit()
             )
+            or (codes and w.isdecimal() and len(w) <= 2 and _names_product(current, ctx))
         ):
             current = f"{current} {w}"
         else:
@@ -503,11 +510,15 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         if pq is not None:
             return Item(segment[:item_end].strip(), pq[0], pq[1], True), frozenset()
         return Item(segment.strip(), Decimal(1), None, False), frozenset()
+    if segment[:1] in "+＋" and segment[1:2].isdigit() and has_quantity(segment[1:]):
+        segment = segment[1:]  # `+2份炒饭`: two more portions
     item, qty, unit = split_quantity(segment)
+    added = False
     if qty is None and _ADD_BEFORE_NUMBER.match(segment):  # `加一份黑凉粉`, not `加1`
-        added = split_quantity(_ADD_BEFORE_NUMBER.sub("", segment))
-        if added[1] is not None and added[0].strip():
-            item, qty, unit = added
+        extra = split_quantity(_ADD_BEFORE_NUMBER.sub("", segment))
+        if extra[1] is not None and extra[0].strip():
+            item, qty, unit = extra
+            added = True
     tail = (
         _CODE_AT_END.search(segment)
         if ctx.codes and qty is not None and unit is None and segment.rstrip()[-1:].isdecimal()
@@ -517,6 +528,7 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         tail is not None
         and tail.group(1) in ctx.codes
         and not re.search(r"\d", segment[: tail.start()])
+        and not _names_product(segment[: tail.start()].strip(), ctx)
     ):
         return Item(segment.strip(), Decimal(1), None, False), frozenset()  # `麻薯的1`
     if qty is None and not ctx.codes and (lead := _LEADING_COUNT.match(segment)):
@@ -528,13 +540,19 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         code = _CODE_START.match(text)
         if code and code.group(1) not in ctx.codes and code.group(0) == text:
             flags.add(FLAG_UNKNOWN_CODE)
+    elif text is not None and text.isdecimal() and qty is None and not ctx.codes:
+        flags.add(FLAG_BARE_NUMBER)  # `张三 2` with several goods and no menu numbers: 2 of what?
     if text is not None and len(text) >= 3 and text.isdecimal():
         flags.add(FLAG_BIG_NUMBER)  # `888`: a door number or a typo, never hundreds of goods
     if qty is not None and qty >= BIG and unit is None:
         flags.add(FLAG_BIG_NUMBER)
-    return Item(text, qty if qty is not None else Decimal(1), unit, qty is not None), frozenset(
-        flags
-    )
+    item_read = Item(text, qty if qty is not None else Decimal(1), unit, qty is not None, added)
+    return item_read, frozenset(flags)
+
+
+def _names_product(text: str, ctx: Context) -> bool:
+    """The text names (part of) a product on the menu: `砂糖橘` for 砂糖橘."""
+    return len(text) >= 2 and any(text in p or p in text for p in ctx.products)
 
 
 @lru_cache(maxsize=65536)
@@ -631,8 +649,16 @@ def _take_notes(rest: str, notes: list[str]) -> str:
     while (m := NOTE_START.search(rest, pos)) is not None:
         end = NOTE_END.search(rest, m.end())
         stop = end.start() if end else len(rest)
-        out.append(rest[pos : m.start()])
-        span = rest[m.start() : stop]
+        before = rest[pos : m.start()]
+        sub = _SUB_COUNT.search(before)
+        if sub and _HAS_COUNT.search(rest[: pos + sub.start()]):
+            # `2份 1份不要辣`, `11份 2少饭`: after the order's count, a count inside a
+            # customisation is part of it, not the order
+            before, start = before[: sub.start()], sub.start() + pos
+        else:
+            start = m.start()
+        out.append(before)
+        span = rest[start:stop]
         qty = _TRAILING_PORTION.search(span, 1)
         if qty:  # `少饭1份`: the portions stay with the goods
             out.append(f" {qty.group(0)} ")

@@ -25,6 +25,7 @@ FLAG_CONTINUED = "continued"  # the entry runs over several lines: read as one
 FLAG_GLUED = "glued"  # two goods or a name and goods written without a space between
 FLAG_NOT_ON_MENU = "not_on_menu"  # an item that names nothing on the chain's own menu
 FLAG_AMBIGUOUS_NAME = "ambiguous_name"  # where the name ends is a guess
+FLAG_BARE_NUMBER = "bare_number"  # a number where a product should be, and no menu numbers
 FLAG_CHANGE = "change"  # `-3份`, `+2份炒饭`: a change to an earlier order, not an order
 FLAG_MANY_COUNTS = "many_counts"  # several quantities in a one-product entry: which is the total?
 FLAG_AUTHOR = "other_author"  # a native-chain entry claims another author: kept as the sender's
@@ -46,6 +47,7 @@ FLAG_WEIGHT: dict[str, float] = {
     FLAG_NOT_ON_MENU: 0.6,
     FLAG_AMBIGUOUS_NAME: 0.6,
     FLAG_CHANGE: 0.4,
+    FLAG_BARE_NUMBER: 0.5,
     FLAG_MANY_COUNTS: 0.6,
     FLAG_AUTHOR: 0.0,
 }

@@ -77,7 +77,7 @@ NOTE_WORDS = frozenset(
 PLACE_TOKEN = re.compile(
     r"^(?:[A-Za-z一二三四五六七八九十东南西北中]\s*\d?\s*区(?:[东南西北]门?)?|[A-Za-z]\d{1,2}|[东南西北]\s*门|"
     r"\d+\s*(?:号楼|栋|幢|座|单元|期)(?:\d+(?:室|号)?)?|\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|"
-    r"\d{3,4}\s*室|\S{1,6}取)$"
+    r"\d{3,4}\s*室|[A-Za-z]\s*座|\S{1,6}取)$"
 )
 # A building-room before a nickname is part of the name (`12栋302 刘姐`, `3-201 张姐`).
 ADDRESS = re.compile(
