@@ -125,7 +125,9 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     if fields:  # read again, with the words the entries repeat as notes
         ctx = replace(ctx, fields=fields)
         read = [read_entry(body, ctx) for body, _ in readings]
-    kind = detect_kind(header, read, has_menu=bool(menu or ctx.codes))
+    # The format line (`1. 门店+型号`) says what the chain collects, as the head does.
+    head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
+    kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
     matcher = _matcher(tuple(menu), tuple(known_products)) if mode == "multi" else None
     entries = [
