@@ -446,7 +446,17 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
     if alone and not counts:
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
-    return [ParsedItem(None, qty, unit), *kept]
+    return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+def _merged(items: list[ParsedItem]) -> list[ParsedItem]:
+    """`3加包子 4加包子`: one line of 包子×7."""
+    out: dict[tuple[str | None, str | None], ParsedItem] = {}
+    for it in items:
+        key = (it.item, it.unit)
+        had = out.get(key)
+        out[key] = it if had is None else ParsedItem(it.item, had.qty + it.qty, it.unit)
+    return list(out.values())
 
 
 def _addon(text: str, ctx: Context) -> str | None:

@@ -101,6 +101,9 @@ _RANGE = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
 _LATIN_WORD = re.compile(r"^[A-Za-z][A-Za-z'’.]+$")
 _LATIN_TAIL = re.compile(r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]+)*$")
 _CODE_TOKEN = re.compile(r"^[A-Za-z]$")
+_COUNT_ADD = re.compile(r"^(\d{1,2})\s*加\s*([\u4e00-\u9fff]{1,6})$")
+_DECORATION = frozenset({"So", "Sk", "Mn", "Mc", "Me", "Cf", "Po"})
+_NAME_WITH_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,4}[-—_][A-Za-z0-9]{1,3}区?$")
 _EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 # `刘芳2箱`, `云谷美猴王YY两份换红薯`: a name with a quantity glued on (Arabic digits, or a
@@ -166,6 +169,17 @@ def is_emoji_token(tok: str) -> bool:
         return False
     cats = [unicodedata.category(ch) for ch in tok]
     return all(c in _EMOJI_CATEGORIES for c in cats) and ("So" in cats or "Sk" in cats)
+
+
+def _decoration(tok: str) -> bool:
+    """`ོ་`, `️`: marks and symbols that are no word (no letter, digit or CJK punctuation)."""
+    return all(
+        not ch.isalnum()
+        and not ch.isascii()
+        and not ("\u3000" <= ch <= "\u303f" or "\uff00" <= ch <= "\uffef")
+        and unicodedata.category(ch) in _DECORATION
+        for ch in tok
+    )
 
 
 def _take(pattern: re.Pattern[str], text: str, notes: list[str]) -> str:
@@ -298,7 +312,9 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             name, _, flags = glued
             start = body.index(first) + len(name)
             return name, body[start:].strip().lstrip("-—_").strip(), flags
-    while n < len(tokens) and (is_emoji_token(tokens[n]) or tokens[n] in TITLE_WORDS):
+    while n < len(tokens) and (
+        is_emoji_token(tokens[n]) or tokens[n] in TITLE_WORDS or _decoration(tokens[n])
+    ):
         n += 1
     if (
         n == 1
@@ -321,6 +337,8 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             and not is_note_token(tokens[n])
         ):
             n += 1
+        if n < len(tokens) and _NAME_WITH_PLACE.match(tokens[n]):
+            n += 1  # `ice 艾小花—F区`: the rest of the name, with the place joined to it
     if n == 1 and " " not in first:
         end = body.index(first) + len(first)
     else:
@@ -510,6 +528,9 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         if pq is not None:
             return Item(segment[:item_end].strip(), pq[0], pq[1], True), frozenset()
         return Item(segment.strip(), Decimal(1), None, False), frozenset()
+    many_add = _COUNT_ADD.match(segment) if "加" in segment else None
+    if many_add:  # `3加包子`: three of them add a 包子
+        return Item(many_add.group(2), Decimal(many_add.group(1)), None, True, True), frozenset()
     if segment[:1] in "+＋" and segment[1:2].isdigit() and has_quantity(segment[1:]):
         segment = segment[1:]  # `+2份炒饭`: two more portions
     item, qty, unit = split_quantity(segment)

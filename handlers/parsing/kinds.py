@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from handlers.parsing.entry import Reading
 
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
-_REPORT = re.compile(r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数")
+_REPORT = re.compile(
+    r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数"
+)
 _OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号|投票|点赞")
 _LINK = re.compile(r"https?://|www\.")
 _ORDER = re.compile(
