@@ -20,6 +20,8 @@ from sqlalchemy import select
 
 from bot.adapters.wechaty import WechatyAdapter, kind_of, message_time, recalled_id
 from bot.app import App, build_app
+from handlers.parsing.chain_parser import parse_chain
+from handlers.parsing.native_chain import parse_native_chain, strip_sender_prefix
 from models.clock import ManualClock
 from models.config import WechatySettings
 from models.messages import OutgoingMessage
@@ -137,25 +139,30 @@ async def test_a_native_chain_credits_each_entry_to_its_author_not_to_the_sender
     assert account.puppet.texts_to(ROOM) == []  # all understood: the group hears nothing
 
 
-async def test_the_public_native_sample_opens_a_round_with_three_authors(
+async def test_the_public_native_sample_is_a_check_in_read_with_its_three_authors(
     wechat: tuple[App, WechatyAdapter, Account, ManualClock],
 ) -> None:
     app, adapter, account, _ = wechat
     sample = (FIXTURES / "native" / "public_checkin.xml").read_text("utf-8")
     creator = "wxid_raa06gopa5fq22"
-    # the sample's creator leads this group, so their chain opens a round
+    # Even from the group's leader, a daily check-in (打卡) orders nothing: no round opens.
     app.groups.remember(replace(app.groups.get(ROOM), leader=creator))  # type: ignore[arg-type]
     account.puppet.add_people({creator: "Jessie", "wxid_6xtgy1o42c8y22": "Jasmine"})
     account.puppet.deliver(
         sample, sender="zwg964848042", room=ROOM, kind=MessageType.MESSAGE_TYPE_UNSPECIFIED
     )
     await settle(adapter, 1)
-
-    assert [(seq, poster) for seq, _, poster, _ in await entries(app)] == [
-        (1, "wxid_raa06gopa5fq22"),
-        (2, "wxid_6xtgy1o42c8y22"),
-        (3, "zwg964848042"),
-    ]
+    assert await entries(app) == []
+    assert account.puppet.texts_to(ROOM) == []
+    # What WeChat's XML says is still read: each entry's author, and a check-in.
+    native = parse_native_chain(strip_sender_prefix(sample))
+    assert native is not None
+    assert native.authors_by_seq() == {
+        1: "wxid_raa06gopa5fq22",
+        2: "wxid_6xtgy1o42c8y22",
+        3: "zwg964848042",
+    }
+    assert parse_chain(native.chain_text()).kind == "checkin"
 
 
 async def test_a_recall_undoes_the_order_and_only_the_leader_hears_of_it(
