@@ -12,21 +12,26 @@ JSON or fields get a 400 with a message and change nothing; bodies over 1 MB get
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import json
 import tempfile
-from datetime import date
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Metric, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE
+from pydantic import BaseModel, Field, ValidationError
 
 from bot.app import App
 from handlers.deals import post_due_deals
 from handlers.exports import write_exports
 from handlers.reports import tally_json
 from models.config import ConfigError
-from models.deals import parse_deals
+from models.deals import DealsIn, validation_message
 from models.store import deals as deal_store
 from models.store import outbox as outbox_store
 from models.store.tally import tally
@@ -35,55 +40,86 @@ MAX_BODY = 1024 * 1024
 APP_KEY = web.AppKey("groupbuy_app", App)
 TOKEN_KEY = web.AppKey("groupbuy_token", str)
 
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "groupbuy-bot", "version": "0.1.0"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "security": [{"bearer": []}],
-    "paths": {
-        "/api/deals": {
-            "post": {
-                "summary": "Push deals to groups now (idempotent by deal key)",
-                "requestBody": {
-                    "required": True,
-                    "content": {"application/json": {"schema": {"type": "object"}}},
-                },
-                "responses": {
-                    "200": {"description": "{posted: number of chain heads queued}"},
-                    "400": {"description": "invalid JSON or fields"},
-                    "401": {"description": "missing or wrong token"},
-                    "413": {"description": "body too large"},
-                },
-            }
+
+class Pushed(BaseModel):
+    """The answer to POST /api/deals."""
+
+    posted: int = Field(description="chain heads queued now (a group that has the deal: none)")
+    scheduled: int = Field(description="deals kept for their later post time")
+
+
+class Problem(BaseModel):
+    """Any 4xx answer: what was wrong, naming the field."""
+
+    error: str
+
+
+class TallyQuery(BaseModel):
+    date: dt.date | None = Field(None, description="the day whose rounds close (团期), local time")
+
+
+def openapi_document() -> dict[str, Any]:
+    """This API's description, generated from the models that validate its input and output."""
+    schemas: dict[str, Any] = {}
+
+    def ref(model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def json_body(model: type[BaseModel]) -> dict[str, Any]:
+        return {"content": {"application/json": {"schema": ref(model)}}}
+
+    problem = {"description": "what was wrong, naming the field", **json_body(Problem)}
+    date_param = {
+        "in": "query",
+        "name": "date",
+        "schema": TallyQuery.model_json_schema()["properties"]["date"],
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "groupbuy-bot", "version": "0.1.0"},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
-        "/api/tally": {
-            "get": {
-                "summary": "Totals per round, product and route",
-                "parameters": [
-                    {"name": "date", "in": "query", "schema": {"type": "string", "format": "date"}}
-                ],
-                "responses": {
-                    "200": {"description": "tally report"},
-                    "400": {"description": "bad date"},
-                },
-            }
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/deals": {
+                "post": {
+                    "summary": "Push deals to groups now or later (idempotent by deal key)",
+                    "requestBody": {"required": True, **json_body(DealsIn)},
+                    "responses": {
+                        "200": {"description": "posted and scheduled", **json_body(Pushed)},
+                        "400": problem,
+                        "401": problem,
+                        "413": problem,
+                    },
+                }
+            },
+            "/api/tally": {
+                "get": {
+                    "summary": "Totals per round, product and route (`groupbuy tally --json`)",
+                    "parameters": [date_param],
+                    "responses": {"200": {"description": "tally report"}, "400": problem},
+                }
+            },
+            "/api/exports/{date}.xlsx": {
+                "get": {
+                    "summary": "The day's delivery lists (xlsx)",
+                    "parameters": [
+                        {**date_param, "in": "path", "required": True},
+                    ],
+                    "responses": {"200": {"description": "xlsx file"}, "400": problem},
+                }
+            },
+            "/health": {"get": {"security": [], "responses": {"200": {"description": "ok"}}}},
+            "/metrics": {
+                "get": {"security": [], "responses": {"200": {"description": "Prometheus text"}}}
+            },
         },
-        "/api/exports/{date}.xlsx": {
-            "get": {
-                "summary": "The day's delivery lists (xlsx)",
-                "parameters": [
-                    {"name": "date", "in": "path", "required": True, "schema": {"type": "string"}}
-                ],
-                "responses": {
-                    "200": {"description": "xlsx file"},
-                    "400": {"description": "bad date"},
-                },
-            }
-        },
-        "/health": {"get": {"security": [], "responses": {"200": {"description": "ok"}}}},
-        "/metrics": {"get": {"security": [], "responses": {"200": {"description": "Prometheus"}}}},
-    },
-}
+    }
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -106,10 +142,16 @@ async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
         return _error(413, f"body over {MAX_BODY} bytes")
 
 
-def _day(text: str | None) -> date:
+def _day(text: str | None) -> dt.date:
+    """A date from the query or path, validated like the rest of the input (400 naming it)."""
     if not text:
         raise ValueError("date is required, like 2026-11-23")
-    return date.fromisoformat(text)
+    try:
+        day = TallyQuery.model_validate({"date": text}).date
+    except ValidationError as exc:
+        raise ValueError(validation_message(exc)) from exc
+    assert day is not None
+    return day
 
 
 async def push_deals(request: web.Request) -> web.Response:
@@ -121,9 +163,9 @@ async def push_deals(request: web.Request) -> web.Response:
     if not isinstance(body, dict):
         return _error(400, "body must be an object with a 'deals' list")
     try:
-        deals = parse_deals(body, app.config.timezone)
-    except ConfigError as exc:
-        return _error(400, str(exc))
+        deals = DealsIn.model_validate(body).to_deals(app.config.timezone)
+    except ValidationError as exc:
+        return _error(400, validation_message(exc))
     unknown = {g for d in deals for g in d.groups if g != "all"} - {
         g.room for g in app.groups.all()
     }
@@ -137,7 +179,7 @@ async def push_deals(request: web.Request) -> web.Response:
         await deal_store.save(conn, deals, now)
     posted = await post_due_deals(app.db, app.cache, app.config, app.groups, now)
     later = sum(d.post_at > now for d in deals)
-    return web.json_response({"posted": posted, "scheduled": later})
+    return web.json_response(Pushed(posted=posted, scheduled=later).model_dump())
 
 
 async def get_tally(request: web.Request) -> web.Response:
@@ -170,23 +212,31 @@ async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+class _Figures:
+    """The database's figures as Prometheus metrics, read once per scrape."""
+
+    def __init__(self, counts: outbox_store.Counts) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        c = self.counts
+        yield CounterMetricFamily("groupbuy_messages", "messages stored", value=c.messages)
+        yield GaugeMetricFamily("groupbuy_open_rounds", "rounds open for orders", c.open_rounds)
+        outbox = GaugeMetricFamily("groupbuy_outbox", "outbox rows by status", labels=["status"])
+        for status, n in sorted(c.outbox.items()):
+            outbox.add_metric([status], n)
+        yield outbox
+
+
 async def metrics(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    c = await outbox_store.counts(app.db)
-    messages, open_rounds, outbox = c.messages, c.open_rounds, c.outbox
-    lines = [
-        "# TYPE groupbuy_messages_total counter",
-        f"groupbuy_messages_total {messages}",
-        "# TYPE groupbuy_open_rounds gauge",
-        f"groupbuy_open_rounds {open_rounds}",
-        "# TYPE groupbuy_outbox gauge",
-        *(f'groupbuy_outbox{{status="{s}"}} {n}' for s, n in sorted(outbox.items())),
-    ]
-    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain")
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Figures(await outbox_store.counts(app.db)))
+    return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
 
 
 async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(OPENAPI)
+    return web.json_response(openapi_document())
 
 
 def make_web_app(app: App, token: str) -> web.Application:

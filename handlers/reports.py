@@ -11,7 +11,7 @@ from typing import Any
 
 from models.config import Config
 from models.db import Conn
-from models.money import fen_str, qty_number
+from models.money import fen_str, fmt_qty, qty_number
 from models.store.tally import Amount, RoundTally, Tally, tally
 
 
@@ -58,12 +58,9 @@ async def tally_report(conn: Conn, config: Config, day: date | None = None) -> d
     return tally_json(await tally(conn, config.timezone, day))
 
 
-def goods_text(totals: dict[str, Amount], *, amounts: bool = True) -> str:
+def goods_text(totals: dict[str, Amount]) -> str:
     """`烟台苹果2份（¥25.60），…` for one round's totals."""
-    return "，".join(
-        f"{name}{fmt(s)}" + (f"（¥{fen_str(s.amount_fen)}）" if amounts else "")
-        for name, s in totals.items()
-    )
+    return "，".join(f"{name}{fmt(s)}（¥{fen_str(s.amount_fen)}）" for name, s in totals.items())
 
 
 def money_text(r: RoundTally) -> str:
@@ -76,4 +73,5 @@ def money_text(r: RoundTally) -> str:
 
 
 def fmt(s: Amount) -> str:
-    return f"{qty_number(s.qty_milli)}{s.unit or ''}"
+    """`2份`, `1.5斤`: a total as people write it."""
+    return f"{fmt_qty(s.qty_milli)}{s.unit or ''}"

@@ -1,4 +1,8 @@
-"""Configuration from one TOML file (see config.example.toml for every key and its meaning)."""
+"""Configuration from one TOML file (see config.example.toml for every key and its meaning).
+
+The types the bot runs with are the frozen dataclasses here; the file's schema and its checks
+are pydantic models in models/config_file.py.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,10 @@ import os
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-DEFAULT_DB_URL = "sqlite+aiosqlite:///groupbuy.db"
-ADAPTERS = frozenset({"console", "wechaty"})
+from zoneinfo import ZoneInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,193 +97,84 @@ class Config:
         return replace(self, database_url=url) if url else self
 
 
-def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
-    value = data.get(key, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"[{key}] must be a table")
-    return value
-
-
-def _str(value: Any, where: str, *, required: bool = True) -> str:
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise ConfigError(f"{where} must be a non-empty string")
-    return value.strip()
-
-
-def _parse_time(value: Any, where: str) -> time:
-    try:
-        hh, mm = str(value).split(":")
-        return time(int(hh), int(mm))
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(f"{where} must look like 22:00, got {value!r}") from exc
-
-
-def _parse_price(value: Any, where: str) -> Decimal | None:
-    if value is None:
+def _deals_path(value: str | None, source: Path | None) -> Path | None:
+    """The deals file, relative to the config file's folder when not absolute."""
+    if not value:
         return None
-    if isinstance(value, float):
-        # TOML floats are binary; take the text the operator wrote, as written.
-        value = repr(value)
-    try:
-        price = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise ConfigError(f'{where} must be a price like "12.80", got {value!r}') from exc
-    if price < 0:
-        raise ConfigError(f"{where} must not be negative")
-    return price
-
-
-def _parse_rate(value: Any, where: str) -> Decimal:
-    if value is None:
-        return Decimal("0.10")
-    rate = _parse_price(value, where)
-    if rate is None or rate > 1:
-        raise ConfigError(f'{where} must be a fraction like "0.10" (10%)')
-    return rate
-
-
-def _parse_sender(raw: dict[str, Any]) -> SendLimits:
-    """[sender] budgets; every key optional, every value a positive number."""
-    known = {f: getattr(SendLimits(), f) for f in SendLimits.__dataclass_fields__}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in known:
-            raise ConfigError(f"[sender] has no key {key!r}; known: {', '.join(sorted(known))}")
-        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            raise ConfigError(f"[sender] {key} must be a non-negative number")
-        values[key] = type(known[key])(value)
-    return SendLimits(**values)
-
-
-def _parse_http(raw: dict[str, Any]) -> HttpConfig:
-    """[http]; the token may come from GROUPBUY_HTTP_TOKEN instead of the file."""
-    enabled = bool(raw.get("enabled", False))
-    token = os.environ.get("GROUPBUY_HTTP_TOKEN") or str(raw.get("token", ""))
-    if enabled and len(token) < 16:
-        raise ConfigError("[http] needs a token of 16+ characters (or GROUPBUY_HTTP_TOKEN)")
-    port = raw.get("port", 8080)
-    if not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError("[http] port must be a port number")
-    return HttpConfig(enabled, str(raw.get("host", "127.0.0.1")), port, token)
-
-
-def _parse_wechaty(raw: dict[str, Any]) -> WechatySettings:
-    """[wechaty]; token and endpoint may come from the service client's own variables."""
-    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or raw.get("token") or None
-    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or raw.get("endpoint") or None
-    try:
-        watchdog = float(raw.get("watchdog_s", 180))
-        max_mb = float(raw.get("max_file_mb", 3))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError("[wechaty] watchdog_s and max_file_mb must be numbers") from exc
-    if watchdog < 10:
-        raise ConfigError("[wechaty] watchdog_s must be at least 10 seconds")
-    return WechatySettings(
-        token=str(token) if token else None,
-        endpoint=str(endpoint) if endpoint else None,
-        no_tls=bool(raw.get("no_tls", True)),
-        watchdog_s=watchdog,
-        max_file_mb=max_mb,
-    )
-
-
-def _data_dir(value: Any, source: Path | None) -> Path:
-    """[bot] data_dir, relative to the config file's folder when not absolute."""
-    path = Path(_str(value, "[bot] data_dir"))
+    path = Path(value)
     if not path.is_absolute() and source is not None:
         path = source.parent / path
     return path
 
 
-def _deals_path(value: Any, source: Path | None) -> Path | None:
-    """The deals file, relative to the config file's folder when not absolute."""
-    if not value:
-        return None
-    path = Path(str(value))
+def _data_dir(value: str, source: Path | None) -> Path:
+    """[bot] data_dir, relative to the config file's folder when not absolute."""
+    path = Path(value)
     if not path.is_absolute() and source is not None:
         path = source.parent / path
     return path
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
-    """Validate a parsed TOML document into a Config; every error names the key at fault."""
-    bot = _table(data, "bot")
-    tz_name = bot.get("timezone", "Asia/Shanghai")
+    """Validate a parsed TOML document into a Config; every error names the key at fault.
+
+    The schema is models/config_file.py (pydantic); tokens may come from the environment.
+    """
+    from pydantic import ValidationError
+
+    from models.config_file import ConfigFile, describe
+
     try:
-        tz = ZoneInfo(str(tz_name))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigError(f"[bot] timezone {tz_name!r} is not a known time zone") from exc
-    admins = bot.get("admins", [])
-    if not isinstance(admins, list) or not all(isinstance(a, str) for a in admins):
-        raise ConfigError("[bot] admins must be a list of contact ids")
-    adapter = str(bot.get("adapter", "console"))
-    if adapter not in ADAPTERS:
-        raise ConfigError(f"[bot] adapter must be one of {sorted(ADAPTERS)}, got {adapter!r}")
-
-    db = _table(data, "database")
-    url = str(db.get("url", DEFAULT_DB_URL))
-
-    groups: list[GroupConfig] = []
-    rooms: set[str] = set()
-    raw_groups = data.get("groups", [])
-    if not isinstance(raw_groups, list):
-        raise ConfigError("[[groups]] must be an array of tables")
-    for i, g in enumerate(raw_groups):
-        where = f"[[groups]] #{i + 1}"
-        if not isinstance(g, dict):
-            raise ConfigError(f"{where} must be a table")
-        room = _str(g.get("room"), f"{where} room")
-        if room in rooms:
-            raise ConfigError(f"{where} room {room!r} is listed twice")
-        rooms.add(room)
-        groups.append(
-            GroupConfig(
-                room=room,
-                topic=_str(g.get("topic", room), f"{where} topic"),
-                leader=_str(g.get("leader"), f"{where} leader"),
-                route=_str(g.get("route"), f"{where} route", required=False),
-                pickup_point=_str(g.get("pickup_point"), f"{where} pickup_point", required=False),
-                commission_rate=_parse_rate(g.get("commission_rate"), f"{where} commission_rate"),
-            )
-        )
-
-    catalogue: list[CatalogueProduct] = []
-    for i, p in enumerate(data.get("products", [])):
-        where = f"[[products]] #{i + 1}"
-        if not isinstance(p, dict):
-            raise ConfigError(f"{where} must be a table")
-        aliases = p.get("aliases", [])
-        if not isinstance(aliases, list):
-            raise ConfigError(f"{where} aliases must be a list")
-        code = p.get("code")
-        catalogue.append(
-            CatalogueProduct(
-                name=_str(p.get("name"), f"{where} name"),
-                code=str(code) if code is not None else None,
-                aliases=tuple(str(a) for a in aliases),
-                price=_parse_price(p.get("price"), f"{where} price"),
-                sale_unit=str(p["unit"]) if p.get("unit") else None,
-            )
-        )
-
+        f = ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(describe(exc)) from exc
+    token = os.environ.get("GROUPBUY_HTTP_TOKEN") or f.http.token
+    if f.http.enabled and len(token) < 16:
+        raise ConfigError("[http] needs a token of 16+ characters (or GROUPBUY_HTTP_TOKEN)")
+    w = f.wechaty
+    wechaty_token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or w.token or None
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or w.endpoint or None
     return Config(
-        timezone=tz,
-        admins=frozenset(admins),
-        database_url=url,
-        groups=tuple(groups),
-        bot_name=str(bot.get("name", "团购助手")),
-        adapter=adapter,
-        default_cutoff=_parse_time(bot.get("default_cutoff", "22:00"), "[bot] default_cutoff"),
-        pickup_reminder=_parse_time(bot.get("pickup_reminder", "18:00"), "[bot] pickup_reminder"),
-        catalogue=tuple(catalogue),
-        deals_file=_deals_path(bot.get("deals_file"), source),
-        sender=_parse_sender(_table(data, "sender")),
-        http=_parse_http(_table(data, "http")),
-        wechaty=_parse_wechaty(_table(data, "wechaty")),
+        timezone=ZoneInfo(f.bot.timezone),
+        admins=frozenset(f.bot.admins),
+        database_url=f.database.url,
+        groups=tuple(
+            GroupConfig(
+                room=g.room,
+                topic=g.topic or g.room,
+                leader=g.leader,
+                route=g.route,
+                pickup_point=g.pickup_point,
+                commission_rate=g.commission_rate,
+            )
+            for g in f.groups
+        ),
+        bot_name=f.bot.name,
+        adapter=f.bot.adapter,
+        default_cutoff=f.bot.default_cutoff,
+        pickup_reminder=f.bot.pickup_reminder,
+        catalogue=tuple(
+            CatalogueProduct(
+                name=p.name,
+                code=p.code,
+                aliases=tuple(p.aliases),
+                price=p.price,
+                sale_unit=p.unit or None,
+            )
+            for p in f.products
+        ),
+        deals_file=_deals_path(f.bot.deals_file, source),
+        sender=SendLimits(**f.sender.model_dump()),
+        http=HttpConfig(f.http.enabled, f.http.host, f.http.port, token),
+        wechaty=WechatySettings(
+            token=wechaty_token,
+            endpoint=endpoint,
+            no_tls=w.no_tls,
+            watchdog_s=w.watchdog_s,
+            max_file_mb=w.max_file_mb,
+        ),
         source=source,
-        data_dir=_data_dir(bot.get("data_dir", "data"), source),
+        data_dir=_data_dir(f.bot.data_dir, source),
     )
 
 

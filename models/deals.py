@@ -34,6 +34,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
 from handlers.parsing.matching import Product
 from models.config import ConfigError, GroupConfig
 from models.rounds import Limits
@@ -63,26 +65,6 @@ class Deal:
         return [g for g in live if g.room in self.groups]
 
 
-def _when(value: Any, tz: ZoneInfo, where: str) -> datetime:
-    try:
-        when = datetime.fromisoformat(str(value))
-    except ValueError as exc:
-        raise ConfigError(f"{where} must look like 2026-11-23 22:00, got {value!r}") from exc
-    return when if when.tzinfo else when.replace(tzinfo=tz)
-
-
-def _milli(value: Any, where: str) -> int | None:
-    if value is None:
-        return None
-    try:
-        q = Decimal(str(value))
-    except ArithmeticError as exc:
-        raise ConfigError(f"{where} must be a number") from exc
-    if q <= 0:
-        raise ConfigError(f"{where} must be positive")
-    return int(q * 1000)
-
-
 def load_deals(path: Path, tz: ZoneInfo) -> list[Deal]:
     """Read and validate the deals file; every error names the deal and key at fault."""
     try:
@@ -94,60 +76,117 @@ def load_deals(path: Path, tz: ZoneInfo) -> list[Deal]:
     return parse_deals(data, tz)
 
 
+class DealProductIn(BaseModel):
+    """One product of a deal, as deals.toml and POST /api/deals write it."""
+
+    code: str | None = Field(None, description='menu code, e.g. "1"; keys the product')
+    name: str = Field(min_length=1)
+    price: Decimal | None = Field(None, ge=0, description='yuan per unit of sale, e.g. "12.80"')
+    unit: str | None = Field(None, description='the unit of sale the price is for, e.g. "3斤"')
+    aliases: list[str] = []
+    limit: Decimal | None = Field(None, gt=0, description="per person, in units of sale")
+    stock: Decimal | None = Field(None, gt=0, description="for the whole round")
+    min_total: Decimal | None = Field(None, gt=0, description="成团: below this it won't ship")
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @field_validator("price", "limit", "stock", "min_total", mode="before")
+    @classmethod
+    def _exact(cls, value: Any) -> Any:
+        return repr(value) if isinstance(value, float) else value  # TOML floats: as written
+
+
+class DealIn(BaseModel):
+    """One platform deal: posted to its groups at `post_at`, closed at `cutoff_at`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_key(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("key"):
+            raise ValueError("every deal needs a unique key")
+        return data
+
+    key: str = Field(min_length=1, description="unique; a deal is posted to a group once")
+    title: str | None = None
+    post_at: datetime = Field(description="local time ([bot] timezone): 2026-11-23 08:00")
+    cutoff_at: datetime
+    pickup: str = ""
+    groups: list[str] = Field(default=["all"], description='room ids, or ["all"]')
+    products: list[DealProductIn] = []
+
+    @model_validator(mode="after")
+    def _cutoff_after_post(self) -> DealIn:
+        if self.cutoff_at <= self.post_at:
+            raise ValueError("cutoff_at must be after post_at")
+        return self
+
+
+class DealsIn(BaseModel):
+    """deals.toml, or the body of POST /api/deals."""
+
+    deals: list[DealIn]
+
+    @model_validator(mode="after")
+    def _unique_keys(self) -> DealsIn:
+        keys = [d.key for d in self.deals]
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        if twice:
+            raise ValueError(f"every deal needs a unique key; twice: {twice}")
+        return self
+
+    def to_deals(self, tz: ZoneInfo) -> list[Deal]:
+        return [_deal(d, tz) for d in self.deals]
+
+
+def _milli(q: Decimal | None) -> int | None:
+    return int(q * 1000) if q is not None else None
+
+
+def _aware(when: datetime, tz: ZoneInfo) -> datetime:
+    return when if when.tzinfo else when.replace(tzinfo=tz)
+
+
+def _deal(d: DealIn, tz: ZoneInfo) -> Deal:
+    return Deal(
+        key=d.key,
+        title=d.title or d.key,
+        post_at=_aware(d.post_at, tz),
+        cutoff_at=_aware(d.cutoff_at, tz),
+        pickup=d.pickup,
+        groups=tuple(d.groups),
+        products=tuple(
+            DealProduct(
+                Product(
+                    key=p.code or p.name,
+                    name=p.name,
+                    code=p.code,
+                    aliases=tuple(p.aliases),
+                    price=p.price,
+                    sale_unit=p.unit or None,
+                ),
+                Limits(_milli(p.limit), _milli(p.stock), _milli(p.min_total)),
+            )
+            for p in d.products
+        ),
+    )
+
+
+def validation_message(exc: ValidationError) -> str:
+    """Pydantic's errors as one line that names each field at fault: `deals[0].post_at: …`."""
+    parts = []
+    for err in exc.errors(include_url=False):
+        where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where.lstrip('.') or 'body'}: {message}")
+    return "; ".join(parts)
+
+
 def parse_deals(data: dict[str, Any], tz: ZoneInfo) -> list[Deal]:
-    """Validate deals from the file or the HTTP API; errors name the deal and the key."""
-    raw = data.get("deals", [])
-    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
-        raise ConfigError("deals must be a list of objects")
-    deals: list[Deal] = []
-    seen: set[str] = set()
-    for i, d in enumerate(raw):
-        where = f"[[deals]] #{i + 1}"
-        key = str(d.get("key") or "")
-        if not key or key in seen:
-            raise ConfigError(f"{where} needs a unique key")
-        seen.add(key)
-        products: list[DealProduct] = []
-        for j, p in enumerate(d.get("products", [])):
-            pw = f"{where} product #{j + 1}"
-            if not p.get("name"):
-                raise ConfigError(f"{pw} needs a name")
-            code = str(p["code"]) if p.get("code") is not None else None
-            try:
-                price = Decimal(str(p["price"])) if p.get("price") is not None else None
-            except ArithmeticError as exc:
-                raise ConfigError(f'{pw} price must be like "12.80"') from exc
-            products.append(
-                DealProduct(
-                    Product(
-                        key=code or str(p["name"]),
-                        name=str(p["name"]),
-                        code=code,
-                        aliases=tuple(str(a) for a in p.get("aliases", [])),
-                        price=price,
-                        sale_unit=str(p["unit"]) if p.get("unit") else None,
-                    ),
-                    Limits(
-                        _milli(p.get("limit"), f"{pw} limit"),
-                        _milli(p.get("stock"), f"{pw} stock"),
-                        _milli(p.get("min_total"), f"{pw} min_total"),
-                    ),
-                )
-            )
-        post_at = _when(d.get("post_at"), tz, f"{where} post_at")
-        cutoff_at = _when(d.get("cutoff_at"), tz, f"{where} cutoff_at")
-        if cutoff_at <= post_at:
-            raise ConfigError(f"{where} cutoff_at must be after post_at")
-        groups = d.get("groups", ["all"])
-        deals.append(
-            Deal(
-                key=key,
-                title=str(d.get("title") or key),
-                post_at=post_at,
-                cutoff_at=cutoff_at,
-                pickup=str(d.get("pickup", "")),
-                groups=tuple(str(g) for g in groups),
-                products=tuple(products),
-            )
-        )
-    return deals
+    """Validate deals from the file or the HTTP API; errors name the deal and the field."""
+    try:
+        return DealsIn.model_validate(data).to_deals(tz)
+    except ValidationError as exc:
+        raise ConfigError(validation_message(exc)) from exc
