@@ -1,1 +1,2 @@
-"""groupbuy-bot core: chat-platform-neutral types, wiring, dispatch, outbox and CLI."""
+"""The running bot, top layer: wiring (App), dispatch, the sender, the HTTP API, the CLI and
+the adapters."""

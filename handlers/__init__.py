@@ -1,1 +1,2 @@
-"""Chat handlers: chain ordering and the commands of each role."""
+"""Chat behaviour: the router, chain ordering, the commands of each role, closing rounds,
+deals and reports."""

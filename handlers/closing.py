@@ -1,6 +1,7 @@
-"""Jobs whose effect must happen exactly once even if a trigger fires twice or late.
+"""Closing rounds (the 截单 command and the cutoff job call the same `close_rounds`), 成团, and
+pickup reminders: effects that must happen exactly once even if a trigger fires twice or late.
 
-Each job is a conditional update in the database (`… WHERE status = 'open'`): whichever process
+Each one is a conditional update in the database (`… WHERE status = 'open'`): whichever process
 or trigger gets there first does the work, the others change nothing. Start-up runs the same
 functions to catch up on what was missed while the bot was down.
 """

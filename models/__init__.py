@@ -1,1 +1,2 @@
-"""Persistence: tables, engine/session wiring, Alembic migrations."""
+"""The data, bottom layer: message, domain and config types; tables; the store (all SQL);
+engine wiring and Alembic migrations."""

@@ -1,1 +1,1 @@
-"""Time-driven work: closing rounds at cutoff, reminders, reports, and the tallies they post."""
+"""When: the trigger and the list of what is due at a moment; the work itself is handlers'."""
