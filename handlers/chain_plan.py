@@ -198,8 +198,11 @@ def plan_post(
                 and seen.poster == sender
                 and index == len(idents) - 1
                 and index > last_known_index
+                and not (parent_mask >> seen.pos) & 1
             ):
-                plan.reactivates.append(seen)  # its owner wrote it again as the newest line
+                # its owner wrote it again as the newest line (not merely carried it in a
+                # copy of a version that still had it)
+                plan.reactivates.append(seen)
             previous = list(seen.lines)
             continue
         author = authors.get(entry.seq) if authors and entry.seq is not None else None
