@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from handlers.parsing.quantities import (
     MENU_NUMBER,
@@ -44,6 +45,7 @@ from handlers.parsing.types import (
     FLAG_UNKNOWN_CODE,
     FLAG_UNSPLIT,
     MAX_QTY,
+    ParsedItem,
 )
 from handlers.parsing.vocab import (
     ADDRESS,
@@ -131,8 +133,7 @@ class Item:
     explicit: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):  # a tuple: built for every entry, cheaper than a frozen dataclass
     """An entry read as if the chain sold several goods."""
 
     name: str | None
@@ -140,6 +141,7 @@ class Reading:
     notes: tuple[str, ...]
     flags: frozenset[str]
     rest: str  # the text after the name, notes included, as written
+    parsed: tuple[ParsedItem, ...] | None = None  # the items as the chain gives them, if made
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +154,15 @@ class Context:
     fields: frozenset[str] = frozenset()  # words recurring across entries as a note (`uni`)
     layout: tuple[str, ...] = ()  # the 例 line's parts: name | place | goods | other
     addons: frozenset[str] = frozenset()  # extras the head prices or names (`黑凉粉3元`, “沙拉”)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every memoised reading hashes its context: hash the fields once.
+        key = (self.codes, self.letters, self.products, self.fields, self.layout, self.addons)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -205,13 +216,14 @@ def read_entry(body: str, ctx: Context) -> Reading:
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
     items: list[Item] = []
+    parsed: tuple[ParsedItem, ...] | None = None
     if "同" in rest and SAME_AS_ABOVE.match(rest.replace(" ", "")):
         flags.add(FLAG_SAME_AS_ABOVE)
         items = [Item(None, Decimal(1), None, False)]
     elif rest:
-        item_notes, read, item_flags = read_items(rest, ctx)
+        item_notes, read, item_flags, parsed = read_items(rest, ctx)
         if not notes and not flags:  # the common entry: what its goods say, shared
-            return Reading(name, read, item_notes, item_flags, rest)
+            return Reading(name, read, item_notes, item_flags, rest, parsed)
         notes.extend(item_notes)
         items = list(read)
         flags |= item_flags  # read_items flags the quantities out of range
@@ -220,7 +232,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
         items = [Item(None, qty or Decimal(1), unit, True)]
     if _out_of_range(items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
-    return Reading(name, tuple(items), tuple(n for n in notes if n), frozenset(flags), rest)
+    notes_read = tuple(n for n in notes if n)
+    return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
 
 
 def _out_of_range(items: Sequence[Item]) -> bool:
@@ -292,10 +305,13 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             name, _, flags = glued
             start = body.index(first) + len(name)
             return name, body[start:].strip().lstrip("-—_").strip(), flags
-    while n < len(tokens) and (is_emoji_token(tokens[n]) or tokens[n] in TITLE_WORDS):
+    while n < len(tokens) and (
+        (not tokens[n][0].isalnum() and is_emoji_token(tokens[n])) or tokens[n] in TITLE_WORDS
+    ):
         n += 1
     if (
         n == 1
+        and not lead.isalnum()
         and is_emoji_token(first)
         and not _URL.match(tokens[1])
         and not _is_goods(tokens[1], ctx)
@@ -538,8 +554,10 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
 
 
 @lru_cache(maxsize=65536)
-def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str]]:
-    """What follows the name: (notes, items, flags)."""
+def read_items(
+    rest: str, ctx: Context
+) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str], tuple[ParsedItem, ...]]:
+    """What follows the name: (notes, items, flags, the items as the chain gives them)."""
     notes: list[str] = []
     flags: set[str] = set()
     if ctx.fields:
@@ -584,11 +602,12 @@ def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ..
 
 def _items_read(
     notes: list[str], items: list[Item], flags: set[str]
-) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str]]:
+) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str], tuple[ParsedItem, ...]]:
     """read_items' answer as read_entry keeps it: no empty notes, quantities checked."""
     if _out_of_range(items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
-    return tuple(n for n in notes if n), tuple(items), frozenset(flags)
+    parsed = tuple(ParsedItem(it.text, it.qty, it.unit) for it in items)
+    return tuple(n for n in notes if n), tuple(items), frozenset(flags), parsed
 
 
 def _may_hold_order_id(text: str) -> bool:
