@@ -123,8 +123,7 @@ _UNIT_SET = frozenset(UNITS)
 _TIMES = re.compile(r"[*xX×]")  # what _SPEC needs
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):  # a tuple: cheap to build, like Reading
     """One item as read: `explicit` when a quantity or unit was written for it."""
 
     text: str | None
@@ -271,7 +270,11 @@ def _is_goods(tok: str, ctx: Context) -> bool:
     head = tok[:1].upper()
     if ctx.letters and head in ctx.letters and (len(tok) == 1 or not tok[1:2].isalpha()):
         return True
-    return any(p and (p in tok or tok in p) for p in ctx.products if len(tok) >= 2)
+    if len(tok) >= 2:
+        for p in ctx.products:
+            if p and (p in tok or tok in p):
+                return True
+    return False
 
 
 def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
@@ -284,13 +287,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     first = tokens[0]
     lead = first[0]
     if (
-        lead in _NO_NAME_START or lead.isdecimal() or body[0] in "超订单编" or body[0].isdecimal()
-    ) and (
-        PLUS_ONE.match(first)
-        or SAME_AS_ABOVE.match(first)
-        or pure_quantity(first) is not None
-        or _URL.match(first)
-        or ORDER_ID.match(body)
+        (lead in "+＋加" and PLUS_ONE.match(first))
+        or (lead == "同" and SAME_AS_ABOVE.match(first))
+        or ((lead in _PURE_START or lead.isdecimal()) and pure_quantity(first) is not None)
+        or (lead in "hw" and _URL.match(first))
+        or ((body[0] in "超订单编" or "超市" in body) and ORDER_ID.match(body))
     ):
         return None, body, frozenset()
     if len(tokens) == 1:
@@ -338,9 +339,10 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     return body[:end], body[end:].strip(), frozenset()
 
 
-# First characters a word needs for split_name's no-name tests (PLUS_ONE, SAME_AS_ABOVE, a pure
-# quantity, _URL; digits aside), and for ORDER_ID at the start of the body.
-_NO_NAME_START = frozenset("+＋加同hwxX×*＊乘半零〇一二两俩三四五六七八九十百千")
+# What each of split_name's no-name tests needs: PLUS_ONE starts with + or 加, SAME_AS_ABOVE
+# with 同, _URL with h or w, a pure quantity with a digit or one of these, ORDER_ID at the
+# start with one of its words or with digits before 超市.
+_PURE_START = frozenset("xX×*＊乘+＋加半零〇一二两俩三四五六七八九十百千")
 _LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -457,7 +459,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             w[0] in "（(【["
             or w in _UNIT_SET
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
-            or is_emoji_token(w)
+            or (not w[0].isalnum() and is_emoji_token(w))
             or pure_quantity(w) is not None
             or (
                 codes
@@ -483,7 +485,8 @@ def _split_words(part: str, ctx: Context) -> list[str]:
 
 def _after_brackets(seg: str) -> list[str]:
     """`春饼套餐（东方明珠）超市147258`: a closing bracket followed by more goods splits."""
-    if not _BRACKET_THEN.search(seg):
+    closed = ")" in seg or "）" in seg or "】" in seg or "]" in seg
+    if not closed or not _BRACKET_THEN.search(seg):
         return [seg]
     out: list[str] = []
     start = 0
@@ -494,12 +497,14 @@ def _after_brackets(seg: str) -> list[str]:
     return [p.strip() for p in out if p.strip()]
 
 
-def _glued_goods(seg: str) -> list[str]:
-    """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity."""
+@lru_cache(maxsize=65536)
+def _glued_goods(seg: str) -> tuple[str, ...]:
+    """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity.
+    Memoised: the same goods recur down a chain."""
     m = _GLUED_GOODS.match(seg)
     if m and has_quantity(m["right"]) and not _SPEC.search(seg):
-        return [m["left"], *_glued_goods(m["right"])]
-    return [seg]
+        return (m["left"], *_glued_goods(m["right"]))
+    return (seg,)
 
 
 @lru_cache(maxsize=65536)
@@ -606,8 +611,8 @@ def _items_read(
     """read_items' answer as read_entry keeps it: no empty notes, quantities checked."""
     if _out_of_range(items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
-    parsed = tuple(ParsedItem(it.text, it.qty, it.unit) for it in items)
-    return tuple(n for n in notes if n), tuple(items), frozenset(flags), parsed
+    parsed = tuple([ParsedItem(it.text, it.qty, it.unit) for it in items])
+    return tuple([n for n in notes if n]), tuple(items), frozenset(flags), parsed
 
 
 def _may_hold_order_id(text: str) -> bool:
@@ -701,6 +706,6 @@ def _code_like(word: str, ctx: Context) -> bool:
 
 
 def clear_caches() -> None:
-    for cached in (read_entry, read_item, read_items):
+    for cached in (read_entry, read_item, read_items, _glued_goods, is_note_token):
         cached.cache_clear()
     _fields_pattern.cache_clear()
