@@ -112,12 +112,15 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
         pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
         raw_lines.extend(pieces or [raw])
     lines = [prepare(r) for r in raw_lines]
-    has_marker = any(marked(ln.norm) for ln in lines)
+    # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
+    has_marker = marked("\x00".join([ln.norm for ln in lines]))
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
     ctx = _context(header, menu, tuple(known_products))
-    readings = [(_body(lines, idx), idx) for idx in seg.entries]
+    readings = [
+        (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
+    ]
     read = [read_entry(body, ctx) for body, _ in readings]
     fields = _fields(read, ctx)
     if fields:  # read again, with the words the entries repeat as notes
@@ -201,7 +204,7 @@ class _OnMenu:
     parse. The matcher is built on the first item a menu number does not settle; a chain
     without products has no matcher, and then nothing is off its menu."""
 
-    __slots__ = ("_built", "_codes", "_known", "_matcher", "_menu", "_seen")
+    __slots__ = ("_built", "_codes", "_known", "_matcher", "_menu", "seen")
 
     def __init__(self, menu: tuple[MenuLine, ...], known: tuple[str, ...], ctx: Context) -> None:
         self._menu = menu
@@ -209,12 +212,12 @@ class _OnMenu:
         self._codes = ctx.codes
         self._matcher: ProductMatcher | None = None
         self._built = False
-        self._seen: dict[str, bool] = {}
+        self.seen: dict[str, bool] = {}  # a caller may look here first
 
     def __call__(self, text: str) -> bool:
-        hit = self._seen.get(text)
+        hit = self.seen.get(text)
         if hit is None:
-            hit = self._seen[text] = self._check(text)
+            hit = self.seen[text] = self._check(text)
         return hit
 
     def _check(self, text: str) -> bool:
@@ -360,7 +363,7 @@ def _settle(
             items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
         if on_menu is not None:
             for it in r.items:
-                if it.text is not None and not on_menu(it.text):
+                if it.text is not None and not on_menu.seen.get(it.text) and not on_menu(it.text):
                     flags.add(FLAG_NOT_ON_MENU)
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)

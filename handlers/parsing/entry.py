@@ -321,7 +321,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         n = 2  # `🍀 杨茜H区`: an emoji, then the name
     if n == 1 and len(first) == 1 and _ONE_HAN.match(first) and _ONE_HAN.match(tokens[1]):
         n = 2  # `维 维`: a name written with a space between its characters
-    if n == 1 and _may_be_latin_name(lead) and _LATIN_NAME_WORD.match(first):
+    if (
+        n == 1
+        and (lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace()))
+        and _LATIN_NAME_WORD.match(first)
+    ):  # the pattern needs a Latin letter or a symbol first
         # `Lily wang`, `Christine Hu💦`, `Z r`: an English name runs over several words
         while (
             n < len(tokens)
@@ -344,11 +348,6 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
 # start with one of its words or with digits before 超市.
 _PURE_START = frozenset("xX×*＊乘+＋加半零〇一二两俩三四五六七八九十百千")
 _LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-
-def _may_be_latin_name(lead: str) -> bool:
-    """_LATIN_NAME_WORD can only match a word starting with a Latin letter or a symbol."""
-    return lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace())
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
@@ -592,7 +591,7 @@ def read_items(
             if len(pieces) > 1:
                 flags.add(FLAG_GLUED)
             for piece in pieces:
-                negative = is_negative(piece)
+                negative = is_negative(piece) if "-" in piece else None
                 if negative is not None:
                     items.append(Item(negative[0] or None, negative[1], None, True))
                     continue

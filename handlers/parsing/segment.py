@@ -217,7 +217,7 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
             gap = True
             continue
         if ln.seq is not None:
-            if is_example(ln.body) or is_template(ln.body):
+            if ("例" in ln.body and EXAMPLE.match(ln.body)) or is_template(ln.body):
                 seg.skipped.append(i)
                 current = None
             else:
