@@ -39,10 +39,10 @@ from handlers.parsing.menu import (
 )
 from handlers.parsing.quantities import split_quantity
 from handlers.parsing.segment import (
-    MARKER,
     MAX_LINE,
     Line,
     is_menu_line,
+    marked,
     prepare,
     segment,
     split_one_line,
@@ -114,12 +114,15 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
         pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
         raw_lines.extend(pieces or [raw])
     lines = [prepare(r) for r in raw_lines]
-    has_marker = any(MARKER.search(ln.norm) for ln in lines)
+    # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
+    has_marker = marked("\x00".join([ln.norm for ln in lines]))
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
     ctx = _context(header, menu, tuple(known_products))
-    readings = [(_body(lines, idx), idx) for idx in seg.entries]
+    readings = [
+        (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
+    ]
     read = [read_entry(body, ctx) for body, _ in readings]
     fields = _fields(read, ctx)
     if fields:  # read again, with the words the entries repeat as notes
@@ -129,9 +132,9 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
     kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
-    matcher = _matcher(tuple(menu), tuple(known_products)) if mode == "multi" else None
+    on_menu = _OnMenu(tuple(menu), tuple(known_products), ctx) if mode == "multi" else None
     entries = [
-        _settle(r, lines, idx, mode, ctx, matcher)
+        _settle(r, lines, idx, mode, ctx, on_menu)
         for r, (_, idx) in zip(read, readings, strict=True)
     ]
     return ParsedChain(
@@ -151,8 +154,8 @@ def parse_entry_line(line: str, known_products: Sequence[str] = ()) -> ParsedEnt
     ctx = Context(products=tuple(known_products))
     reading = read_entry(ln.body, ctx)
     mode = "single" if len(known_products) == 1 else "multi"
-    matcher = _matcher((), tuple(known_products)) if mode == "multi" else None
-    return _settle(reading, [ln], [0], mode, ctx, matcher)
+    on_menu = _OnMenu((), tuple(known_products), ctx) if mode == "multi" else None
+    return _settle(reading, [ln], [0], mode, ctx, on_menu)
 
 
 def clear_caches() -> None:
@@ -200,6 +203,40 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
     )
 
 
+class _OnMenu:
+    """Whether an item names something on the chain's menu, asked once per item text in a
+    parse. The matcher is built on the first item a menu number does not settle; a chain
+    without products has no matcher, and then nothing is off its menu."""
+
+    __slots__ = ("_built", "_codes", "_known", "_matcher", "_menu", "seen")
+
+    def __init__(self, menu: tuple[MenuLine, ...], known: tuple[str, ...], ctx: Context) -> None:
+        self._menu = menu
+        self._known = known
+        self._codes = ctx.codes
+        self._matcher: ProductMatcher | None = None
+        self._built = False
+        self.seen: dict[str, bool] = {}  # a caller may look here first
+
+    def __call__(self, text: str) -> bool:
+        hit = self.seen.get(text)
+        if hit is None:
+            hit = self.seen[text] = self._check(text)
+        return hit
+
+    def _check(self, text: str) -> bool:
+        code = _CODE_START.match(text)
+        if code and code.group(1) in self._codes:
+            return True
+        if not self._built:
+            self._matcher = _matcher(self._menu, self._known)
+            self._built = True
+        return self._matcher is None or self._matcher.match(text) is not None
+
+
+_CODE_START = re.compile(r"^(\d{1,3})(?!\d)")
+
+
 @lru_cache(maxsize=256)
 def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatcher | None:
     products = [Product.from_menu(m) for m in menu]
@@ -210,6 +247,7 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
+_LATIN = re.compile(r"[A-Za-z]")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
 
@@ -222,24 +260,25 @@ def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
     seen: Counter[str] = Counter()
     trailing: Counter[str] = Counter()
     after_goods: set[str] = set()
-    for r in read:
-        words = _FIELD_WORD.findall(r.rest)
-        keys = {w.casefold() for w in words}
-        seen.update(keys)
+    rests = Counter(r.rest for r in read)  # entries repeat their goods: read each text once
+    for rest, times in rests.items():
+        words = _FIELD_WORD.findall(rest) if _LATIN.search(rest) else []
+        for key in {w.casefold() for w in words}:
+            seen[key] += times
         for k, w in enumerate(words):
-            tail = r.rest[r.rest.find(w) + len(w) :]
+            tail = rest[rest.find(w) + len(w) :]
             if all(
                 is_note_token(t) or _FIELD_WORD.fullmatch(t)
                 for t in re.split(r"[\s，,]+", tail)
                 if t
             ):
-                trailing[w.casefold()] += 1
-            if r.rest.find(w) > 0 and k == 0:
+                trailing[w.casefold()] += times
+            if rest.find(w) > 0 and k == 0:
                 after_goods.add(w.casefold())
     products = {p.casefold() for p in ctx.products}
     latin = {
         w
-        for w, c in seen.items()
+        for w, c in seen.items()  # a word's count is the entries holding it
         if c >= 2
         and c >= FIELD_SHARE * len(read)
         and 2 * trailing[w] >= c
@@ -247,18 +286,18 @@ def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
         and w not in products
         and w.upper() not in ctx.letters
     }
-    return frozenset(latin | _place_fields(read, ctx))
+    return frozenset(latin | _place_fields(read, rests, ctx))
 
 
-def _place_fields(read: list[Reading], ctx: Context) -> set[str]:
+def _place_fields(read: list[Reading], rests: Counter[str], ctx: Context) -> set[str]:
     """Chinese place words the entries repeat (`云谷`): a word that stands alone after the name
     in three entries or more, and that some resident joins to their name with a dash or
     glues after it (`张鑫-云谷`, `sisy云谷`), which is how places are written, never goods."""
     standalone: Counter[str] = Counter()
-    for r in read:
-        first = _CJK_WORD.match(r.rest)
+    for rest, times in rests.items():
+        first = _CJK_WORD.match(rest)
         if first:
-            standalone[first.group(0)] += 1
+            standalone[first.group(0)] += times
     out: set[str] = set()
     for word, count in standalone.items():
         if count < 3 or word in ctx.addons or any(word in p or p in word for p in ctx.products):
@@ -292,7 +331,7 @@ def _settle(
     idx: list[int],
     mode: str,
     ctx: Context,
-    matcher: ProductMatcher | None,
+    on_menu: _OnMenu | None,
 ) -> ParsedEntry:
     first = lines[idx[0]]
     flags = set(r.flags)
@@ -322,31 +361,42 @@ def _settle(
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
     else:
-        items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
+        if r.parsed is not None:
+            items = list(r.parsed)
+        else:
+            items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
         if (ctx.codes or len(ctx.products) > 1) and any(
             it.text is None and it.unit is not None for it in r.items
         ):
             flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
-        if matcher is not None:
+        if on_menu is not None:
             for it in r.items:
-                if it.text is not None and not _on_menu(it.text, ctx, matcher):
+                if it.text is not None and not on_menu.seen.get(it.text) and not on_menu(it.text):
                     flags.add(FLAG_NOT_ON_MENU)
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
     if name is None and not items and FLAG_CANCEL not in flags:
         flags.add(FLAG_UNREADABLE)
-    raw = "\n".join(lines[i].raw for i in idx).strip()
-    note = "；".join(dict.fromkeys(n for n in notes if n)) or None
+    raw = first.raw.strip() if len(idx) == 1 else "\n".join(lines[i].raw for i in idx).strip()
+    note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
     if not first.raw.isascii():  # the reading saw NFKC text; give back what was typed
-        name = _as_written(name, raw) if name else name
-        items = [
-            ParsedItem(_as_written(it.item, raw), it.qty, it.unit) if it.item else it
-            for it in items
-        ]
-        note = _as_written(note, raw) if note else note
+        if name and name not in raw:
+            name = _as_written(name, raw)
+        for given in items:
+            if given.item and given.item not in raw:
+                items = [_item_as_written(p, raw) for p in items]
+                break
+        if note and note not in raw:
+            note = _as_written(note, raw)
     return ParsedEntry(
         seq=first.seq, name=name, items=items, note=note, raw=raw, flags=sorted(flags)
     )
+
+
+def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
+    if not it.item or it.item in raw:
+        return it
+    return ParsedItem(_as_written(it.item, raw), it.qty, it.unit)
 
 
 def _as_written(text: str, raw: str) -> str:
@@ -371,13 +421,6 @@ def _whole_name(body: str, name: str, rest: str) -> str:
     start = body.find(name)
     end = body.find(rest, start + len(name)) + len(rest) if start >= 0 else -1
     return body[start:end] if start >= 0 and end > start else f"{name} {rest}"
-
-
-def _on_menu(text: str, ctx: Context, matcher: ProductMatcher) -> bool:
-    code = re.match(r"^(\d{1,3})(?!\d)", text)
-    if code and code.group(1) in ctx.codes:
-        return True
-    return matcher.match(text) is not None
 
 
 def _head_count(r: Reading, notes: list[str]) -> ParsedItem:

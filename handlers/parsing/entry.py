@@ -19,9 +19,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
+from typing import NamedTuple
 
 from handlers.parsing.quantities import (
     MENU_NUMBER,
@@ -45,6 +46,7 @@ from handlers.parsing.types import (
     FLAG_UNKNOWN_CODE,
     FLAG_UNSPLIT,
     MAX_QTY,
+    ParsedItem,
 )
 from handlers.parsing.vocab import (
     ADDRESS,
@@ -129,8 +131,7 @@ _UNIT_SET = frozenset(UNITS)
 _TIMES = re.compile(r"[*xX×]")  # what _SPEC needs
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
+class Item(NamedTuple):  # a tuple: cheap to build, like Reading
     """One item as read: `explicit` when a quantity or unit was written for it."""
 
     text: str | None
@@ -140,8 +141,7 @@ class Item:
     added: bool = False  # written with 加 (`加一份黑凉粉`): an extra, on top of the order
 
 
-@dataclass(frozen=True, slots=True)
-class Reading:
+class Reading(NamedTuple):  # a tuple: built for every entry, cheaper than a frozen dataclass
     """An entry read as if the chain sold several goods."""
 
     name: str | None
@@ -149,6 +149,7 @@ class Reading:
     notes: tuple[str, ...]
     flags: frozenset[str]
     rest: str  # the text after the name, notes included, as written
+    parsed: tuple[ParsedItem, ...] | None = None  # the items as the chain gives them, if made
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +162,15 @@ class Context:
     fields: frozenset[str] = frozenset()  # words recurring across entries as a note (`uni`)
     layout: tuple[str, ...] = ()  # the 例 line's parts: name | place | goods | other
     addons: frozenset[str] = frozenset()  # extras the head prices or names (`黑凉粉3元`, “沙拉”)
+    _hash: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every memoised reading hashes its context: hash the fields once.
+        key = (self.codes, self.letters, self.products, self.fields, self.layout, self.addons)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -225,13 +235,14 @@ def read_entry(body: str, ctx: Context) -> Reading:
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
     items: list[Item] = []
+    parsed: tuple[ParsedItem, ...] | None = None
     if "同" in rest and SAME_AS_ABOVE.match(rest.replace(" ", "")):
         flags.add(FLAG_SAME_AS_ABOVE)
         items = [Item(None, Decimal(1), None, False)]
     elif rest:
-        item_notes, read, item_flags = read_items(rest, ctx)
+        item_notes, read, item_flags, parsed = read_items(rest, ctx)
         if not notes and not flags:  # the common entry: what its goods say, shared
-            return Reading(name, read, item_notes, item_flags, rest)
+            return Reading(name, read, item_notes, item_flags, rest, parsed)
         notes.extend(item_notes)
         items = list(read)
         flags |= item_flags  # read_items flags the quantities out of range
@@ -240,7 +251,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
         items = [Item(None, qty or Decimal(1), unit, True)]
     if _out_of_range(items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
-    return Reading(name, tuple(items), tuple(n for n in notes if n), frozenset(flags), rest)
+    notes_read = tuple(n for n in notes if n)
+    return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
 
 
 def _out_of_range(items: Sequence[Item]) -> bool:
@@ -278,7 +290,11 @@ def _is_goods(tok: str, ctx: Context) -> bool:
     head = tok[:1].upper()
     if ctx.letters and head in ctx.letters and (len(tok) == 1 or not tok[1:2].isalpha()):
         return True
-    return any(p and (p in tok or tok in p) for p in ctx.products if len(tok) >= 2)
+    if len(tok) >= 2:
+        for p in ctx.products:
+            if p and (p in tok or tok in p):
+                return True
+    return False
 
 
 def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
@@ -291,13 +307,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     first = tokens[0]
     lead = first[0]
     if (
-        lead in _NO_NAME_START or lead.isdecimal() or body[0] in "超订单编" or body[0].isdecimal()
-    ) and (
-        PLUS_ONE.match(first)
-        or SAME_AS_ABOVE.match(first)
-        or pure_quantity(first) is not None
-        or _URL.match(first)
-        or ORDER_ID.match(body)
+        (lead in "+＋加" and PLUS_ONE.match(first))
+        or (lead == "同" and SAME_AS_ABOVE.match(first))
+        or ((lead in _PURE_START or lead.isdecimal()) and pure_quantity(first) is not None)
+        or (lead in "hw" and _URL.match(first))
+        or ((body[0] in "超订单编" or "超市" in body) and ORDER_ID.match(body))
     ):
         return None, body, frozenset()
     if len(tokens) == 1:
@@ -313,11 +327,13 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             start = body.index(first) + len(name)
             return name, body[start:].strip().lstrip("-—_").strip(), flags
     while n < len(tokens) and (
-        is_emoji_token(tokens[n]) or tokens[n] in TITLE_WORDS or _decoration(tokens[n])
+        (not tokens[n][0].isalnum() and (is_emoji_token(tokens[n]) or _decoration(tokens[n])))
+        or tokens[n] in TITLE_WORDS
     ):
         n += 1
     if (
         n == 1
+        and not lead.isalnum()
         and is_emoji_token(first)
         and not _URL.match(tokens[1])
         and not _is_goods(tokens[1], ctx)
@@ -326,7 +342,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         n = 2  # `🍀 杨茜H区`: an emoji, then the name
     if n == 1 and len(first) == 1 and _ONE_HAN.match(first) and _ONE_HAN.match(tokens[1]):
         n = 2  # `维 维`: a name written with a space between its characters
-    if n == 1 and _may_be_latin_name(lead) and _LATIN_NAME_WORD.match(first):
+    if (
+        n == 1
+        and (lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace()))
+        and _LATIN_NAME_WORD.match(first)
+    ):  # the pattern needs a Latin letter or a symbol first
         # `Lily wang`, `Christine Hu💦`, `Z r`: an English name runs over several words
         while (
             n < len(tokens)
@@ -346,15 +366,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     return body[:end], body[end:].strip(), frozenset()
 
 
-# First characters a word needs for split_name's no-name tests (PLUS_ONE, SAME_AS_ABOVE, a pure
-# quantity, _URL; digits aside), and for ORDER_ID at the start of the body.
-_NO_NAME_START = frozenset("+＋加同hwxX×*＊乘半零〇一二两俩三四五六七八九十百千")
+# What each of split_name's no-name tests needs: PLUS_ONE starts with + or 加, SAME_AS_ABOVE
+# with 同, _URL with h or w, a pure quantity with a digit or one of these, ORDER_ID at the
+# start with one of its words or with digits before 超市.
+_PURE_START = frozenset("xX×*＊乘+＋加半零〇一二两俩三四五六七八九十百千")
 _LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-
-def _may_be_latin_name(lead: str) -> bool:
-    """_LATIN_NAME_WORD can only match a word starting with a Latin letter or a symbol."""
-    return lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace())
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
@@ -465,7 +481,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             w[0] in "（(【["
             or w in _UNIT_SET
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
-            or is_emoji_token(w)
+            or (not w[0].isalnum() and is_emoji_token(w))
             or pure_quantity(w) is not None
             or (
                 codes
@@ -492,7 +508,8 @@ def _split_words(part: str, ctx: Context) -> list[str]:
 
 def _after_brackets(seg: str) -> list[str]:
     """`春饼套餐（东方明珠）超市147258`: a closing bracket followed by more goods splits."""
-    if not _BRACKET_THEN.search(seg):
+    closed = ")" in seg or "）" in seg or "】" in seg or "]" in seg
+    if not closed or not _BRACKET_THEN.search(seg):
         return [seg]
     out: list[str] = []
     start = 0
@@ -503,12 +520,14 @@ def _after_brackets(seg: str) -> list[str]:
     return [p.strip() for p in out if p.strip()]
 
 
-def _glued_goods(seg: str) -> list[str]:
-    """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity."""
+@lru_cache(maxsize=65536)
+def _glued_goods(seg: str) -> tuple[str, ...]:
+    """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity.
+    Memoised: the same goods recur down a chain."""
     m = _GLUED_GOODS.match(seg)
     if m and has_quantity(m["right"]) and not _SPEC.search(seg):
-        return [m["left"], *_glued_goods(m["right"])]
-    return [seg]
+        return (m["left"], *_glued_goods(m["right"]))
+    return (seg,)
 
 
 @lru_cache(maxsize=65536)
@@ -577,8 +596,10 @@ def _names_product(text: str, ctx: Context) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str]]:
-    """What follows the name: (notes, items, flags)."""
+def read_items(
+    rest: str, ctx: Context
+) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str], tuple[ParsedItem, ...]]:
+    """What follows the name: (notes, items, flags, the items as the chain gives them)."""
     notes: list[str] = []
     flags: set[str] = set()
     if ctx.fields:
@@ -608,7 +629,7 @@ def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ..
             if len(pieces) > 1:
                 flags.add(FLAG_GLUED)
             for piece in pieces:
-                negative = is_negative(piece)
+                negative = is_negative(piece) if "-" in piece else None
                 if negative is not None:
                     items.append(Item(negative[0] or None, negative[1], None, True))
                     continue
@@ -623,11 +644,12 @@ def read_items(rest: str, ctx: Context) -> tuple[tuple[str, ...], tuple[Item, ..
 
 def _items_read(
     notes: list[str], items: list[Item], flags: set[str]
-) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str]]:
+) -> tuple[tuple[str, ...], tuple[Item, ...], frozenset[str], tuple[ParsedItem, ...]]:
     """read_items' answer as read_entry keeps it: no empty notes, quantities checked."""
     if _out_of_range(items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
-    return tuple(n for n in notes if n), tuple(items), frozenset(flags)
+    parsed = tuple([ParsedItem(it.text, it.qty, it.unit) for it in items])
+    return tuple([n for n in notes if n]), tuple(items), frozenset(flags), parsed
 
 
 def _may_hold_order_id(text: str) -> bool:
@@ -729,6 +751,6 @@ def _code_like(word: str, ctx: Context) -> bool:
 
 
 def clear_caches() -> None:
-    for cached in (read_entry, read_item, read_items):
+    for cached in (read_entry, read_item, read_items, _glued_goods, is_note_token):
         cached.cache_clear()
     _fields_pattern.cache_clear()

@@ -41,6 +41,7 @@ _PRICE = re.compile(
 _PRICE_HINT = re.compile(r"[¥￥元块rR单/]")
 _PER_UNIT = re.compile(r"\d\s*(?:元|块)?\s*/\s*\S|[¥￥]\s*\d|单价")
 _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
+_LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 class Line(NamedTuple):  # a tuple: built for every line, cheaper than a frozen dataclass
@@ -69,7 +70,9 @@ def prepare(raw: str) -> Line:
     """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
     head = raw[:MAX_LINE]
     cleaned = INVISIBLE.sub("", head)
-    circled = _CIRCLED_SEQ.match(cleaned)  # NFKC would fold ⑨ into a bare 9: look first
+    lead = cleaned.lstrip()[:1]
+    # NFKC would fold ⑨ into a bare 9: look first
+    circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
     if circled:
         norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
         return _line(raw, norm, ord(circled.group(1)) - 0x2460 + 1, norm.strip(), cleaned != head)
@@ -143,14 +146,33 @@ def _runs(lines: list[Line]) -> list[list[int]]:
 
 def _is_head_list(lines: list[Line], run: list[int]) -> bool:
     """A numbered menu with prices, or numbered rules: the leader's head, not entries."""
-    bodies = [lines[i] for i in run]
-    menu = sum(1 for ln in bodies if ln.per_unit or _CODE_COLON.match(ln.body))
-    rules = sum(1 for ln in bodies if HEADER_WORDS.search(ln.body))
-    return 2 * menu > len(bodies) or 2 * rules > len(bodies)
+    n = len(run)
+    menu = rules = 0
+    for k, i in enumerate(run):  # stops as soon as the counts settle the answer
+        ln = lines[i]
+        body = ln.body
+        if ln.per_unit or (body[:1] in _LATIN_LETTERS and _CODE_COLON.match(body)):
+            menu += 1
+        if HEADER_WORDS.search(body):
+            rules += 1
+        if 2 * menu > n or 2 * rules > n:
+            return True
+        left = n - k - 1
+        if 2 * (menu + left) <= n and 2 * (rules + left) <= n:
+            return False
+    return False
 
 
 def _footerish(ln: Line) -> bool:
-    return bool(HEADER_WORDS.search(ln.body) or MARKER.search(ln.norm) or EXAMPLE.match(ln.body))
+    return bool(HEADER_WORDS.search(ln.body) or marked(ln.norm) or is_example(ln.body))
+
+
+def marked(text: str) -> bool:
+    return "接龙" in text and MARKER.search(text) is not None
+
+
+def is_example(body: str) -> bool:
+    return "例" in body and EXAMPLE.match(body) is not None
 
 
 def order_like(body: str) -> bool:
@@ -173,7 +195,7 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     if not runs:
         if has_marker:  # an unnumbered chain: order-looking lines after the first line
             for i, ln in enumerate(lines):
-                if i > 0 and not MARKER.search(ln.norm) and order_like(ln.body):
+                if i > 0 and not marked(ln.norm) and order_like(ln.body):
                     seg.entries.append([i])
                 else:
                     seg.header.append(i)
@@ -195,7 +217,7 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
             gap = True
             continue
         if ln.seq is not None:
-            if EXAMPLE.match(ln.body) or is_template(ln.body):
+            if ("例" in ln.body and EXAMPLE.match(ln.body)) or is_template(ln.body):
                 seg.skipped.append(i)
                 current = None
             else:
@@ -207,7 +229,7 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
             in_footer = True
             seg.footer.append(i)
             continue
-        if EXAMPLE.match(ln.body):
+        if is_example(ln.body):
             seg.skipped.append(i)
         elif current is not None:
             current.append(i)  # a line under an entry continues it

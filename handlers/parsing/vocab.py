@@ -7,6 +7,7 @@ a reader can see at a glance what the parser takes for a note rather than a prod
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Payment, pickup and delivery words: notes, never products (`现金`, `已转`, `自取`, `送上门`).
 NOTE_WORDS = frozenset(
@@ -200,8 +201,10 @@ TEMPLATE_WORDS = frozenset(
 TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，()（）:：]+")
 
 
+@lru_cache(maxsize=65536)
 def is_note_token(token: str) -> bool:
-    """A word after the goods that is a payment, pickup or place note, or a customisation."""
+    """A word after the goods that is a payment, pickup or place note, or a customisation.
+    Memoised: the same words recur down a chain."""
     bare = token.strip("，,。.!！~～")
     return (
         bare in NOTE_WORDS
