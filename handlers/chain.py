@@ -172,6 +172,16 @@ async def handle_chain_post(
         )
     if edited:
         ctx.reply("edited", replies.edit_confirm_reply(msg.sender_name, edited), mention=True)
+    if plan.stale_own:
+        shown = {e.id: n for n, e in enumerate(state.numbered(), 1)}
+        stale = [(shown.get(e.id, 0), e.raw, old) for e, old in plan.stale_own]
+        ctx.reply(
+            f"once:stale:{state.id}:{','.join(f'{e.id}-{e.identity}' for e, _ in plan.stale_own)}"[
+                :200
+            ],
+            replies.stale_own_reply(msg.sender_name, stale),
+            mention=True,
+        )
     if plan.unsure:
         ctx.reply(
             f"once:unsure:{state.id}:{','.join(str(e.id) for e in plan.unsure)}",

@@ -166,15 +166,21 @@ def plan_post(
     idents = identities(parsed.entries)
     entries = state.entries
     known = [e for e in map(entries.get, idents) if e is not None]
+    # Lines carried in a text they had before an edit: the copy is older than the edit. They
+    # are those lines (present, never new orders), but say nothing about which version the
+    # copy descends from beyond their position.
+    stale = [f for i in idents if i not in entries and (f := state.former.get(i)) is not None]
+    # The version the post descends from is the one that wrote its newest known line (in
+    # the text the post carries: for an old text, the post that wrote that text).
+    versions = [(e.pos, e.seen_mask) for e in known] + [(e.pos, m) for e, m in stale]
     mask = 0
-    for e in known:
-        mask |= 1 << e.pos
+    for pos, _ in versions:
+        mask |= 1 << pos
     plan.seen_mask = mask
-    parent = max(known, key=lambda e: e.pos, default=None)
-    parent_mask = parent.seen_mask if parent is not None else 0
-    from_others = any(e.poster != sender for e in known)
+    parent_mask = max(versions, default=(0, 0))[1]
+    from_others = any(e.poster != sender for e in (*known, *(e for e, _ in stale)))
     plan.full_copy = title_matched or from_others
-    present = set(idents)
+    present = set(idents) | {e.identity for e, _ in stale}
     closed = state.status != "open"
 
     # Walk the post in order, keeping the previous line's order lines for 同上 / +1.
@@ -191,6 +197,14 @@ def plan_post(
         seen = state.entries.get(ident)
         if FLAG_CANCEL in entry.flags:
             cancel_lines.append(entry)
+            continue
+        if seen is None and (old_text := state.former.get(ident)) is not None:
+            edited = old_text[0]
+            # A copy from before this line's edit: the edit stands. Its owner re-pasting the
+            # old text may have meant to change it back, so they are asked (once).
+            if edited.poster == sender and edited.active and not closed:
+                plan.stale_own.append((edited, entry.raw))
+            previous = list(edited.lines)
             continue
         if seen is not None:
             if (
@@ -236,12 +250,13 @@ def plan_post(
     adds_own_lines = bool(new_drafts)
 
     for old, certain in own_missing:
-        if not certain and old.fork_noticed:
+        partner = _edit_partner(old, new_drafts, strict=not certain)
+        if partner is None and not certain and old.fork_noticed:
             # Someone else's fork already dropped this line, so the poster may simply have
-            # copied that branch: keep it and ask rather than guess.
+            # copied that branch: keep it and ask rather than guess. (A new line with its
+            # number and name is its edit, confirmed to its owner below.)
             plan.unsure.append(old)
             continue
-        partner = _edit_partner(old, new_drafts, strict=not certain)
         if partner is not None:
             new_drafts.remove(partner)
             plan.edits.append((old, partner))

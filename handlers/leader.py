@@ -124,7 +124,9 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     assert ctx.msg.room is not None
     seq = parse_seq(cmd.args[0]) if cmd.args else None
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
-    found = [e for s in states for e in s.active_entries() if seq is not None and e.seq == seq]
+    # The number the bot last showed (merged chain, 接龙, 我的订单, 核对), not one typed in a
+    # copy: after a fork two lines may carry the same typed number.
+    found = [e for s in states if (e := s.by_number(seq)) is not None]
     if len(found) != 1:
         ctx.reply("remove", f"没找到第{seq}条（用法：删 3）。", private=True)
         return
@@ -146,11 +148,11 @@ async def review_list(ctx: Context, cmd: Command, cache: RoundCache, role: Role)
     """`核对`: every line of this group's rounds that waits for the leader, with why."""
     assert ctx.msg.room is not None
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
-    held = [e for s in states for e in s.active_entries() if e.held]
+    held = [(n, e) for s in states for n, e in enumerate(s.numbered(), 1) if e.held]
     if not held:
         ctx.reply("review", "没有待确认的接龙，全部已计入。", private=True)
         return
-    shown = "\n".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:40]}（{_doubt(e)}）" for e in held)
+    shown = "\n".join(f"{n}. {strip_seq(e.raw)[:40]}（{_doubt(e)}）" for n, e in held)
     ctx.reply(
         "review",
         f"这{len(held)}条还没有计入合计：\n{shown}\n"
@@ -165,7 +167,7 @@ async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Ro
     assert ctx.msg.room is not None
     seqs = {parse_seq(a) for a in cmd.args} - {None}
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
-    found = [e for s in states for e in s.active_entries() if e.held and e.seq in seqs]
+    found = [e for s in states for n, e in enumerate(s.numbered(), 1) if e.held and n in seqs]
     if not seqs or not found:
         ctx.reply("accept", "没有这几条待确认的接龙（发“核对”查看）。", private=True)
         return

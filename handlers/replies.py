@@ -87,3 +87,12 @@ def edit_confirm_reply(sender_name: str, changes: Sequence[tuple[str, str]]) -> 
 def unsure_reply(sender_name: str, entries: Sequence[EntryView]) -> str:
     listed = "；".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:24]}" for e in entries)
     return f"{sender_name} 你之前接的“{listed}”这次没带上，订单仍保留。不要的话回复“取消 序号”。"
+
+
+def stale_own_reply(sender_name: str, changes: Sequence[tuple[int, str, str]]) -> str:
+    """The poster's copy carries lines of theirs as they were before an edit: the edit stands."""
+    listed = "；".join(f"第{n}条“{strip_seq(now)[:24]}”" for n, now, _ in changes)
+    return (
+        f"{sender_name} 你这次复制的是改之前的版本，{listed}仍按改后的计入。"
+        f"要改回请回复“改 {changes[0][0]} 商品数量”。"
+    )

@@ -66,6 +66,10 @@ class EntryView:
     fork_noticed: bool
     lines: tuple[LineView, ...] = ()
     seen_mask: int = 0  # bit n set: the post that wrote this line carried the entry at pos n
+    # The texts this line had before its edits (`改`, or its owner's new copy): identity and
+    # the seen_mask of the post that wrote that text. A stale copy that still carries one of
+    # them shows this line (never a new order), and descends from that post's version.
+    former: tuple[tuple[str, int], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -95,6 +99,22 @@ class RoundState:
     max_pos: int = 0
     pending_merge_id: int | None = None  # outbox row of a merged chain not yet sent
     limits: dict[str, Limits] = field(default_factory=dict)
+    # an old text's identity → its line now, and the seen_mask of the post that wrote it
+    former: dict[str, tuple[EntryView, int]] = field(default_factory=dict)
+
+    def index_former(self, entry: EntryView) -> None:
+        """Remember the line's earlier texts (after a load or an edit)."""
+        for ident, mask in entry.former:
+            self.former[ident] = (entry, mask)
+
+    def numbered(self) -> list[EntryView]:
+        """The active lines as the bot shows them (merged chain, final list, 我的订单, 核对):
+        line n is element n-1. Every command that takes a number reads it here."""
+        return self.active_entries()
+
+    def by_number(self, n: int | None) -> EntryView | None:
+        shown = self.numbered()
+        return shown[n - 1] if n is not None and 1 <= n <= len(shown) else None
 
     @property
     def title_key(self) -> str:
@@ -178,6 +198,9 @@ class PostPlan:
     seen_mask: int = 0  # the known entries this post carries (bit n = pos n)
     confirm_edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
     unsure: list[EntryView] = field(default_factory=list)  # own lines missing, kept: ask
+    # The poster's own lines that came back in their old text (a copy from before an edit):
+    # the edit stands, and its owner is told once.
+    stale_own: list[tuple[EntryView, str]] = field(default_factory=list)
 
     @property
     def changes_orders(self) -> bool:

@@ -148,7 +148,14 @@ async def write_plan(
                     "b_flags": d.flags,
                     "b_held": is_held(d.flags),
                     "b_msg": message_id,
-                    "b_prev": version_of(old),
+                    "b_prev": {
+                        **version_of(old),
+                        "former": [
+                            [i, format(m, "x")]
+                            for i, m in (*old.former, (old.identity, old.seen_mask))
+                            if i != d.identity
+                        ],
+                    },
                     "b_now": now,
                 }
                 for old, d in plan.edits
@@ -160,6 +167,11 @@ async def write_plan(
         for old, d in plan.edits:
             new_lines.extend(line_rows(state.id, old.id, d.lines))
             del state.entries[old.identity]
+            old.former = tuple(
+                f for f in (*old.former, (old.identity, old.seen_mask)) if f[0] != d.identity
+            )
+            state.former.pop(d.identity, None)  # written again: the line's text now
+            state.index_former(old)
             old.identity, old.seq, old.name, old.raw = (
                 d.identity,
                 d.parsed.seq,
@@ -388,6 +400,7 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
                 Entry.flags,
                 Entry.fork_noticed,
                 Entry.seen_mask,
+                Entry.prev,
             ).where(Entry.round_id.in_(ids))
         )
     ).all():
@@ -406,7 +419,11 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
             fork_noticed=e.fork_noticed,
             lines=tuple(lines.get(e.id, ())),
             seen_mask=int(e.seen_mask or "0", 16),
+            former=tuple(
+                (str(i), int(m, 16)) for i, m in (e.prev or {}).get("former", ()) if i != e.identity
+            ),
         )
+        state.index_former(state.entries[e.identity])
         state.max_pos = max(state.max_pos, e.pos)
     return [states[i] for i in ids]
 
