@@ -118,7 +118,7 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
     ctx.reply("tally", "\n".join(lines), private=True)
 
 
-@router.command("删", Role.LEADER, "删 3：删掉第3条（任何人的）", args="numbers")
+@router.command("删", Role.LEADER, "删 3：删掉第3条（任何人的）", args="numbers", aliases=("删除",))
 async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`删 3`: the leader removes line 3 of the open round (whoever posted it)."""
     assert ctx.msg.room is not None
@@ -131,7 +131,10 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
         ctx.reply("remove", f"没找到第{seq}条（用法：删 3）。", private=True)
         return
     await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now, ctx.msg.id)
-    ctx.reply("remove", f"已删除：{strip_seq(found[0].raw)}", private=True)
+    later = (
+        "（后面的序号前移一位）" if seq is not None and seq < len(states[0].numbered()) + 1 else ""
+    )
+    ctx.reply("remove", f"已删除第{seq}条：{strip_seq(found[0].raw)}{later}", private=True)
 
 
 _DECIDING = ("open", "closed")  # a held line may be decided until the goods are ordered

@@ -6,6 +6,9 @@ Runs on SQLite and PostgreSQL (the `bot` fixture); the leader is 团长 (wxid_le
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from models.tables import AuditLog
 from tests.chains import Chain
 from tests.chat import LEADER, ChatHarness
 from tests.test_chain import open_fruit_round
@@ -79,7 +82,7 @@ async def _forked_at_six(bot: ChatHarness) -> Chain:
 async def test_leader_deletes_by_the_number_the_bot_showed(bot: ChatHarness) -> None:
     await _forked_at_six(bot)
     await bot.post("团长", "删 7")
-    assert "已删除：赵六 苹果2份" in bot.private_texts(LEADER)[-1]
+    assert "已删除第7条：赵六 苹果2份" in bot.private_texts(LEADER)[-1]
     assert await bot.names() == ["住户1", "住户2", "住户3", "住户4", "住户5", "王五"]
 
 
@@ -96,3 +99,60 @@ async def test_residents_cancel_and_change_by_the_number_the_bot_showed(
     await bot.post("王五", "取消 6")
     assert "已取消：王五 香蕉1把" in bot.group_texts()[-1]
     assert (await bot.orders())[-1] == ("赵六", "wxid_赵六", [(APPLE, 3, "份")])
+
+
+# 1. A leader's chain head opens the round, whatever its shape -------------------------------
+
+ORANGE_HEAD = "#接龙 周六到 赣南脐橙 39.9元/箱（10斤） 明早8点截单"
+
+
+async def test_one_line_head_opens_the_round_and_copies_are_orders(bot: ChatHarness) -> None:
+    await bot.post("团长", ORANGE_HEAD)
+    [opened] = bot.private_texts(LEADER)
+    assert "已开团" in opened and "赣南脐橙 39.9元/箱" in opened
+    assert "用法" not in opened
+    await bot.post("张三", f"{ORANGE_HEAD}\n1. 张三 1箱")
+    await bot.post("李四", f"{ORANGE_HEAD}\n1. 张三 1箱\n2. 12栋302 刘姐 2箱")
+    assert await bot.orders() == [
+        ("张三", "wxid_张三", [("赣南脐橙", 1, "箱")]),
+        ("12栋302 刘姐", "wxid_李四", [("赣南脐橙", 2, "箱")]),
+    ]
+    assert bot.group_texts() == []
+
+
+async def test_bare_jielong_is_still_the_command(bot: ChatHarness) -> None:
+    await bot.post("团长", ORANGE_HEAD)
+    await bot.post("张三", f"{ORANGE_HEAD}\n1. 张三 1箱")
+    await bot.post("团长", "#接龙")
+    [chain] = bot.group_texts()
+    assert chain.startswith(ORANGE_HEAD) and "1. 张三 1箱" in chain
+
+
+# 10. Leaders' natural words; others get one short refusal -----------------------------------
+
+
+async def test_leaders_natural_words_for_delete(bot: ChatHarness) -> None:
+    chain = (await open_fruit_round(bot)).add(*(f"住户{n} 苹果1份" for n in range(1, 7)))
+    await bot.post("住户6", chain.text)
+    for said in ("删除 6", "#删除5", "删第4条", "删 3"):
+        await bot.post("团长", said)
+    assert await bot.names() == ["住户1", "住户2"]
+    assert all("已删除" in t for t in bot.private_texts(LEADER)[1:])
+
+
+async def test_a_resident_gets_one_short_refusal_and_an_audit_row(bot: ChatHarness) -> None:
+    chain = (await open_fruit_round(bot)).add("张三 苹果1份", "李四 苹果1份")
+    await bot.post("李四", chain.text)
+    for said in ("删除 1", "#删 1", "#删 张三", "删第1条"):
+        await bot.post("张三", said)
+    [refusal] = bot.group_texts()
+    assert refusal == "张三 只有团长可以“删”。"
+    assert await bot.names() == ["张三", "李四"]
+    async with bot.app.db.connect() as conn:
+        rows = (await conn.execute(select(AuditLog).order_by(AuditLog.id))).all()
+    assert [(r.verb, r.allowed) for r in rows if r.actor == "wxid_张三"] == [
+        ("删除", False),
+        ("删", False),
+        ("删", False),
+        ("删", False),
+    ]
