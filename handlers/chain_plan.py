@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from handlers.parsing.matching import Product
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
     FLAG_AUTHOR,
@@ -39,9 +40,12 @@ from handlers.parsing.types import (
     ParsedItem,
 )
 from models.identity import identities, name_key
-from models.money import fmt_qty, line_amount_fen, units_of_sale
+from models.money import PORTION_WORDS, fmt_qty, line_amount_fen, sale_word, units_of_sale
 from models.rounds import (
+    FLAG_OVER_LIMIT,
     FLAG_REVIEW,
+    FLAG_SOLD_OUT,
+    FLAG_UNIT,
     FLAG_UNMATCHED,
     Draft,
     EntryView,
@@ -49,6 +53,7 @@ from models.rounds import (
     PostPlan,
     Problem,
     RoundState,
+    is_held,
 )
 
 FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
@@ -67,8 +72,6 @@ DOUBTS = (
 )
 UNSURE = "这一行我不太确定"
 FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
-FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: nothing ordered
-FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: nothing ordered
 
 
 def _qty_milli(q: Decimal) -> int:
@@ -112,15 +115,22 @@ def draft_lines(
         if match is None and has_menu:
             flags.append(FLAG_UNMATCHED)
             problems.append(f"没找到商品“{it.item}”")
-        qty_milli = _qty_milli(it.qty)
+        qty_milli, unit = _qty_milli(it.qty), it.unit
+        if match is not None and match.product.sale_unit:
+            converted = _in_units_of_sale(match.product, it.qty, it.unit)
+            if isinstance(converted, str):
+                flags.append(FLAG_UNIT)
+                problems.append(converted)
+            else:
+                qty_milli, unit = converted
         lines.append(
             LineView(
                 match.product.key if match else None,
                 it.item,
                 qty_milli,
-                it.unit,
+                unit,
                 match.how if match else None,
-                line_amount_fen(match.product if match else None, qty_milli, it.unit),
+                line_amount_fen(match.product if match else None, qty_milli, unit),
             )
         )
     if FLAG_UNREADABLE in entry.flags:
@@ -134,6 +144,29 @@ def draft_lines(
             why = next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
             problems.append(f"{why}，团长确认前不计入合计")
     return lines, sorted(set(flags)), problems
+
+
+def _in_units_of_sale(
+    product: Product, qty: Decimal, unit: str | None
+) -> tuple[int, str | None] | str:
+    """A quantity counted in the product's unit of sale, or why it cannot be.
+
+    `苹果6斤` of `12.8元/3斤` is 2份 and `鸭蛋12个` of `18元/盒（12个）` is one box, stored as
+    units of sale (`份`; the written text stays in the line): a product's total is then one
+    sum in one unit, priced exactly. A unit the menu does not convert (`鸡蛋1盒` of
+    `25元/30枚`), or one that comes to part of a unit of sale (`苹果两斤` of 3斤 portions), is
+    not guessed at: the line is held.
+    """
+    if unit is None or unit in PORTION_WORDS or unit == product.sale_unit:
+        return _qty_milli(qty), unit
+    units = units_of_sale(qty, unit, product.sale_unit)
+    word = sale_word(product.sale_unit)
+    sold = f"{product.name}按{product.sale_unit}卖" if word == "份" else f"{product.name}按{word}卖"
+    if units is None:
+        return f"{sold}，{fmt_qty(_qty_milli(qty))}{unit}换算不了，请写几{word}"
+    if units != units.to_integral_value():
+        return f"{sold}，{fmt_qty(_qty_milli(qty))}{unit}不是整{word}，请写几{word}"
+    return int(units) * 1000, "份"  # one unit of sale (shown as 盒, 把… in totals)
 
 
 def draft_entry(
@@ -308,7 +341,9 @@ def units_milli(state: RoundState, line: LineView) -> int | None:
 def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
     """Per-person limits and stock caps, checked line by line in posting order.
 
-    A line over a limit is kept (flagged, nothing ordered) and its poster told why, once.
+    A line over a limit is kept with what it asked for, held (out of every total, marked in
+    the final list) until the leader accepts it (`确认`) or it is fixed, and its poster is told
+    exactly what happened, once. Held lines do not use up a limit.
     "Per person" is per name as written: a neighbour ordered for (代接) has their own limit.
     """
     if not state.limits:
@@ -327,7 +362,7 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             person_total[pk] = person_total.get(pk, 0) + u
 
     for e in state.active_entries():
-        if e.id not in replaced:
+        if e.id not in replaced and not e.held:
             count(e.name_key, e.lines)
     for d in [d for _, d in plan.edits] + plan.creates:
         who = name_key(d.name)
@@ -342,20 +377,20 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             sold = round_total.get(ln.product_key, 0)
             product = state.product(ln.product_key)
             label = product.name if product else ln.product_key
+            word = sale_word(product.sale_unit if product else None)
             if limits.limit_milli is not None and mine + u > limits.limit_milli:
-                reason = f"{label}每人限{fmt_qty(limits.limit_milli)}份"
+                reason = f"超过每人限购{fmt_qty(limits.limit_milli)}{word}，这一行没有计入"
                 flag = FLAG_OVER_LIMIT
             elif limits.stock_milli is not None and sold + u > limits.stock_milli:
                 left = max(0, limits.stock_milli - sold)
-                reason = f"{label}库存不足，仅剩{fmt_qty(left)}份"
+                reason = f"{label}只剩{fmt_qty(left)}{word}，这一行没有计入"
                 flag = FLAG_SOLD_OUT
             if reason:
                 break
         if reason:
-            d.lines = []
             d.flags = sorted({*d.flags, flag})
             plan.problems.append(Problem(d.parsed.raw, reason))
-        else:
+        elif not is_held(d.flags):
             count(who, d.lines)
 
 

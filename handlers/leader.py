@@ -20,7 +20,15 @@ from handlers.reports import goods_text, money_text
 from handlers.router import Router
 from models.context import Context
 from models.identity import content_key, strip_seq
-from models.rounds import FLAG_UNMATCHED, EntryView, PostPlan, RoundCache
+from models.rounds import (
+    FLAG_OVER_LIMIT,
+    FLAG_SOLD_OUT,
+    FLAG_UNIT,
+    FLAG_UNMATCHED,
+    EntryView,
+    PostPlan,
+    RoundCache,
+)
 from models.store import deals as deal_store
 from models.store import rounds
 from models.store.rounds import (
@@ -141,6 +149,12 @@ _DECIDING = ("open", "closed")  # a held line may be decided until the goods are
 
 
 def _doubt(entry: EntryView) -> str:
+    if FLAG_OVER_LIMIT in entry.flags:
+        return "超过每人限购"
+    if FLAG_SOLD_OUT in entry.flags:
+        return "超过限量"
+    if FLAG_UNIT in entry.flags:
+        return "单位和菜单对不上"
     if FLAG_UNMATCHED in entry.flags:
         return "菜单上没有这个商品"
     return next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)

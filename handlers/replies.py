@@ -34,7 +34,7 @@ def problems_reply(sender_name: str, problems: Sequence[tuple[str, str]]) -> str
     shown = [f"· {raw.strip()[:40]}（{reason}）" for raw, reason in problems[:MAX_LISTED]]
     more = f"\n……另有{len(problems) - MAX_LISTED}行" if len(problems) > MAX_LISTED else ""
     return (
-        f"{sender_name} 这几行我没读懂，原文已记下，请改一下重发或等团长核对：\n"
+        f"{sender_name} 这几行还没有计入合计，原文已记下（改好重发，或等团长确认）：\n"
         + "\n".join(shown)
         + more
     )

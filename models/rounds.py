@@ -7,9 +7,10 @@ few bulk writes: the number of database round trips per message does not grow wi
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from handlers.parsing.chain_parser import parse_menu
@@ -22,7 +23,10 @@ from models.identity import normalise
 FLAG_REVIEW = "review"
 FLAG_UNMATCHED = "unmatched_item"
 FLAG_ACCEPTED = "accepted"  # the leader accepted the line as read
-HOLD_FLAGS = frozenset({FLAG_REVIEW, FLAG_UNMATCHED})
+FLAG_UNIT = "unit_mismatch"  # the quantity's unit does not convert to a whole unit of sale
+FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: not counted
+FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: not counted
+HOLD_FLAGS = frozenset({FLAG_REVIEW, FLAG_UNMATCHED, FLAG_UNIT, FLAG_OVER_LIMIT, FLAG_SOLD_OUT})
 
 
 def is_held(flags: Sequence[str]) -> bool:
@@ -216,6 +220,9 @@ def products_for_head(header: str, catalogue: Sequence[Product]) -> tuple[Produc
     seen: set[str] = set()
     for line in menu:
         p = Product.from_menu(line)
+        pack = _pack(line.raw, p.sale_unit)
+        if pack:
+            p = replace(p, sale_unit=f"{p.sale_unit}（{pack}）")
         key = p.key
         n = 2
         while key in seen:  # two menu lines with one code: keep both, distinct keys
@@ -233,3 +240,21 @@ def products_for_head(header: str, catalogue: Sequence[Product]) -> tuple[Produc
             )
         )
     return tuple(products)
+
+
+_PACK = re.compile(r"[（(]\s*(\d+(?:\.\d+)?\s*[^\d\s)）]{1,3}?)\s*[)）]")
+
+
+def _pack(raw: str, sale_unit: str | None) -> str | None:
+    """What one unit of sale holds when the menu line says so: `18元/盒（12个）` → `12个`.
+
+    The parser keeps the word sold by (`盒`); the bracket after it is how residents' other
+    counts convert (12个 is one 盒, 20斤 of `箱（10斤）` two), so it stays with the unit.
+    """
+    if not sale_unit or any(ch.isdigit() for ch in sale_unit):
+        return None
+    at = raw.find("/" + sale_unit)
+    if at < 0:
+        return None
+    m = _PACK.match(raw, at + 1 + len(sale_unit))
+    return m.group(1).replace(" ", "") if m else None

@@ -488,21 +488,31 @@ async def latest_closed_round(
     conn: AsyncConnection, cache: RoundCache, room: str
 ) -> RoundState | None:
     """The room's most recently closed round (for answering late posts), read-only."""
-    row = (
+    closed = await recent_closed_rounds(conn, cache, room, limit=1)
+    return closed[0] if closed else None
+
+
+async def recent_closed_rounds(
+    conn: AsyncConnection, cache: RoundCache, room: str, *, limit: int = 5
+) -> list[RoundState]:
+    """The room's most recently closed rounds, newest first, read-only: a late copy of one
+    of two chains closed together at 22:00 belongs to its own, not to the newest."""
+    rows = (
         await conn.execute(
             select(Round)
             .where(Round.room == room, Round.status == "closed")
             .order_by(Round.id.desc())
-            .limit(1)
+            .limit(limit)
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    state = cache.get(row.id)
-    if state is None or state.version != row.version:
-        state = await load_round(conn, row)
-        cache.put(state)
-    return state
+    ).all()
+    states: list[RoundState] = []
+    for row in rows:
+        state = cache.get(row.id)
+        if state is None or state.version != row.version:
+            state = await load_round(conn, row)
+            cache.put(state)
+        states.append(state)
+    return states
 
 
 async def touched_by(conn: AsyncConnection, room: str, message_id: str) -> Sequence[Row[Any]]:
@@ -576,20 +586,34 @@ async def rounds_of_deals(conn: AsyncConnection, keys: list[str]) -> set[tuple[s
 
 async def close_open(
     conn: AsyncConnection, ids: list[int], now: datetime
-) -> Sequence[Row[int, str, str]]:
-    """Close those of the rounds still open: (id, room, title) of each one this call closed.
+) -> Sequence[Row[int, str, str, int]]:
+    """Close those of the rounds still open: (id, room, title, version) of each one this
+    call closed.
 
     One conditional UPDATE … RETURNING: whichever process or trigger gets there first closes a
-    round, the others change nothing.
+    round, the others change nothing. The version names this close (a round reopened with
+    `重开` closes again under a new one). A merged chain still waiting to go out is dropped:
+    after cutoff nobody should copy the chain.
     """
-    return (
+    closed = (
         await conn.execute(
             update(Round)
             .where(Round.id.in_(ids), Round.status == "open")
             .values(status="closed", closed_at=now, version=Round.version + 1)
-            .returning(Round.id, Round.room, Round.title)
+            .returning(Round.id, Round.room, Round.title, Round.version)
         )
     ).all()
+    for round_id, *_ in closed:
+        await conn.execute(
+            update(Outbox)
+            .where(
+                Outbox.dedupe_key >= f"merged:{round_id}:",
+                Outbox.dedupe_key < f"merged:{round_id};",
+                Outbox.status == "pending",
+            )
+            .values(status="dropped")
+        )
+    return closed
 
 
 async def with_minimum(conn: AsyncConnection, ids: list[int]) -> list[int]:
