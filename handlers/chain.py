@@ -18,6 +18,7 @@ from rapidfuzz import fuzz
 
 from handlers import replies
 from handlers.chain_plan import plan_post
+from handlers.head_terms import describe, read_terms
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.matching import Product
 from handlers.parsing.native_chain import parse_native_chain
@@ -35,6 +36,7 @@ from models.store.rounds import (
     lock_rounds,
     mark_fork_noticed,
     open_round,
+    recent_closed_rounds,
     write_plan,
 )
 
@@ -127,17 +129,18 @@ async def handle_chain_post(
     elif state is not None and post_title and not title_matched:
         # A titled copy that fits no open round may be a late copy of a closed one: it must
         # not land in whatever other deal happens to be open.
-        closed = await latest_closed_round(ctx.conn, cache, msg.room)
-        if closed is not None and title_fits(post_title, closed):
+        closed = await _closed_titled(ctx, cache, post_title)
+        if closed is not None:
             state, title_matched = closed, True
 
     if state is None:
-        state = await latest_closed_round(ctx.conn, cache, msg.room)
+        if post_title:
+            state = await _closed_titled(ctx, cache, post_title)
+            title_matched = state is not None
+        else:
+            state = await latest_closed_round(ctx.conn, cache, msg.room)
         if state is None:
             return  # no round this could belong to: the raw message is kept, nothing to say
-        title_matched = bool(post_title) and title_fits(post_title, state)
-        if post_title and not title_matched:
-            return
 
     plan = plan_post(
         state, parsed, msg.sender, msg.sender_name, title_matched=title_matched, authors=authors
@@ -172,6 +175,16 @@ async def handle_chain_post(
         )
     if edited:
         ctx.reply("edited", replies.edit_confirm_reply(msg.sender_name, edited), mention=True)
+    if plan.stale_own:
+        shown = {e.id: n for n, e in enumerate(state.numbered(), 1)}
+        stale = [(shown.get(e.id, 0), e.raw, old) for e, old in plan.stale_own]
+        ctx.reply(
+            f"once:stale:{state.id}:{','.join(f'{e.id}-{e.identity}' for e, _ in plan.stale_own)}"[
+                :200
+            ],
+            replies.stale_own_reply(msg.sender_name, stale),
+            mention=True,
+        )
     if plan.unsure:
         ctx.reply(
             f"once:unsure:{state.id}:{','.join(str(e.id) for e in plan.unsure)}",
@@ -185,6 +198,13 @@ async def handle_chain_post(
         await _refresh_merged_chain(ctx.conn, state)  # the held-back chain shows this post too
 
 
+async def _closed_titled(ctx: Context, cache: RoundCache, title: str) -> RoundState | None:
+    """The recently closed round of the room whose title a late copy carries."""
+    assert ctx.msg.room is not None
+    closed = await recent_closed_rounds(ctx.conn, cache, ctx.msg.room)
+    return next((s for s in closed if title_fits(title, s)), None)
+
+
 def _local(ctx: Context, state: RoundState) -> datetime | None:
     return state.cutoff_at.astimezone(ctx.clock.tz) if state.cutoff_at else None
 
@@ -196,6 +216,7 @@ async def _open_from_head(
     now = ctx.now
     cutoff = find_cutoff(parsed.header, now) or default_cutoff(now, ctx.config.default_cutoff)
     products = products_for_head(parsed.header, catalogue_products(ctx))
+    terms = read_terms(parsed.header, products)
     assert ctx.msg.room is not None
     state = await open_round(
         ctx.conn,
@@ -208,6 +229,7 @@ async def _open_from_head(
         head_message_id=ctx.msg.id,
         now=now,
         cutoff_at=cutoff,
+        limits=terms.limits,
     )
     assert state is not None  # only deal rounds can collide
     menu = "、".join(
@@ -219,6 +241,11 @@ async def _open_from_head(
     text = f"已开团「{title}」，截单时间 {cutoff.astimezone(ctx.clock.tz):%m月%d日 %H:%M}。" + (
         f"识别到的商品：{menu}" if menu else "没有识别到商品清单，将按接龙原文统计。"
     )
+    if terms.limits:
+        text += f"\n限购/成团：{describe(products, terms.limits)}"
+    if terms.unread:
+        text += f"\n没看懂的限制（未生效）：{'、'.join(terms.unread)}"
+
     group = ctx.groups.get(ctx.msg.room)
     if group is not None and ctx.msg.sender not in openers:
         # a native 接龙 the leader created, first seen in a resident's update

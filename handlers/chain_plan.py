@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
+from handlers.parsing.matching import Product
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
     FLAG_AUTHOR,
@@ -39,9 +40,12 @@ from handlers.parsing.types import (
     ParsedItem,
 )
 from models.identity import identities, name_key
-from models.money import fmt_qty, line_amount_fen, units_of_sale
+from models.money import PORTION_WORDS, fmt_qty, line_amount_fen, sale_word, units_of_sale
 from models.rounds import (
+    FLAG_OVER_LIMIT,
     FLAG_REVIEW,
+    FLAG_SOLD_OUT,
+    FLAG_UNIT,
     FLAG_UNMATCHED,
     Draft,
     EntryView,
@@ -49,6 +53,7 @@ from models.rounds import (
     PostPlan,
     Problem,
     RoundState,
+    is_held,
 )
 
 FLAG_ASSUMED_SAME = "assumed_same_as_above"  # `+1` in a multi-product chain copies the line above
@@ -67,8 +72,6 @@ DOUBTS = (
 )
 UNSURE = "这一行我不太确定"
 FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
-FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: nothing ordered
-FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: nothing ordered
 
 
 def _qty_milli(q: Decimal) -> int:
@@ -112,15 +115,22 @@ def draft_lines(
         if match is None and has_menu:
             flags.append(FLAG_UNMATCHED)
             problems.append(f"没找到商品“{it.item}”")
-        qty_milli = _qty_milli(it.qty)
+        qty_milli, unit = _qty_milli(it.qty), it.unit
+        if match is not None and match.product.sale_unit:
+            converted = _in_units_of_sale(match.product, it.qty, it.unit)
+            if isinstance(converted, str):
+                flags.append(FLAG_UNIT)
+                problems.append(converted)
+            else:
+                qty_milli, unit = converted
         lines.append(
             LineView(
                 match.product.key if match else None,
                 it.item,
                 qty_milli,
-                it.unit,
+                unit,
                 match.how if match else None,
-                line_amount_fen(match.product if match else None, qty_milli, it.unit),
+                line_amount_fen(match.product if match else None, qty_milli, unit),
             )
         )
     if FLAG_UNREADABLE in entry.flags:
@@ -134,6 +144,29 @@ def draft_lines(
             why = next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
             problems.append(f"{why}，团长确认前不计入合计")
     return lines, sorted(set(flags)), problems
+
+
+def _in_units_of_sale(
+    product: Product, qty: Decimal, unit: str | None
+) -> tuple[int, str | None] | str:
+    """A quantity counted in the product's unit of sale, or why it cannot be.
+
+    `苹果6斤` of `12.8元/3斤` is 2份 and `鸭蛋12个` of `18元/盒（12个）` is one box, stored as
+    units of sale (`份`; the written text stays in the line): a product's total is then one
+    sum in one unit, priced exactly. A unit the menu does not convert (`鸡蛋1盒` of
+    `25元/30枚`), or one that comes to part of a unit of sale (`苹果两斤` of 3斤 portions), is
+    not guessed at: the line is held.
+    """
+    if unit is None or unit in PORTION_WORDS or unit == product.sale_unit:
+        return _qty_milli(qty), unit
+    units = units_of_sale(qty, unit, product.sale_unit)
+    word = sale_word(product.sale_unit)
+    sold = f"{product.name}按{product.sale_unit}卖" if word == "份" else f"{product.name}按{word}卖"
+    if units is None:
+        return f"{sold}，{fmt_qty(_qty_milli(qty))}{unit}换算不了，请写几{word}"
+    if units != units.to_integral_value():
+        return f"{sold}，{fmt_qty(_qty_milli(qty))}{unit}不是整{word}，请写几{word}"
+    return int(units) * 1000, "份"  # one unit of sale (shown as 盒, 把… in totals)
 
 
 def draft_entry(
@@ -166,15 +199,21 @@ def plan_post(
     idents = identities(parsed.entries)
     entries = state.entries
     known = [e for e in map(entries.get, idents) if e is not None]
+    # Lines carried in a text they had before an edit: the copy is older than the edit. They
+    # are those lines (present, never new orders), but say nothing about which version the
+    # copy descends from beyond their position.
+    stale = [f for i in idents if i not in entries and (f := state.former.get(i)) is not None]
+    # The version the post descends from is the one that wrote its newest known line (in
+    # the text the post carries: for an old text, the post that wrote that text).
+    versions = [(e.pos, e.seen_mask) for e in known] + [(e.pos, m) for e, m in stale]
     mask = 0
-    for e in known:
-        mask |= 1 << e.pos
+    for pos, _ in versions:
+        mask |= 1 << pos
     plan.seen_mask = mask
-    parent = max(known, key=lambda e: e.pos, default=None)
-    parent_mask = parent.seen_mask if parent is not None else 0
-    from_others = any(e.poster != sender for e in known)
+    parent_mask = max(versions, default=(0, 0))[1]
+    from_others = any(e.poster != sender for e in (*known, *(e for e, _ in stale)))
     plan.full_copy = title_matched or from_others
-    present = set(idents)
+    present = set(idents) | {e.identity for e, _ in stale}
     closed = state.status != "open"
 
     # Walk the post in order, keeping the previous line's order lines for 同上 / +1.
@@ -191,6 +230,14 @@ def plan_post(
         seen = state.entries.get(ident)
         if FLAG_CANCEL in entry.flags:
             cancel_lines.append(entry)
+            continue
+        if seen is None and (old_text := state.former.get(ident)) is not None:
+            edited = old_text[0]
+            # A copy from before this line's edit: the edit stands. Its owner re-pasting the
+            # old text may have meant to change it back, so they are asked (once).
+            if edited.poster == sender and edited.active and not closed:
+                plan.stale_own.append((edited, entry.raw))
+            previous = list(edited.lines)
             continue
         if seen is not None:
             if (
@@ -239,12 +286,13 @@ def plan_post(
     adds_own_lines = bool(new_drafts)
 
     for old, certain in own_missing:
-        if not certain and old.fork_noticed:
+        partner = _edit_partner(old, new_drafts, strict=not certain)
+        if partner is None and not certain and old.fork_noticed:
             # Someone else's fork already dropped this line, so the poster may simply have
-            # copied that branch: keep it and ask rather than guess.
+            # copied that branch: keep it and ask rather than guess. (A new line with its
+            # number and name is its edit, confirmed to its owner below.)
             plan.unsure.append(old)
             continue
-        partner = _edit_partner(old, new_drafts, strict=not certain)
         if partner is not None:
             new_drafts.remove(partner)
             plan.edits.append((old, partner))
@@ -296,7 +344,9 @@ def units_milli(state: RoundState, line: LineView) -> int | None:
 def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
     """Per-person limits and stock caps, checked line by line in posting order.
 
-    A line over a limit is kept (flagged, nothing ordered) and its poster told why, once.
+    A line over a limit is kept with what it asked for, held (out of every total, marked in
+    the final list) until the leader accepts it (`确认`) or it is fixed, and its poster is told
+    exactly what happened, once. Held lines do not use up a limit.
     "Per person" is per name as written: a neighbour ordered for (代接) has their own limit.
     """
     if not state.limits:
@@ -315,7 +365,7 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             person_total[pk] = person_total.get(pk, 0) + u
 
     for e in state.active_entries():
-        if e.id not in replaced:
+        if e.id not in replaced and not e.held:
             count(e.name_key, e.lines)
     for d in [d for _, d in plan.edits] + plan.creates:
         who = name_key(d.name)
@@ -330,20 +380,20 @@ def _enforce_limits(state: RoundState, plan: PostPlan) -> None:
             sold = round_total.get(ln.product_key, 0)
             product = state.product(ln.product_key)
             label = product.name if product else ln.product_key
+            word = sale_word(product.sale_unit if product else None)
             if limits.limit_milli is not None and mine + u > limits.limit_milli:
-                reason = f"{label}每人限{fmt_qty(limits.limit_milli)}份"
+                reason = f"超过每人限购{fmt_qty(limits.limit_milli)}{word}，这一行没有计入"
                 flag = FLAG_OVER_LIMIT
             elif limits.stock_milli is not None and sold + u > limits.stock_milli:
                 left = max(0, limits.stock_milli - sold)
-                reason = f"{label}库存不足，仅剩{fmt_qty(left)}份"
+                reason = f"{label}只剩{fmt_qty(left)}{word}，这一行没有计入"
                 flag = FLAG_SOLD_OUT
             if reason:
                 break
         if reason:
-            d.lines = []
             d.flags = sorted({*d.flags, flag})
             plan.problems.append(Problem(d.parsed.raw, reason))
-        else:
+        elif not is_held(d.flags):
             count(who, d.lines)
 
 

@@ -17,7 +17,7 @@ from handlers.pickup import reminder_text
 from models.config import Config
 from models.db import Conn, Database
 from models.messages import OutgoingMessage
-from models.money import commission_fen, fen_str, fmt_qty
+from models.money import commission_fen, fen_str, fmt_qty, sale_word
 from models.rounds import RoundCache, RoundState
 from models.store import groups as group_store
 from models.store import pickups, rounds
@@ -64,12 +64,17 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
     totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
     live = await group_store.load(conn)  # as the table says now, in this transaction
     messages: list[OutgoingMessage] = []
-    for round_id, room, title in closed_rows:
+    for round_id, room, title, version in closed_rows:
+        # Keyed by the close (the version it set): after 重开, a second close is a new final
+        # list and a new summary; a trigger firing twice is still one.
+        again = f":{version}"
         totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[round_id]]
         active = raws[round_id]
+        if not active:
+            continue  # nobody ordered: no 共0单 in the group, no ¥0 summary to the leader
         messages.append(
             OutgoingMessage(
-                dedupe_key=f"closed:{round_id}",
+                dedupe_key=f"closed:{round_id}{again}",
                 room=room,
                 text=replies.closed_list(active, title, totals),
             )
@@ -81,7 +86,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
             goods = "，".join(f"{n}{fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
             messages.append(
                 OutgoingMessage(
-                    dedupe_key=f"summary:{round_id}",
+                    dedupe_key=f"summary:{round_id}{again}",
                     room=None,
                     to=group.leader,
                     text=f"【截单汇总】{title}：共{len(active)}单；{goods}；"
@@ -103,6 +108,8 @@ async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:
     """成团: products below their minimum at cutoff do not ship; the group is told which."""
     ordered: dict[str, int] = {}
     for e in state.active_entries():
+        if e.held:
+            continue  # not counted until the leader accepts it
         for ln in e.lines:
             u = units_milli(state, ln)
             if ln.product_key is not None and u is not None:
@@ -117,8 +124,12 @@ async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:
     if not short:
         return None
     await rounds.mark_unshipped(conn, state.id, [p.key for p, _, _ in short])
+    if not ordered:
+        return None  # nobody ordered anything: nothing to tell the group
     listed = "；".join(
-        f"{p.name} 共接{fmt_qty(got)}份，不足{fmt_qty(need)}份" for p, got, need in short
+        f"{p.name} 共接{fmt_qty(got)}{sale_word(p.sale_unit)}，"
+        f"不足{fmt_qty(need)}{sale_word(p.sale_unit)}"
+        for p, got, need in short
     )
     return OutgoingMessage(
         dedupe_key=f"unshipped:{state.id}",

@@ -20,7 +20,15 @@ from handlers.reports import goods_text, money_text
 from handlers.router import Router
 from models.context import Context
 from models.identity import content_key, strip_seq
-from models.rounds import FLAG_UNMATCHED, EntryView, PostPlan, RoundCache
+from models.rounds import (
+    FLAG_OVER_LIMIT,
+    FLAG_SOLD_OUT,
+    FLAG_UNIT,
+    FLAG_UNMATCHED,
+    EntryView,
+    PostPlan,
+    RoundCache,
+)
 from models.store import deals as deal_store
 from models.store import rounds
 from models.store.rounds import (
@@ -118,24 +126,35 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
     ctx.reply("tally", "\n".join(lines), private=True)
 
 
-@router.command("删", Role.LEADER, "删 3：删掉第3条（任何人的）", args="numbers")
+@router.command("删", Role.LEADER, "删 3：删掉第3条（任何人的）", args="numbers", aliases=("删除",))
 async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`删 3`: the leader removes line 3 of the open round (whoever posted it)."""
     assert ctx.msg.room is not None
     seq = parse_seq(cmd.args[0]) if cmd.args else None
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room)
-    found = [e for s in states for e in s.active_entries() if seq is not None and e.seq == seq]
+    # The number the bot last showed (merged chain, 接龙, 我的订单, 核对), not one typed in a
+    # copy: after a fork two lines may carry the same typed number.
+    found = [e for s in states if (e := s.by_number(seq)) is not None]
     if len(found) != 1:
         ctx.reply("remove", f"没找到第{seq}条（用法：删 3）。", private=True)
         return
     await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now, ctx.msg.id)
-    ctx.reply("remove", f"已删除：{strip_seq(found[0].raw)}", private=True)
+    later = (
+        "（后面的序号前移一位）" if seq is not None and seq < len(states[0].numbered()) + 1 else ""
+    )
+    ctx.reply("remove", f"已删除第{seq}条：{strip_seq(found[0].raw)}{later}", private=True)
 
 
 _DECIDING = ("open", "closed")  # a held line may be decided until the goods are ordered
 
 
 def _doubt(entry: EntryView) -> str:
+    if FLAG_OVER_LIMIT in entry.flags:
+        return "超过每人限购"
+    if FLAG_SOLD_OUT in entry.flags:
+        return "超过限量"
+    if FLAG_UNIT in entry.flags:
+        return "单位和菜单对不上"
     if FLAG_UNMATCHED in entry.flags:
         return "菜单上没有这个商品"
     return next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
@@ -146,11 +165,11 @@ async def review_list(ctx: Context, cmd: Command, cache: RoundCache, role: Role)
     """`核对`: every line of this group's rounds that waits for the leader, with why."""
     assert ctx.msg.room is not None
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
-    held = [e for s in states for e in s.active_entries() if e.held]
+    held = [(n, e) for s in states for n, e in enumerate(s.numbered(), 1) if e.held]
     if not held:
         ctx.reply("review", "没有待确认的接龙，全部已计入。", private=True)
         return
-    shown = "\n".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:40]}（{_doubt(e)}）" for e in held)
+    shown = "\n".join(f"{n}. {strip_seq(e.raw)[:40]}（{_doubt(e)}）" for n, e in held)
     ctx.reply(
         "review",
         f"这{len(held)}条还没有计入合计：\n{shown}\n"
@@ -165,7 +184,7 @@ async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Ro
     assert ctx.msg.room is not None
     seqs = {parse_seq(a) for a in cmd.args} - {None}
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
-    found = [e for s in states for e in s.active_entries() if e.held and e.seq in seqs]
+    found = [e for s in states for n, e in enumerate(s.numbered(), 1) if e.held and n in seqs]
     if not seqs or not found:
         ctx.reply("accept", "没有这几条待确认的接龙（发“核对”查看）。", private=True)
         return

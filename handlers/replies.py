@@ -34,7 +34,7 @@ def problems_reply(sender_name: str, problems: Sequence[tuple[str, str]]) -> str
     shown = [f"· {raw.strip()[:40]}（{reason}）" for raw, reason in problems[:MAX_LISTED]]
     more = f"\n……另有{len(problems) - MAX_LISTED}行" if len(problems) > MAX_LISTED else ""
     return (
-        f"{sender_name} 这几行我没读懂，原文已记下，请改一下重发或等团长核对：\n"
+        f"{sender_name} 这几行还没有计入合计，原文已记下（改好重发，或等团长确认）：\n"
         + "\n".join(shown)
         + more
     )
@@ -87,3 +87,12 @@ def edit_confirm_reply(sender_name: str, changes: Sequence[tuple[str, str]]) -> 
 def unsure_reply(sender_name: str, entries: Sequence[EntryView]) -> str:
     listed = "；".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:24]}" for e in entries)
     return f"{sender_name} 你之前接的“{listed}”这次没带上，订单仍保留。不要的话回复“取消 序号”。"
+
+
+def stale_own_reply(sender_name: str, changes: Sequence[tuple[int, str, str]]) -> str:
+    """The poster's copy carries lines of theirs as they were before an edit: the edit stands."""
+    listed = "；".join(f"第{n}条“{strip_seq(now)[:24]}”" for n, now, _ in changes)
+    return (
+        f"{sender_name} 你这次复制的是改之前的版本，{listed}仍按改后的计入。"
+        f"要改回请回复“改 {changes[0][0]} 商品数量”。"
+    )

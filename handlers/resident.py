@@ -28,16 +28,14 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     if not states:
         return  # nothing open: a stray 取消 is chat, and the bot stays quiet
     seq = parse_seq(cmd.args[0]) if cmd.args else None
+    # `取消 3`: line 3 as the bot numbers the chain (the merged chain, 我的订单), one numbering
+    # for every command.
+    numbered = [(s, n, e) for s in states for n, e in enumerate(s.numbered(), 1)]
     candidates = [
-        (s, e)
-        for s in states
-        for e in s.active_entries()
-        if e.poster == msg.sender and (seq is None or e.seq == seq)
+        (s, e) for s, n, e in numbered if e.poster == msg.sender and (seq is None or n == seq)
     ]
     if seq is not None and not candidates:
-        owned_elsewhere = any(
-            e.seq == seq for s in states for e in s.active_entries() if e.poster != msg.sender
-        )
+        owned_elsewhere = any(n == seq and e.poster != msg.sender for _, n, e in numbered)
         ctx.reply(
             "cancel",
             f"{msg.sender_name} 第{seq}条不是你接的，只能取消自己接的，或请团长处理。"
@@ -49,7 +47,8 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     if not candidates:
         return
     if len(candidates) > 1 and seq is None:
-        listed = "；".join(f"{e.seq or '-'}. {strip_seq(e.raw)[:20]}" for _, e in candidates[:5])
+        shown = {e.id: n for _, n, e in numbered}
+        listed = "；".join(f"{shown[e.id]}. {strip_seq(e.raw)[:20]}" for _, e in candidates[:5])
         ctx.reply(
             "cancel",
             f"{msg.sender_name} 你有{len(candidates)}条接龙：{listed}。"
@@ -103,7 +102,7 @@ async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         ctx.reply("edit", f"{msg.sender_name} 用法：改 3 苹果3份", mention=True)
         return
     states = await lock_rounds(ctx.conn, cache, msg.room)
-    target = next(((s, e) for s in states for e in s.active_entries() if e.seq == seq), None)
+    target = next(((s, e) for s in states if (e := s.by_number(seq)) is not None), None)
     if target is None:
         ctx.reply("edit", f"{msg.sender_name} 没找到第{seq}条。", mention=True)
         return

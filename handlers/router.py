@@ -47,6 +47,9 @@ Chat = Literal["group", "private"]
 NUMBERS = re.compile(r"^(?:[#No.第]*\d{1,4}[号条]?)?$")
 TIME = re.compile(r"^\d{1,2}[:：点]\d{0,2}分?$")
 MAX_TEXT = 200_000  # characters of one message read as a command or chain
+# The leader's `接龙` (post the chain) is the bare word only: `#接龙` followed by anything is a
+# chain head, however short.
+CHAIN_VERB = "接龙"
 
 RESIDENT_PRIVATE_HELP = (
     "你好！请在团购群里接龙下单：复制最新接龙，在最后加一行“序号. 名字 商品数量”。"
@@ -64,6 +67,16 @@ class Route:
     usage: str
     args: Args = "none"
     chat: Chat = "group"
+    alias_of: str | None = None  # another word for a listed command (`删除` for `删`): no help
+
+    @property
+    def hidden(self) -> bool:
+        return self.alias_of is not None
+
+    @property
+    def name(self) -> str:
+        """The command's own word, whichever word was typed."""
+        return self.alias_of or self.verb
 
     def fits(self, cmd: Command) -> bool:
         if self.args == "none":
@@ -120,12 +133,22 @@ class Router:
     # Registration -------------------------------------------------------------------------
 
     def command(
-        self, verb: str, role: Role, usage: str, *, args: Args = "none", chat: Chat = "group"
+        self,
+        verb: str,
+        role: Role,
+        usage: str,
+        *,
+        args: Args = "none",
+        chat: Chat = "group",
+        aliases: tuple[str, ...] = (),
     ) -> Callable[[H], H]:
-        """Register the decorated function as the command `verb` (in a group, or `chat`)."""
+        """Register the decorated function as the command `verb` (in a group, or `chat`);
+        `aliases` are the other words people use for it (`删除` for `删`), kept out of help."""
 
         def register(fn: H) -> H:
             self._add(Route(verb, role, fn, usage, args, chat))
+            for alias in aliases:
+                self._add(Route(alias, role, fn, usage, args, chat, alias_of=verb))
             return fn
 
         return register
@@ -184,16 +207,18 @@ class Router:
 
     def usage(self, role: Role, chat: Chat = "group") -> str:
         """The usage lines of what `role` may say, the simplest roles' commands first."""
-        mine = [r for r in self.table(chat).values() if r.role <= role]
+        mine = [r for r in self.table(chat).values() if r.role <= role and not r.hidden]
         return "\n".join(r.usage for r in sorted(mine, key=lambda r: r.role))
 
     def private_help(self, role: Role) -> str:
         """The one-time answer to anything else said to the bot privately."""
-        private = [r for r in self.table("private").values() if r.role <= role]
+        private = [r for r in self.table("private").values() if r.role <= role and not r.hidden]
         if role >= Role.ADMIN:
             return "管理员命令：" + "、".join(r.short for r in private)
         if role >= Role.LEADER:
-            group = [r for r in self.table("group").values() if r.role == Role.LEADER]
+            group = [
+                r for r in self.table("group").values() if r.role == Role.LEADER and not r.hidden
+            ]
             return (
                 "团长命令："
                 + "、".join(r.short for r in private)
@@ -227,7 +252,13 @@ class Router:
             if route.fits(cmd):
                 await self._command(ctx, cache, route, cmd, group)
                 return
-            if cmd.prefixed:
+            if cmd.verb == CHAIN_VERB:
+                pass  # `#接龙 周六到 赣南脐橙 39.9元/箱…`: a one-line chain head, read below
+            elif route.role > (role := role_of(ctx, group)):
+                # Not theirs to use: one short refusal (audited), never the leader's usage.
+                await self._refuse(ctx, cmd, route, role)
+                return
+            elif cmd.prefixed:
                 ctx.reply("usage", f"{msg.sender_name} 用法：{route.usage}", mention=True)
                 return
             # An unprefixed verb with words that do not fit (`截单了吗？`) is chat.
@@ -251,7 +282,7 @@ class Router:
             )
             return
         if self.chain is None:
-            return
+            return  # (a one-line `#接龙 …` head falls through to here)
         parsed = parse_chain(text)
         if parsed.has_marker or any(e.seq is not None for e in parsed.entries):
             await self.chain(ctx, parsed, cache)
@@ -270,20 +301,30 @@ class Router:
         self, ctx: Context, cache: RoundCache, route: Route, cmd: Command, group: GroupConfig | None
     ) -> None:
         """Middleware: the sender's role is checked and the command audited, then it runs."""
-        msg = ctx.msg
         role = role_of(ctx, group)
         allowed = role >= route.role
         await self._audit(ctx, cmd, role, allowed=allowed)
         if allowed:
             await route.handler(ctx, cmd, cache, role)
         else:
-            who = "管理员" if route.role >= Role.ADMIN else "团长"
-            ctx.reply(
-                "refused",
-                f"{msg.sender_name} 只有{who}可以“{cmd.verb}”。",
-                mention=True,
-                private=msg.room is None,
-            )
+            self._refusal(ctx, cmd, route)
+
+    async def _refuse(self, ctx: Context, cmd: Command, route: Route, role: Role) -> None:
+        await self._audit(ctx, cmd, role, allowed=False)
+        self._refusal(ctx, cmd, route)
+
+    @staticmethod
+    def _refusal(ctx: Context, cmd: Command, route: Route) -> None:
+        """One short refusal per person, command and day: the group hears it once."""
+        msg = ctx.msg
+        who = "管理员" if route.role >= Role.ADMIN else "团长"
+        day = ctx.now.astimezone(ctx.clock.tz).date().isoformat()
+        ctx.reply(
+            f"once:refused:{msg.room}:{msg.sender}:{route.name}:{day}",
+            f"{msg.sender_name} 只有{who}可以“{route.name}”。",
+            mention=True,
+            private=msg.room is None,
+        )
 
     @staticmethod
     async def _audit(ctx: Context, cmd: Command, role: Role, *, allowed: bool) -> None:

@@ -2,7 +2,9 @@
 
 A menu line `1号 烟台苹果 12.8元/3斤` sells by the portion of 3斤 at 12.80: `苹果2份`, `1号x2` and
 `苹果6斤` are all two portions (25.60). `2号 海南香蕉 9.9元/把` sells by the 把: `香蕉1把` is
-9.90. A unit that cannot be converted (`苹果2箱`) has no amount: the leader prices it.
+9.90. `咸鸭蛋 18元/盒（12个）` sells boxes: `鸭蛋24个` is two. A unit that cannot be converted
+(`苹果2箱`), or that comes to part of a unit of sale (`苹果两斤`), has no amount: the line is held
+and its poster told (handlers/chain_plan.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from handlers.parsing.matching import Product
 
-_SALE_UNIT = re.compile(r"^\s*(\d+(?:\.\d+)?)?\s*(\S+?)\s*$")
+# `3斤`, `把`, `盒（12个）`, `箱(10斤)`: a size, the word sold by, and what one of them holds.
+_SALE_UNIT = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)?\s*([^\d\s（(]+?)\s*"
+    r"(?:[（(]\s*(\d+(?:\.\d+)?)\s*([^\d\s)）]+?)\s*[)）])?\s*$"
+)
 # Weights convert among themselves; everything else only to itself.
 _GRAMS = {
     "斤": Decimal(500),
@@ -32,20 +38,40 @@ def to_fen(amount: Decimal) -> int:
     return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def _as(qty: Decimal, unit: str, size: Decimal, word: str) -> Decimal | None:
+    """`qty unit` in multiples of `size word`, when the two measure the same thing."""
+    if unit == word:
+        return qty / size
+    if unit in _GRAMS and word in _GRAMS:
+        return qty * _GRAMS[unit] / (size * _GRAMS[word])
+    return None
+
+
 def units_of_sale(qty: Decimal, unit: str | None, sale_unit: str | None) -> Decimal | None:
-    """How many units of sale `qty unit` is, or None when the units do not convert."""
+    """How many units of sale `qty unit` is, or None when the units do not convert.
+
+    The menu says how: `12.8元/3斤` sells 3斤 portions (6斤 is two), `18元/盒（12个）` sells
+    boxes of 12 (12个 is one box), `25元/30枚` sells 30 at a time.
+    """
     if unit is None or unit in PORTION_WORDS or unit == sale_unit:
         return qty
     m = _SALE_UNIT.match(sale_unit or "")
     if m is None:
         return None
     size = Decimal(m.group(1)) if m.group(1) else Decimal(1)
-    sale_word = m.group(2)
-    if unit == sale_word:
-        return qty / size
-    if unit in _GRAMS and sale_word in _GRAMS:
-        return qty * _GRAMS[unit] / (size * _GRAMS[sale_word])
-    return None
+    units = _as(qty, unit, size, m.group(2))
+    if units is None and m.group(3):
+        units = _as(qty, unit, Decimal(m.group(3)), m.group(4))
+    return units
+
+
+def sale_word(sale_unit: str | None) -> str:
+    """How one unit of sale is called: `把` for 9.9元/把, `盒` for 18元/盒（12个）, and `份` for
+    12.8元/3斤 (a portion of 3斤)."""
+    m = _SALE_UNIT.match(sale_unit or "")
+    if m is None or m.group(1):
+        return "份"
+    return m.group(2)
 
 
 def line_amount_fen(product: Product | None, qty_milli: int, unit: str | None) -> int | None:

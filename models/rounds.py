@@ -7,9 +7,10 @@ few bulk writes: the number of database round trips per message does not grow wi
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from handlers.parsing.chain_parser import parse_menu
@@ -22,7 +23,10 @@ from models.identity import normalise
 FLAG_REVIEW = "review"
 FLAG_UNMATCHED = "unmatched_item"
 FLAG_ACCEPTED = "accepted"  # the leader accepted the line as read
-HOLD_FLAGS = frozenset({FLAG_REVIEW, FLAG_UNMATCHED})
+FLAG_UNIT = "unit_mismatch"  # the quantity's unit does not convert to a whole unit of sale
+FLAG_OVER_LIMIT = "over_limit"  # the per-person limit would be exceeded: not counted
+FLAG_SOLD_OUT = "sold_out"  # the round's stock cap would be exceeded: not counted
+HOLD_FLAGS = frozenset({FLAG_REVIEW, FLAG_UNMATCHED, FLAG_UNIT, FLAG_OVER_LIMIT, FLAG_SOLD_OUT})
 
 
 def is_held(flags: Sequence[str]) -> bool:
@@ -66,6 +70,10 @@ class EntryView:
     fork_noticed: bool
     lines: tuple[LineView, ...] = ()
     seen_mask: int = 0  # bit n set: the post that wrote this line carried the entry at pos n
+    # The texts this line had before its edits (`改`, or its owner's new copy): identity and
+    # the seen_mask of the post that wrote that text. A stale copy that still carries one of
+    # them shows this line (never a new order), and descends from that post's version.
+    former: tuple[tuple[str, int], ...] = ()
 
     @property
     def active(self) -> bool:
@@ -95,6 +103,22 @@ class RoundState:
     max_pos: int = 0
     pending_merge_id: int | None = None  # outbox row of a merged chain not yet sent
     limits: dict[str, Limits] = field(default_factory=dict)
+    # an old text's identity → its line now, and the seen_mask of the post that wrote it
+    former: dict[str, tuple[EntryView, int]] = field(default_factory=dict)
+
+    def index_former(self, entry: EntryView) -> None:
+        """Remember the line's earlier texts (after a load or an edit)."""
+        for ident, mask in entry.former:
+            self.former[ident] = (entry, mask)
+
+    def numbered(self) -> list[EntryView]:
+        """The active lines as the bot shows them (merged chain, final list, 我的订单, 核对):
+        line n is element n-1. Every command that takes a number reads it here."""
+        return self.active_entries()
+
+    def by_number(self, n: int | None) -> EntryView | None:
+        shown = self.numbered()
+        return shown[n - 1] if n is not None and 1 <= n <= len(shown) else None
 
     @property
     def title_key(self) -> str:
@@ -178,6 +202,9 @@ class PostPlan:
     seen_mask: int = 0  # the known entries this post carries (bit n = pos n)
     confirm_edits: list[tuple[EntryView, Draft]] = field(default_factory=list)
     unsure: list[EntryView] = field(default_factory=list)  # own lines missing, kept: ask
+    # The poster's own lines that came back in their old text (a copy from before an edit):
+    # the edit stands, and its owner is told once.
+    stale_own: list[tuple[EntryView, str]] = field(default_factory=list)
 
     @property
     def changes_orders(self) -> bool:
@@ -193,6 +220,9 @@ def products_for_head(header: str, catalogue: Sequence[Product]) -> tuple[Produc
     seen: set[str] = set()
     for line in menu:
         p = Product.from_menu(line)
+        pack = _pack(line.raw, p.sale_unit)
+        if pack:
+            p = replace(p, sale_unit=f"{p.sale_unit}（{pack}）")
         key = p.key
         n = 2
         while key in seen:  # two menu lines with one code: keep both, distinct keys
@@ -210,3 +240,21 @@ def products_for_head(header: str, catalogue: Sequence[Product]) -> tuple[Produc
             )
         )
     return tuple(products)
+
+
+_PACK = re.compile(r"[（(]\s*(\d+(?:\.\d+)?\s*[^\d\s)）]{1,3}?)\s*[)）]")
+
+
+def _pack(raw: str, sale_unit: str | None) -> str | None:
+    """What one unit of sale holds when the menu line says so: `18元/盒（12个）` → `12个`.
+
+    The parser keeps the word sold by (`盒`); the bracket after it is how residents' other
+    counts convert (12个 is one 盒, 20斤 of `箱（10斤）` two), so it stays with the unit.
+    """
+    if not sale_unit or any(ch.isdigit() for ch in sale_unit):
+        return None
+    at = raw.find("/" + sale_unit)
+    if at < 0:
+        return None
+    m = _PACK.match(raw, at + 1 + len(sale_unit))
+    return m.group(1).replace(" ", "") if m else None

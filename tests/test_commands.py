@@ -118,7 +118,7 @@ async def test_leader_removes_and_orders_on_behalf(bot: ChatHarness) -> None:
         ("张三", "wxid_张三", [("烟台苹果", 2, "份")]),
         ("王奶奶", LEADER, [("海南香蕉", 2, "把")]),
     ]
-    assert bot.private_texts(LEADER)[-2:] == ["已删除：李四 香蕉1把", "已代接：王奶奶 香蕉2把"]
+    assert bot.private_texts(LEADER)[-2:] == ["已删除第2条：李四 香蕉1把", "已代接：王奶奶 香蕉2把"]
     await bot.post("李四", "删 1")
     assert "只有团长可以“删”" in bot.group_texts()[-1]
 

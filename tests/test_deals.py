@@ -87,17 +87,20 @@ async def test_limits_stock_and_cheng_tuan(morning: ChatHarness) -> None:
     await bot.post("张三", chain, room="east1")
     chain += "\n2. 张三 苹果2份"  # 张三 already has 2 of 3
     await bot.post("张三", chain, room="east1")
-    assert "每人限3份" in bot.group_texts()[-1]
+    assert "2. 张三 苹果2份（超过每人限购3份，这一行没有计入）" in bot.group_texts()[-1]
     chain += "\n3. 李四 苹果3份"  # stock 5: 2 taken, 3 left
     await bot.post("李四", chain, room="east1")
     chain += "\n4. 王五 苹果1份"  # sold out
     await bot.post("王五", chain, room="east1")
-    assert "库存不足，仅剩0份" in bot.group_texts()[-1]
+    assert "烟台苹果只剩0份，这一行没有计入" in bot.group_texts()[-1]
     orders = await bot.orders(0)
     assert [o[0] for o in orders] == ["张三", "张三", "李四", "王五"]
-    assert orders[1][2] == [] and orders[3][2] == []  # kept, flagged, nothing ordered
+    held = [o["held"] for o in (await bot.rounds())[0]["orders"]]
+    assert held == [False, True, False, True]  # kept, told, out of every total
     await bot.at("22:00")
-    assert any(t.startswith("【未成团】海南香蕉 共接1份，不足4份") for t in bot.group_texts())
+    final = next(t for t in bot.group_texts() if t.startswith("【已截单】"))
+    assert "2. 张三 苹果2份（待团长确认，未计入合计）" in final
+    assert any(t.startswith("【未成团】海南香蕉 共接1把，不足4把") for t in bot.group_texts())
     async with bot.app.db.connect() as conn:
         report = await tally_report(conn, bot.app.config)
     east = next(r for r in report["rounds"] if r["room"] == "east1")  # type: ignore[union-attr, index]

@@ -60,7 +60,11 @@ def test_orders_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     cfg = write_config(tmp_path)
     run_cli(["replay", str(REPO / "bot" / "demo" / "day.jsonl"), "--config", str(cfg)], capsys)
     data = json.loads(run_cli(["orders", "--config", str(cfg), "--json"], capsys))
-    [rnd] = data["rounds"]
+    [rnd, oranges] = data["rounds"]  # the fruit chain, and a one-line head's round
+    assert [o["items"] for o in oranges["orders"]] == [  # 20斤 of 39.9元/箱（10斤）: two 箱
+        [{"product": "赣南脐橙", "qty": 2, "unit": "份"}],
+        [{"product": "赣南脐橙", "qty": 1, "unit": "份"}],
+    ]
     assert set(rnd) >= {"id", "room", "status", "orders"}
     assert rnd["status"] == "closed"
     by_name = {o["name"]: o for o in rnd["orders"]}
@@ -69,6 +73,9 @@ def test_orders_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert by_name["王五"]["poster"] == "wxid_wangwu"  # kept although 赵六's fork dropped it
     assert by_name["隔壁刘奶奶"]["poster"] == "wxid_sun"  # ordered by a neighbour
     assert "陈陈" not in by_name  # after cutoff
+    # 钱七 copied the chain from before 张三's edit: 张三 stays at 3份, 钱七's 6斤 is 2份
+    assert by_name["钱七"]["items"] == [{"product": "烟台苹果", "qty": 2, "unit": "份"}]
+    assert [o["name"] for o in rnd["orders"]].count("张三") == 1
     for o in rnd["orders"]:
         assert set(o) >= {"name", "poster", "items"}
         for item in o["items"]:

@@ -148,7 +148,14 @@ async def write_plan(
                     "b_flags": d.flags,
                     "b_held": is_held(d.flags),
                     "b_msg": message_id,
-                    "b_prev": version_of(old),
+                    "b_prev": {
+                        **version_of(old),
+                        "former": [
+                            [i, format(m, "x")]
+                            for i, m in (*old.former, (old.identity, old.seen_mask))
+                            if i != d.identity
+                        ],
+                    },
                     "b_now": now,
                 }
                 for old, d in plan.edits
@@ -160,6 +167,11 @@ async def write_plan(
         for old, d in plan.edits:
             new_lines.extend(line_rows(state.id, old.id, d.lines))
             del state.entries[old.identity]
+            old.former = tuple(
+                f for f in (*old.former, (old.identity, old.seen_mask)) if f[0] != d.identity
+            )
+            state.former.pop(d.identity, None)  # written again: the line's text now
+            state.index_former(old)
             old.identity, old.seq, old.name, old.raw = (
                 d.identity,
                 d.parsed.seq,
@@ -388,6 +400,7 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
                 Entry.flags,
                 Entry.fork_noticed,
                 Entry.seen_mask,
+                Entry.prev,
             ).where(Entry.round_id.in_(ids))
         )
     ).all():
@@ -406,7 +419,11 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
             fork_noticed=e.fork_noticed,
             lines=tuple(lines.get(e.id, ())),
             seen_mask=int(e.seen_mask or "0", 16),
+            former=tuple(
+                (str(i), int(m, 16)) for i, m in (e.prev or {}).get("former", ()) if i != e.identity
+            ),
         )
+        state.index_former(state.entries[e.identity])
         state.max_pos = max(state.max_pos, e.pos)
     return [states[i] for i in ids]
 
@@ -471,21 +488,31 @@ async def latest_closed_round(
     conn: AsyncConnection, cache: RoundCache, room: str
 ) -> RoundState | None:
     """The room's most recently closed round (for answering late posts), read-only."""
-    row = (
+    closed = await recent_closed_rounds(conn, cache, room, limit=1)
+    return closed[0] if closed else None
+
+
+async def recent_closed_rounds(
+    conn: AsyncConnection, cache: RoundCache, room: str, *, limit: int = 5
+) -> list[RoundState]:
+    """The room's most recently closed rounds, newest first, read-only: a late copy of one
+    of two chains closed together at 22:00 belongs to its own, not to the newest."""
+    rows = (
         await conn.execute(
             select(Round)
             .where(Round.room == room, Round.status == "closed")
             .order_by(Round.id.desc())
-            .limit(1)
+            .limit(limit)
         )
-    ).one_or_none()
-    if row is None:
-        return None
-    state = cache.get(row.id)
-    if state is None or state.version != row.version:
-        state = await load_round(conn, row)
-        cache.put(state)
-    return state
+    ).all()
+    states: list[RoundState] = []
+    for row in rows:
+        state = cache.get(row.id)
+        if state is None or state.version != row.version:
+            state = await load_round(conn, row)
+            cache.put(state)
+        states.append(state)
+    return states
 
 
 async def touched_by(conn: AsyncConnection, room: str, message_id: str) -> Sequence[Row[Any]]:
@@ -559,20 +586,34 @@ async def rounds_of_deals(conn: AsyncConnection, keys: list[str]) -> set[tuple[s
 
 async def close_open(
     conn: AsyncConnection, ids: list[int], now: datetime
-) -> Sequence[Row[int, str, str]]:
-    """Close those of the rounds still open: (id, room, title) of each one this call closed.
+) -> Sequence[Row[int, str, str, int]]:
+    """Close those of the rounds still open: (id, room, title, version) of each one this
+    call closed.
 
     One conditional UPDATE … RETURNING: whichever process or trigger gets there first closes a
-    round, the others change nothing.
+    round, the others change nothing. The version names this close (a round reopened with
+    `重开` closes again under a new one). A merged chain still waiting to go out is dropped:
+    after cutoff nobody should copy the chain.
     """
-    return (
+    closed = (
         await conn.execute(
             update(Round)
             .where(Round.id.in_(ids), Round.status == "open")
             .values(status="closed", closed_at=now, version=Round.version + 1)
-            .returning(Round.id, Round.room, Round.title)
+            .returning(Round.id, Round.room, Round.title, Round.version)
         )
     ).all()
+    for round_id, *_ in closed:
+        await conn.execute(
+            update(Outbox)
+            .where(
+                Outbox.dedupe_key >= f"merged:{round_id}:",
+                Outbox.dedupe_key < f"merged:{round_id};",
+                Outbox.status == "pending",
+            )
+            .values(status="dropped")
+        )
+    return closed
 
 
 async def with_minimum(conn: AsyncConnection, ids: list[int]) -> list[int]:

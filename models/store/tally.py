@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from models.money import commission_fen, qty_number
+from models.money import commission_fen, qty_number, sale_word
 from models.store.groups import load as load_groups
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
@@ -25,9 +25,7 @@ class ProductTotal:
 
 def portion_unit(sale_unit: str | None) -> str:
     """How one unit of sale is called: `把` for 9.9元/把, `份` for 12.8元/3斤."""
-    if sale_unit and not any(ch.isdigit() for ch in sale_unit):
-        return sale_unit
-    return "份"
+    return sale_word(sale_unit) if sale_unit else "份"
 
 
 def _line_groups(ids: list[int]) -> Subquery:
