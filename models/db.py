@@ -65,6 +65,9 @@ class Database:
         if self.dialect == "postgresql":
             kwargs["pool_size"] = 5
             kwargs["max_overflow"] = 5
+            # A pooled connection the server dropped (restart, fail-over, idle timeout) is
+            # found by a cheap ping at checkout and replaced, instead of failing a message.
+            kwargs["pool_pre_ping"] = True
             if pg_schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": pg_schema}}
         else:
