@@ -28,7 +28,7 @@ from models.context import Context
 from models.db import Conn
 from models.identity import normalise
 from models.messages import OutgoingMessage
-from models.rounds import RoundCache, RoundState, products_for_head, title_of
+from models.rounds import Draft, PostPlan, RoundCache, RoundState, products_for_head, title_of
 from models.store import inbound, outbox
 from models.store.rounds import (
     latest_closed_round,
@@ -41,6 +41,10 @@ from models.store.rounds import (
 router = Router()
 
 MERGE_DELAY = timedelta(seconds=20)
+# An entry of a native 接龙 whose XML names an author other than the message's sender: kept as
+# the sender's line, marked so the leader can see who claimed it.
+FLAG_CLAIMED_AUTHOR = "claimed_author"
+MAX_CLAIMED_LISTED = 10
 TITLE_MATCH = 80  # rapidfuzz ratio above which a copied title is the same chain
 
 
@@ -86,7 +90,12 @@ def catalogue_products(ctx: Context) -> tuple[Product, ...]:
 
 @router.on("app")
 async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
-    """WeChat's own 接龙: read like a text chain, but each entry credited to its true author."""
+    """WeChat's own 接龙: read like a text chain, its XML's authors checked, not believed.
+
+    The XML is written by the sender's client, so its authors and creator are claims: an
+    entry already in the round keeps its poster, what the message adds is its sender's (an
+    entry claiming someone else is kept as the sender's and flagged, and the leader told), and
+    a native chain opens a round only when its sender may open one (the leader, an admin)."""
     native = parse_native_chain(ctx.msg.text)
     if native is None:
         return  # another kind of app message (a link, a mini program): stored, nothing to do
@@ -96,9 +105,7 @@ async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
     )
     names[ctx.msg.sender] = ctx.msg.sender_name
     authors = {seq: (who, names.get(who) or who) for seq, who in by_seq.items()}
-    await handle_chain_post(
-        ctx, parse_chain(native.chain_text()), cache, authors=authors, creator=native.creator
-    )
+    await handle_chain_post(ctx, parse_chain(native.chain_text()), cache, authors=authors)
 
 
 @router.chain_post
@@ -108,7 +115,6 @@ async def handle_chain_post(
     cache: RoundCache,
     *,
     authors: Mapping[int, tuple[str, str]] | None = None,
-    creator: str | None = None,
 ) -> None:
     msg = ctx.msg
     group = ctx.groups.get(msg.room)
@@ -118,7 +124,7 @@ async def handle_chain_post(
     state, title_matched = pick_round(states, post_title)
 
     openers = {group.leader, *ctx.config.admins}
-    may_open = msg.sender in openers or (creator is not None and creator in openers)
+    may_open = msg.sender in openers
     if parsed.kind != "order" and post_title and not title_matched:
         return  # a new sign-up, check-in or report chain orders nothing: no round, no reply
     if parsed.has_marker and may_open and post_title and not title_matched:
@@ -142,6 +148,7 @@ async def handle_chain_post(
     plan = plan_post(
         state, parsed, msg.sender, msg.sender_name, title_matched=title_matched, authors=authors
     )
+    claimed = _credit_to_sender(plan, msg.sender) if authors else []
 
     if state.status != "open":
         if plan.late:
@@ -164,6 +171,8 @@ async def handle_chain_post(
         message_id=msg.id,
         now=ctx.now,
     )
+    if claimed:
+        _tell_leader_of_claims(ctx, claimed)
     if plan.problems:
         ctx.reply(
             "problems",
@@ -183,6 +192,42 @@ async def handle_chain_post(
         await _announce_merged_chain(ctx.conn, ctx, state)
     elif state.pending_merge_id is not None and plan.changes_orders:
         await _refresh_merged_chain(ctx.conn, state)  # the held-back chain shows this post too
+
+
+def _credit_to_sender(plan: PostPlan, sender: str) -> list[tuple[str, str]]:
+    """What a message adds is its sender's: a new entry the XML credits to someone else is
+    kept as the sender's line, flagged. Returns (line, claimed author) of each."""
+    claimed: list[tuple[str, str]] = []
+    drafts: list[Draft] = [*plan.creates, *plan.late]
+    for draft in drafts:
+        if draft.poster is None or draft.poster == sender:
+            continue
+        claimed.append((draft.parsed.raw, draft.poster_name or draft.poster))
+        draft.poster = draft.poster_name = None
+        if FLAG_CLAIMED_AUTHOR not in draft.flags:
+            draft.flags.append(FLAG_CLAIMED_AUTHOR)
+    return claimed
+
+
+def _tell_leader_of_claims(ctx: Context, claimed: list[tuple[str, str]]) -> None:
+    """Privately, once per message: lines recorded as the sender's though they named others."""
+    group = ctx.groups.get(ctx.msg.room)
+    if group is None:
+        return
+    shown = claimed[:MAX_CLAIMED_LISTED]
+    more = f"\n…另有 {len(claimed) - len(shown)} 条" if len(claimed) > len(shown) else ""
+    lines = "\n".join(f"  {raw}（标为 {who} 所写）" for raw, who in shown)
+    ctx.say(
+        OutgoingMessage(
+            f"claimed:{ctx.msg.id}",
+            room=None,
+            to=group.leader,
+            text=(
+                f"{ctx.msg.sender_name} 发来的群接龙里有 {len(claimed)} 条新条目标着别人写的，"
+                f"已按 {ctx.msg.sender_name} 的订单记录，请核对：\n{lines}{more}"
+            ),
+        )
+    )
 
 
 def _local(ctx: Context, state: RoundState) -> datetime | None:
