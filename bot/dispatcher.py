@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from bot.limits import ReplyBudget
 from handlers.router import Router
 from models.clock import Clock
 from models.config import Config
@@ -87,6 +88,7 @@ class Dispatcher:
         self._global = asyncio.Lock() if db.is_sqlite else None
         self._rooms: dict[str, asyncio.Lock] = {}
         self.retry_delays: tuple[float, ...] = RETRY_DELAYS
+        self.reply_budget = ReplyBudget()
         # Messages the database could not even store (it was unreachable): tried every tick.
         self.pending: list[ChatMessage] = []
 
@@ -133,10 +135,27 @@ class Dispatcher:
                 msg=msg, conn=conn, config=self.config, clock=self.clock, groups=self.groups
             )
             await self.router.dispatch(ctx, self.cache)
+            self._within_budget(ctx)
             if failed_before:
                 self._tell_leader(ctx.replies, msg, recovered=True)
             await enqueue(conn, ctx.replies, ctx.now)
         return True
+
+    def _within_budget(self, ctx: Context) -> None:
+        """Drop the replies to this sender beyond their budget (leaders and admins have none)."""
+        msg = ctx.msg
+        mine = [o for o in ctx.replies if o.to == msg.sender or msg.sender in o.mentions]
+        if not mine or msg.sender in self.config.admins:
+            return
+        if any(g.leader == msg.sender for g in self.groups.all()):
+            return
+        allowed = self.reply_budget.take(msg.sender, len(mine), ctx.now)
+        if allowed < len(mine):
+            dropped = {id(o) for o in mine[allowed:]}
+            log.warning(
+                "%s is over their reply budget: %d repl(ies) not sent", msg.sender, len(dropped)
+            )
+            ctx.replies = [o for o in ctx.replies if id(o) not in dropped]
 
     async def _keep_failed(self, msg: ChatMessage, exc: Exception) -> None:
         """Store the failed message with its error and tell the leader once; when even that
