@@ -23,7 +23,7 @@ from handlers.parsing.matching import Product
 from handlers.parsing.native_chain import parse_native_chain
 from handlers.parsing.times import default_cutoff, find_cutoff
 from handlers.parsing.types import ParsedChain
-from handlers.router import Router
+from handlers.router import Router, once_an_hour
 from models.context import Context
 from models.db import Conn
 from models.identity import normalise
@@ -140,9 +140,11 @@ async def handle_chain_post(
     if state is None:
         state = await latest_closed_round(ctx.conn, cache, msg.room)
         if state is None:
-            return  # no round this could belong to: the raw message is kept, nothing to say
+            _unplaced(ctx, parsed)  # no round this could belong to: the raw message is kept
+            return
         title_matched = bool(post_title) and title_fits(post_title, state)
         if post_title and not title_matched:
+            _unplaced(ctx, parsed)
             return
 
     plan = plan_post(
@@ -192,6 +194,22 @@ async def handle_chain_post(
         await _announce_merged_chain(ctx.conn, ctx, state)
     elif state.pending_merge_id is not None and plan.changes_orders:
         await _refresh_merged_chain(ctx.conn, state)  # the held-back chain shows this post too
+
+
+def _unplaced(ctx: Context, parsed: ParsedChain) -> None:
+    """An order post that fits no round is answered, never silently dropped: once per person
+    and room each hour, with the raw message kept for the leader."""
+    if parsed.kind != "order" or not parsed.entries or ctx.msg.sender in ctx.config.admins:
+        return
+    group = ctx.groups.get(ctx.msg.room)
+    if group is not None and group.leader == ctx.msg.sender:
+        return
+    ctx.reply(
+        once_an_hour(ctx, "unplaced", ""),
+        f"{ctx.msg.sender_name} 这份接龙没有对应的团（还没开团或已结束），没有计入；"
+        "原文已记下，请问一下团长。",
+        mention=True,
+    )
 
 
 def _credit_to_sender(plan: PostPlan, sender: str) -> list[tuple[str, str]]:
