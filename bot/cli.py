@@ -58,7 +58,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 async def _replay(config: Config, transcript: Path, emit: Any) -> int:
     from bot.adapters.replay import load_events, replay
 
-    events = load_events(transcript, config.timezone)
+    errors: list[str] = []
+    events = load_events(transcript, config.timezone, errors)
+    for error in errors:  # a bad line is skipped and named; the replay goes on
+        print(f"groupbuy replay: {transcript}: {error}", file=sys.stderr)
     if not events:
         return 0
     clock = ManualClock(events[0].ts, config.timezone)
@@ -288,6 +291,43 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _is_database_error(exc: BaseException) -> bool:
+    """A bad database URL or an unreachable database, as SQLAlchemy or a driver reports it."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    module = type(exc).__module__
+    return (
+        isinstance(exc, SQLAlchemyError | ConnectionError | TimeoutError)
+        or module.startswith(("asyncpg", "sqlite3", "aiosqlite", "socket"))
+        or (isinstance(exc, OSError) and exc.filename is None)
+    )
+
+
+def _database_hint(args: argparse.Namespace, exc: BaseException) -> str:
+    """One line: which database failed, why, and how to fix it (a password is hidden)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    url = getattr(args, "db", None) or ""
+    if not url and getattr(args, "config", None):
+        try:
+            url = load_config(args.config).database_url
+        except Exception:
+            url = ""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True) if url else "the database"
+    except ArgumentError:
+        shown = repr(url)
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        reason = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+    else:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return (
+        f"cannot use {shown}: {reason}. Fix --db or [database] url, e.g. "
+        "sqlite:///groupbuy.db or postgresql://user@host:5432/dbname"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="groupbuy", description="WeChat 接龙 group-buying bot")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
@@ -359,6 +399,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ConfigError as exc:
         print(f"groupbuy: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
+        print(f"groupbuy: {_database_hint(args, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
