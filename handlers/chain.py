@@ -18,12 +18,13 @@ from rapidfuzz import fuzz
 
 from handlers import replies
 from handlers.chain_plan import plan_post
+from handlers.parsing.bounds import bound_for_parsing
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.matching import Product
 from handlers.parsing.native_chain import parse_native_chain
 from handlers.parsing.times import default_cutoff, find_cutoff
 from handlers.parsing.types import ParsedChain
-from handlers.router import Router, once_an_hour
+from handlers.router import MAX_TEXT, Router, once_an_hour, tell_cut
 from models.context import Context
 from models.db import Conn
 from models.identity import normalise
@@ -105,7 +106,10 @@ async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
     )
     names[ctx.msg.sender] = ctx.msg.sender_name
     authors = {seq: (who, names.get(who) or who) for seq, who in by_seq.items()}
-    await handle_chain_post(ctx, parse_chain(native.chain_text()), cache, authors=authors)
+    text, cut = bound_for_parsing(native.chain_text(), MAX_TEXT)
+    if cut:
+        tell_cut(ctx, cut)
+    await handle_chain_post(ctx, parse_chain(text), cache, authors=authors)
 
 
 @router.chain_post

@@ -31,6 +31,7 @@ from datetime import UTC
 from typing import Literal, TypeVar
 
 from handlers.commands import MAX_COMMAND_LEN, Command, Role, parse_command
+from handlers.parsing.bounds import bound_for_parsing
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.types import ParsedChain
 from models.config import GroupConfig
@@ -116,6 +117,15 @@ def once_an_hour(ctx: Context, what: str, verb: str) -> str:
     hour = ctx.now.astimezone(UTC).strftime("%Y%m%d%H")
     who = f"{ctx.msg.room or '-'}\x1f{ctx.msg.sender}".encode("utf-8", "surrogatepass")
     return f"once:{what}:{verb[:32]}:{hour}:{hashlib.sha1(who).hexdigest()}"  # fits 256
+
+
+def tell_cut(ctx: Context, cut: list[str]) -> None:
+    """What the parser did not read of a chain is said to its poster, once an hour."""
+    ctx.reply(
+        once_an_hour(ctx, "cut", ""),
+        f"{ctx.msg.sender_name} {'；'.join(cut)}。原文已记下，请检查后分几条发。",
+        mention=True,
+    )
 
 
 class Router:
@@ -230,7 +240,7 @@ class Router:
             if event is not None:
                 await event(ctx, cache)
             return  # images, voice, files: stored, nothing to read
-        text = msg.text[:MAX_TEXT]
+        text, cut = bound_for_parsing(msg.text, MAX_TEXT)  # linear parsing; cuts are told
         group_verbs = self.table("group")
         cmd = parse_command(text, self.verbs("group"))
         if cmd is not None:
@@ -269,6 +279,8 @@ class Router:
             return
         parsed = parse_chain(text)
         if parsed.has_marker or any(e.seq is not None for e in parsed.entries):
+            if cut:
+                tell_cut(ctx, cut)
             await self.chain(ctx, parsed, cache)
 
     async def _private(self, ctx: Context, cache: RoundCache) -> None:

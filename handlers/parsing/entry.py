@@ -28,6 +28,7 @@ from handlers.parsing.quantities import (
     UNITS,
     has_quantity,
     is_negative,
+    is_storable,
     pure_quantity,
     split_quantity,
     to_number,
@@ -207,7 +208,7 @@ def read_entry(body: str, ctx: Context) -> Reading:
     elif FLAG_UNSPLIT in flags and name:
         _, qty, unit = split_quantity(name)
         items = [Item(None, qty or Decimal(1), unit, True)]
-    if any(it.qty > MAX_QTY or it.qty <= 0 for it in items):
+    if any(it.qty > MAX_QTY or it.qty <= 0 or not is_storable(it.qty) for it in items):
         flags.add(FLAG_QTY_OUT_OF_RANGE)
     return Reading(name, tuple(items), tuple(n for n in notes if n), frozenset(flags), rest)
 

@@ -16,7 +16,8 @@ from models.messages import ChatMessage
 from models.store.outbox import insert_ignore
 from models.tables import InboundMessage
 
-MAX_TEXT = 200_000  # characters kept of one message; WeChat caps text far below this
+MAX_TEXT = 1_000_000  # characters kept of one message (WeChat caps text far below this); the
+# parser reads the first 200,000 (handlers/router.py) and tells the poster what it did not read
 
 
 def fingerprint(msg: ChatMessage) -> str | None:
