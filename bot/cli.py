@@ -291,22 +291,9 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _is_database_error(exc: BaseException) -> bool:
-    """A bad database URL or an unreachable database, as SQLAlchemy or a driver reports it."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    module = type(exc).__module__
-    return (
-        isinstance(exc, SQLAlchemyError | ConnectionError | TimeoutError)
-        or module.startswith(("asyncpg", "sqlite3", "aiosqlite", "socket"))
-        or (isinstance(exc, OSError) and exc.filename is None)
-    )
-
-
 def _database_hint(args: argparse.Namespace, exc: BaseException) -> str:
-    """One line: which database failed, why, and how to fix it (a password is hidden)."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError, DBAPIError
+    """One line for a database that cannot be used: the URL given, or the config's."""
+    from models.db import describe_database_error
 
     url = getattr(args, "db", None) or ""
     if not url and getattr(args, "config", None):
@@ -314,18 +301,7 @@ def _database_hint(args: argparse.Namespace, exc: BaseException) -> str:
             url = load_config(args.config).database_url
         except Exception:
             url = ""
-    try:
-        shown = make_url(url).render_as_string(hide_password=True) if url else "the database"
-    except ArgumentError:
-        shown = repr(url)
-    if isinstance(exc, DBAPIError) and exc.orig is not None:
-        reason = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
-    else:
-        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
-    return (
-        f"cannot use {shown}: {reason}. Fix --db or [database] url, e.g. "
-        "sqlite:///groupbuy.db or postgresql://user@host:5432/dbname"
-    )
+    return describe_database_error(url, exc)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -401,7 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"groupbuy: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
-        if not _is_database_error(exc):
+        from models.db import is_database_error
+
+        if not is_database_error(exc):
             raise
         print(f"groupbuy: {_database_hint(args, exc)}", file=sys.stderr)
         return 2

@@ -21,14 +21,12 @@ import logging
 import traceback
 from dataclasses import replace
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from bot.limits import ReplyBudget
 from handlers.router import Router
 from models.clock import Clock
 from models.config import Config
 from models.context import Context
-from models.db import Database
+from models.db import Database, is_transient
 from models.messages import ChatMessage, OutgoingMessage
 from models.rounds import RoundCache
 from models.store.groups import Groups
@@ -41,19 +39,7 @@ NUL_SIGN = "\u2400"
 # Back-off before each retry of a transient database error: about 1.3 s in all, longer than a
 # PostgreSQL fail-over's reconnect or a checkpoint holding SQLite's write lock.
 RETRY_DELAYS = (0.05, 0.25, 1.0)
-# SQLSTATEs worth a retry: serialisation failure, deadlock, connection lost, server shutting down.
-TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "08000", "08003", "08006", "57P01", "57P03"})
 MAX_PENDING = 10_000  # messages held in memory while the database is unreachable
-
-
-def is_transient(exc: BaseException) -> bool:
-    """A failure that the same message may not hit again a moment later."""
-    if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
-            return True
-        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        return state in TRANSIENT_SQLSTATES
-    return isinstance(exc, (ConnectionError, TimeoutError))
 
 
 def without_nul(msg: ChatMessage) -> ChatMessage:
