@@ -55,6 +55,9 @@ class App:
             deals = load_deals(self.config.deals_file, self.config.timezone)
             async with self.db.begin() as conn:
                 await deal_store.save(conn, deals, now)
+        retried = await self.dispatcher.retry_failed()
+        if retried:
+            log.warning("%d message(s) that failed before are recorded now", retried)
         recovered = await outbox.recover_claimed(self.db)
         if recovered:
             log.warning(
@@ -77,6 +80,8 @@ class App:
     async def tick(self, send: SendFn, now: datetime | None = None) -> None:
         """Run what is due at `now` (the clock's time by default) and send what is due."""
         when = now or self.clock.now()
+        if self.dispatcher.pending:  # the database was unreachable: try those messages again
+            await self.dispatcher.retry_pending()
         await self.run_due(when)
         await drain(self.db, send, when, limiter=self.limiter)
 

@@ -58,7 +58,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
 async def _replay(config: Config, transcript: Path, emit: Any) -> int:
     from bot.adapters.replay import load_events, replay
 
-    events = load_events(transcript, config.timezone)
+    errors: list[str] = []
+    events = load_events(transcript, config.timezone, errors)
+    for error in errors:  # a bad line is skipped and named; the replay goes on
+        print(f"groupbuy replay: {transcript}: {error}", file=sys.stderr)
     if not events:
         return 0
     clock = ManualClock(events[0].ts, config.timezone)
@@ -288,6 +291,19 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database_hint(args: argparse.Namespace, exc: BaseException) -> str:
+    """One line for a database that cannot be used: the URL given, or the config's."""
+    from models.db import describe_database_error
+
+    url = getattr(args, "db", None) or ""
+    if not url and getattr(args, "config", None):
+        try:
+            url = load_config(args.config).database_url
+        except Exception:
+            url = ""
+    return describe_database_error(url, exc)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="groupbuy", description="WeChat 接龙 group-buying bot")
     p.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
@@ -359,6 +375,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except ConfigError as exc:
         print(f"groupbuy: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        from models.db import is_database_error
+
+        if not is_database_error(exc):
+            raise
+        print(f"groupbuy: {_database_hint(args, exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

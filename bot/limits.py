@@ -88,3 +88,31 @@ class SendLimiter:
         self._blocked_until = now + self._backoff
         self._backoff = min(self._backoff * 2, timedelta(seconds=self.limits.backoff_max_s))
         return self._blocked_until
+
+
+class ReplyBudget:
+    """How many replies one person's messages may cause, so one resident cannot spend the
+    account's daily cap (and mute the bot in every group) by sending commands in a loop.
+
+    Counted are replies addressed to the sender (an @mention, or privately), at most
+    `per_hour` in any hour and `per_day` in any 24 hours; over budget they are not queued
+    (the message itself is stored and its orders recorded as usual). Leaders and admins are
+    not counted. Kept in memory: a restart forgives, which costs at most one more budget.
+    """
+
+    def __init__(self, per_hour: int = 10, per_day: int = 40) -> None:
+        self.per_hour = per_hour
+        self.per_day = per_day
+        self._spent: dict[str, deque[datetime]] = {}
+
+    def take(self, sender: str, wanted: int, now: datetime) -> int:
+        """Spend up to `wanted` replies for `sender`; returns how many may go."""
+        spent = self._spent.setdefault(sender, deque())
+        while spent and spent[0] <= now - DAY:
+            spent.popleft()
+        hour = sum(1 for at in spent if at > now - timedelta(hours=1))
+        allowed = max(0, min(wanted, self.per_hour - hour, self.per_day - len(spent)))
+        spent.extend([now] * allowed)
+        if not spent:
+            del self._spent[sender]
+        return allowed

@@ -19,17 +19,18 @@ from rapidfuzz import fuzz
 from handlers import replies
 from handlers.chain_plan import plan_post
 from handlers.head_terms import describe, read_terms
+from handlers.parsing.bounds import bound_for_parsing
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.matching import Product
 from handlers.parsing.native_chain import parse_native_chain
 from handlers.parsing.times import default_cutoff, find_cutoff
 from handlers.parsing.types import ParsedChain
-from handlers.router import Router
+from handlers.router import MAX_TEXT, Router, once_an_hour, tell_cut
 from models.context import Context
 from models.db import Conn
 from models.identity import normalise
 from models.messages import OutgoingMessage
-from models.rounds import RoundCache, RoundState, products_for_head, title_of
+from models.rounds import Draft, PostPlan, RoundCache, RoundState, products_for_head, title_of
 from models.store import inbound, outbox
 from models.store.rounds import (
     latest_closed_round,
@@ -43,6 +44,10 @@ from models.store.rounds import (
 router = Router()
 
 MERGE_DELAY = timedelta(seconds=20)
+# An entry of a native 接龙 whose XML names an author other than the message's sender: kept as
+# the sender's line, marked so the leader can see who claimed it.
+FLAG_CLAIMED_AUTHOR = "claimed_author"
+MAX_CLAIMED_LISTED = 10
 TITLE_MATCH = 80  # rapidfuzz ratio above which a copied title is the same chain
 
 
@@ -88,7 +93,12 @@ def catalogue_products(ctx: Context) -> tuple[Product, ...]:
 
 @router.on("app")
 async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
-    """WeChat's own 接龙: read like a text chain, but each entry credited to its true author."""
+    """WeChat's own 接龙: read like a text chain, its XML's authors checked, not believed.
+
+    The XML is written by the sender's client, so its authors and creator are claims: an
+    entry already in the round keeps its poster, what the message adds is its sender's (an
+    entry claiming someone else is kept as the sender's and flagged, and the leader told), and
+    a native chain opens a round only when its sender may open one (the leader, an admin)."""
     native = parse_native_chain(ctx.msg.text)
     if native is None:
         return  # another kind of app message (a link, a mini program): stored, nothing to do
@@ -98,9 +108,10 @@ async def handle_native_chain(ctx: Context, cache: RoundCache) -> None:
     )
     names[ctx.msg.sender] = ctx.msg.sender_name
     authors = {seq: (who, names.get(who) or who) for seq, who in by_seq.items()}
-    await handle_chain_post(
-        ctx, parse_chain(native.chain_text()), cache, authors=authors, creator=native.creator
-    )
+    text, cut = bound_for_parsing(native.chain_text(), MAX_TEXT)
+    if cut:
+        tell_cut(ctx, cut)
+    await handle_chain_post(ctx, parse_chain(text), cache, authors=authors)
 
 
 @router.chain_post
@@ -110,7 +121,6 @@ async def handle_chain_post(
     cache: RoundCache,
     *,
     authors: Mapping[int, tuple[str, str]] | None = None,
-    creator: str | None = None,
 ) -> None:
     msg = ctx.msg
     group = ctx.groups.get(msg.room)
@@ -120,7 +130,7 @@ async def handle_chain_post(
     state, title_matched = pick_round(states, post_title)
 
     openers = {group.leader, *ctx.config.admins}
-    may_open = msg.sender in openers or (creator is not None and creator in openers)
+    may_open = msg.sender in openers
     if parsed.kind != "order" and post_title and not title_matched:
         return  # a new sign-up, check-in or report chain orders nothing: no round, no reply
     if parsed.has_marker and may_open and post_title and not title_matched:
@@ -140,11 +150,13 @@ async def handle_chain_post(
         else:
             state = await latest_closed_round(ctx.conn, cache, msg.room)
         if state is None:
-            return  # no round this could belong to: the raw message is kept, nothing to say
+            _unplaced(ctx, parsed)  # no round this could belong to: the raw message is kept
+            return
 
     plan = plan_post(
         state, parsed, msg.sender, msg.sender_name, title_matched=title_matched, authors=authors
     )
+    claimed = _credit_to_sender(plan, msg.sender) if authors else []
 
     if state.status != "open":
         if plan.late:
@@ -167,6 +179,8 @@ async def handle_chain_post(
         message_id=msg.id,
         now=ctx.now,
     )
+    if claimed:
+        _tell_leader_of_claims(ctx, claimed)
     if plan.problems:
         ctx.reply(
             "problems",
@@ -203,6 +217,58 @@ async def _closed_titled(ctx: Context, cache: RoundCache, title: str) -> RoundSt
     assert ctx.msg.room is not None
     closed = await recent_closed_rounds(ctx.conn, cache, ctx.msg.room)
     return next((s for s in closed if title_fits(title, s)), None)
+
+
+def _unplaced(ctx: Context, parsed: ParsedChain) -> None:
+    """An order post that fits no round is answered, never silently dropped: once per person
+    and room each hour, with the raw message kept for the leader."""
+    if parsed.kind != "order" or not parsed.entries or ctx.msg.sender in ctx.config.admins:
+        return
+    group = ctx.groups.get(ctx.msg.room)
+    if group is not None and group.leader == ctx.msg.sender:
+        return
+    ctx.reply(
+        once_an_hour(ctx, "unplaced", ""),
+        f"{ctx.msg.sender_name} 这份接龙没有对应的团（还没开团或已结束），没有计入；"
+        "原文已记下，请问一下团长。",
+        mention=True,
+    )
+
+
+def _credit_to_sender(plan: PostPlan, sender: str) -> list[tuple[str, str]]:
+    """What a message adds is its sender's: a new entry the XML credits to someone else is
+    kept as the sender's line, flagged. Returns (line, claimed author) of each."""
+    claimed: list[tuple[str, str]] = []
+    drafts: list[Draft] = [*plan.creates, *plan.late]
+    for draft in drafts:
+        if draft.poster is None or draft.poster == sender:
+            continue
+        claimed.append((draft.parsed.raw, draft.poster_name or draft.poster))
+        draft.poster = draft.poster_name = None
+        if FLAG_CLAIMED_AUTHOR not in draft.flags:
+            draft.flags.append(FLAG_CLAIMED_AUTHOR)
+    return claimed
+
+
+def _tell_leader_of_claims(ctx: Context, claimed: list[tuple[str, str]]) -> None:
+    """Privately, once per message: lines recorded as the sender's though they named others."""
+    group = ctx.groups.get(ctx.msg.room)
+    if group is None:
+        return
+    shown = claimed[:MAX_CLAIMED_LISTED]
+    more = f"\n…另有 {len(claimed) - len(shown)} 条" if len(claimed) > len(shown) else ""
+    lines = "\n".join(f"  {raw}（标为 {who} 所写）" for raw, who in shown)
+    ctx.say(
+        OutgoingMessage(
+            f"claimed:{ctx.msg.id}",
+            room=None,
+            to=group.leader,
+            text=(
+                f"{ctx.msg.sender_name} 发来的群接龙里有 {len(claimed)} 条新条目标着别人写的，"
+                f"已按 {ctx.msg.sender_name} 的订单记录，请核对：\n{lines}{more}"
+            ),
+        )
+    )
 
 
 def _local(ctx: Context, state: RoundState) -> datetime | None:

@@ -3,7 +3,9 @@
 - the leader says `到货`: the latest closed round is marked arrived, once, and the group is told
   who should come, by final-list number;
 - the leader says `已取 3 5 7`: those lines of the final list are picked up;
-- a resident says `已取`: their own lines (posted by them or under their name) are picked up.
+- a resident says `已取`: the lines they posted are picked up. By contact id, never by display
+  name: anyone can rename themselves 张三. A line written for a neighbour (代接) is marked by
+  its poster or by the leader's number.
 Reminders name only those still waiting.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 from handlers.commands import Command, Role, parse_seq
 from handlers.router import Router
 from models.context import Context
-from models.identity import name_key, strip_seq
+from models.identity import strip_seq
 from models.rounds import EntryView, RoundCache
 from models.store import pickups
 from models.store.rounds import latest_closed_round
@@ -71,9 +73,8 @@ async def picked(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         chosen = [active[n - 1] for n in numbers if 1 <= n <= len(active)]
         unknown = [n for n in numbers if not 1 <= n <= len(active)]
     else:
-        # Their own lines: posted by them, or written under their name by a neighbour (代接).
-        me = name_key(ctx.msg.sender_name)
-        chosen = [e for e in active if e.poster == ctx.msg.sender or (me and e.name_key == me)]
+        # Their own lines, by contact id: a display name proves nothing.
+        chosen = [e for e in active if e.poster == ctx.msg.sender]
         unknown = []
     if chosen:
         await pickups.mark_picked(ctx.conn, [e.id for e in chosen], ctx.now)

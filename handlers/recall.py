@@ -9,10 +9,14 @@ replaced) and `cancel_message` (it removed the line). Recalling the message ther
 Nobody in the group is told (a recall is a quiet correction); the leader hears privately
 when an order vanished or changed. Closed rounds are final: the leader is told, nothing moves.
 A recall that arrives before the message it recalls leaves a marker, so the late original is
-taken as a duplicate and never counted.
+taken as a duplicate and never counted. A recall names a message id, which anyone could write:
+only the original sender's recall, in the same room, undoes a post, and a marker keeps out
+only a late message from the marker's sender and room.
 """
 
 from __future__ import annotations
+
+import logging
 
 from handlers.router import Router
 from models.context import Context
@@ -21,6 +25,7 @@ from models.rounds import EntryView, RoundCache
 from models.store import inbound
 from models.store.rounds import lock_rounds, put_back, set_status, touched_by
 
+log = logging.getLogger(__name__)
 router = Router()
 
 MAX_LISTED = 10
@@ -32,7 +37,11 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
     recalled = msg.text.strip()[:128]
     if not recalled or msg.room is None:
         return
-    if not await inbound.mark_recalled(ctx.conn, recalled):
+    outcome = await inbound.mark_recalled(ctx.conn, msg, recalled)
+    if outcome == "refused":
+        log.warning("recall of %s by %s in %s refused: not theirs", recalled, msg.sender, msg.room)
+        return
+    if outcome == "absent":
         # The original has not arrived (yet): keep its id, so it is a duplicate when it does.
         await inbound.leave_recall_marker(ctx.conn, msg, recalled)
         return

@@ -16,18 +16,22 @@ check and the audit log are middleware here, once for every command; the usage l
 private help are generated from the registrations. Matching, in a group:
 - a message is a command only if its first word is a registered verb and its arguments fit
   (`截单了吗？` is chat, not 截单); with a `#` or `/` in front, a misfit gets a usage line;
-- a private-chat command typed with a prefix in a group is refused there, once, and audited;
-- any other prefixed short line gets the usage lines once; everything else may be a chain.
+- a private-chat command typed with a prefix in a group is refused there and audited;
+- any other prefixed short line gets the usage lines; everything else may be a chain.
+A refusal, usage line or help goes once per person, room and command each hour.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Literal, TypeVar
 
 from handlers.commands import MAX_COMMAND_LEN, Command, Role, parse_command
+from handlers.parsing.bounds import bound_for_parsing
 from handlers.parsing.chain_parser import parse_chain
 from handlers.parsing.types import ParsedChain
 from models.config import GroupConfig
@@ -118,6 +122,23 @@ def role_of(ctx: Context, group: GroupConfig | None) -> Role:
         return Role.LEADER if sender == group.leader else Role.RESIDENT
     leads = any(g.leader == sender for g in ctx.groups.all())
     return Role.LEADER if leads else Role.RESIDENT
+
+
+def once_an_hour(ctx: Context, what: str, verb: str) -> str:
+    """A refusal, usage or help answer goes once per person, room and command each hour: 600
+    refused commands in a minute cost one reply, not 600 of the account's daily budget."""
+    hour = ctx.now.astimezone(UTC).strftime("%Y%m%d%H")
+    who = f"{ctx.msg.room or '-'}\x1f{ctx.msg.sender}".encode("utf-8", "surrogatepass")
+    return f"once:{what}:{verb[:32]}:{hour}:{hashlib.sha1(who).hexdigest()}"  # fits 256
+
+
+def tell_cut(ctx: Context, cut: list[str]) -> None:
+    """What the parser did not read of a chain is said to its poster, once an hour."""
+    ctx.reply(
+        once_an_hour(ctx, "cut", ""),
+        f"{ctx.msg.sender_name} {'；'.join(cut)}。原文已记下，请检查后分几条发。",
+        mention=True,
+    )
 
 
 class Router:
@@ -244,7 +265,7 @@ class Router:
             if event is not None:
                 await event(ctx, cache)
             return  # images, voice, files: stored, nothing to read
-        text = msg.text[:MAX_TEXT]
+        text, cut = bound_for_parsing(msg.text, MAX_TEXT)  # linear parsing; cuts are told
         group_verbs = self.table("group")
         cmd = parse_command(text, self.verbs("group"))
         if cmd is not None:
@@ -259,7 +280,11 @@ class Router:
                 await self._refuse(ctx, cmd, route, role)
                 return
             elif cmd.prefixed:
-                ctx.reply("usage", f"{msg.sender_name} 用法：{route.usage}", mention=True)
+                ctx.reply(
+                    once_an_hour(ctx, "usage", cmd.verb),
+                    f"{msg.sender_name} 用法：{route.usage}",
+                    mention=True,
+                )
                 return
             # An unprefixed verb with words that do not fit (`截单了吗？`) is chat.
         elif (other := parse_command(text, self.verbs("private"))) is not None and (other.prefixed):
@@ -267,7 +292,7 @@ class Router:
             # same words are ordinary chat (`团长，明天几点到？`).
             await self._audit(ctx, other, role_of(ctx, group), allowed=False)
             ctx.reply(
-                f"once:private-only:{msg.room}:{msg.sender}",
+                once_an_hour(ctx, "private-only", other.verb),
                 f"{msg.sender_name} “{other.verb}”请私聊机器人使用。",
                 mention=True,
             )
@@ -275,7 +300,7 @@ class Router:
         elif looks_like_command(text):
             role = role_of(ctx, group)
             ctx.reply(
-                f"once:group-help:{msg.room}:{msg.sender}",
+                once_an_hour(ctx, "group-help", ""),
                 f"{msg.sender_name} 没有这个命令。可用：\n{self.usage(role)}",
                 mention=True,
                 private=role >= Role.LEADER,
@@ -285,6 +310,8 @@ class Router:
             return  # (a one-line `#接龙 …` head falls through to here)
         parsed = parse_chain(text)
         if parsed.has_marker or any(e.seq is not None for e in parsed.entries):
+            if cut:
+                tell_cut(ctx, cut)
             await self.chain(ctx, parsed, cache)
 
     async def _private(self, ctx: Context, cache: RoundCache) -> None:
@@ -293,7 +320,8 @@ class Router:
         route = verbs.get(cmd.verb) if cmd else None
         if cmd is None or route is None or not route.fits(cmd):
             role = role_of(ctx, None)
-            ctx.reply(f"once:private-help:{ctx.msg.sender}", self.private_help(role), private=True)
+            help_key = once_an_hour(ctx, "private-help", "")
+            ctx.reply(help_key, self.private_help(role), private=True)
             return
         await self._command(ctx, cache, route, cmd, None)
 

@@ -17,6 +17,13 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from models import sqlite_one_hop as one_hop
@@ -65,6 +72,9 @@ class Database:
         if self.dialect == "postgresql":
             kwargs["pool_size"] = 5
             kwargs["max_overflow"] = 5
+            # A pooled connection the server dropped (restart, fail-over, idle timeout) is
+            # found by a cheap ping at checkout and replaced, instead of failing a message.
+            kwargs["pool_pre_ping"] = True
             if pg_schema:
                 kwargs["connect_args"] = {"server_settings": {"search_path": pg_schema}}
         else:
@@ -124,6 +134,47 @@ def _run_alembic(connection: Connection, action: str, revision: str) -> None:
         command.upgrade(cfg, revision)
     else:
         command.downgrade(cfg, revision)
+
+
+# SQLSTATEs worth a retry: serialisation failure, deadlock, connection lost, server shutting down.
+TRANSIENT_SQLSTATES = frozenset({"40001", "40P01", "08000", "08003", "08006", "57P01", "57P03"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A database failure that the same message may not hit again a moment later: a locked or
+    busy SQLite file, a dropped connection, a serialisation failure or deadlock."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return state in TRANSIENT_SQLSTATES
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
+def is_database_error(exc: BaseException) -> bool:
+    """A bad database URL or an unreachable database, as SQLAlchemy or a driver reports it."""
+    module = type(exc).__module__
+    return (
+        isinstance(exc, SQLAlchemyError | ConnectionError | TimeoutError)
+        or module.startswith(("asyncpg", "sqlite3", "aiosqlite", "socket"))
+        or (isinstance(exc, OSError) and exc.filename is None)
+    )
+
+
+def describe_database_error(url: str, exc: BaseException) -> str:
+    """One line: which database failed, why, and how to fix it (a password is hidden)."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True) if url else "the database"
+    except ArgumentError:
+        shown = repr(url)
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        reason = str(exc.orig).splitlines()[0] if str(exc.orig) else type(exc.orig).__name__
+    else:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return (
+        f"cannot use {shown}: {reason}. Fix --db or [database] url, e.g. "
+        "sqlite:///groupbuy.db or postgresql://user@host:5432/dbname"
+    )
 
 
 def is_postgres(url: str) -> bool:

@@ -121,6 +121,9 @@ class InboundMessage(Base):
     # The same group message seen by two bot accounts has two platform ids; this hash of room,
     # sender, second and text is the same for both, so the second copy is a duplicate too.
     fingerprint: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    # Failed handlings so far of a message stored with status `error`; it is handled again at
+    # the next start or when it is fed again (a replay), and the leader is told of the failure.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ux_messages_fingerprint", "fingerprint", unique=True),)
 

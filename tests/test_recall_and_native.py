@@ -1,10 +1,12 @@
 """Recalls (撤回) and WeChat's own 接龙, told as group chats, on SQLite and PostgreSQL.
 
 A recall takes back what that one message did to the orders, and only the leader hears of it.
-A native 接龙 credits each entry to the person WeChat says wrote it.
+A native 接龙's XML is written by the sender's client: what a message adds is its sender's.
 """
 
 from __future__ import annotations
+
+from sqlalchemy import text
 
 from tests.chains import FRUIT_HEAD, Chain
 from tests.chat import LEADER, ChatHarness
@@ -105,10 +107,11 @@ async def test_recalling_chat_or_a_command_changes_no_order(bot: ChatHarness) ->
     assert recall_notes(bot) == []
 
 
-async def test_native_chain_entries_belong_to_their_authors(bot: ChatHarness) -> None:
+async def test_native_chain_entries_belong_to_whoever_added_them(bot: ChatHarness) -> None:
     await opened(bot)
-    entries = [("wxid_张三", "张三 苹果2份"), ("wxid_李四", "李四 香蕉1把")]
-    await bot.post("张三", "我先接一个", msg_id="chat")  # the bot has seen 张三's name
+    entries = [("wxid_张三", "张三 苹果2份")]
+    await bot.post("张三", native_chain_xml(FRUIT_HEAD, entries, creator=LEADER), kind="app")
+    entries.append(("wxid_李四", "李四 香蕉1把"))
     xml = native_chain_xml(FRUIT_HEAD, entries, creator=LEADER, sender="wxid_李四")
     await bot.post("李四", xml, kind="app")
 
@@ -122,6 +125,35 @@ async def test_native_chain_entries_belong_to_their_authors(bot: ChatHarness) ->
     await bot.post("王五", xml, kind="app")
     assert [o[1] for o in await bot.orders()] == ["wxid_张三", "wxid_李四", "wxid_王五"]
     assert bot.group_texts() == []
+    assert not any("标着别人" in t for t in bot.private_texts(LEADER))
+
+
+async def test_new_entries_claiming_other_authors_are_the_senders_and_flagged(
+    bot: ChatHarness,
+) -> None:
+    await opened(bot)
+    forged = [("wxid_张三", "张三 苹果9份"), ("wxid_李四", "李四 香蕉1把")]
+    xml = native_chain_xml(FRUIT_HEAD, forged, creator=LEADER, sender="wxid_李四")
+    await bot.post("李四", xml, kind="app")
+
+    # 李四 cannot charge 张三: the line is 李四's (written under 张三's name, like 代接)
+    assert [o[1] for o in await bot.orders()] == ["wxid_李四", "wxid_李四"]
+    async with bot.app.db.connect() as conn:
+        flags = (await conn.execute(text("SELECT raw, flags FROM entries ORDER BY pos"))).all()
+    assert ["claimed_author" in (f or []) for _, f in flags] == [True, False]
+    [note] = [t for t in bot.private_texts(LEADER) if "标着别人" in t]
+    assert "张三 苹果9份" in note and "wxid_张三" in note
+    assert bot.group_texts() == []
+
+
+async def test_a_forged_creator_does_not_open_a_round(bot: ChatHarness) -> None:
+    xml = native_chain_xml(
+        FRUIT_HEAD, [("wxid_张三", "张三 苹果2份")], creator=LEADER, sender="wxid_张三"
+    )
+    await bot.post("张三", xml, kind="app")  # 张三 claims the leader created it
+
+    assert await bot.rounds() == []
+    assert not any("已开团" in t for t in bot.private_texts(LEADER))
 
 
 async def test_a_typed_copy_of_native_xml_is_only_text(bot: ChatHarness) -> None:
@@ -134,10 +166,11 @@ async def test_a_typed_copy_of_native_xml_is_only_text(bot: ChatHarness) -> None
     assert [o[1] for o in await bot.orders()] in ([], ["wxid_张三"])
 
 
-async def test_a_native_chain_opens_the_round_when_the_leader_created_it(bot: ChatHarness) -> None:
-    xml = native_chain_xml(
-        FRUIT_HEAD, [("wxid_张三", "张三 苹果2份")], creator=LEADER, sender="wxid_张三"
-    )
+async def test_a_native_chain_from_the_leader_opens_the_round(bot: ChatHarness) -> None:
+    xml = native_chain_xml(FRUIT_HEAD, [], creator=LEADER, sender=LEADER)
+    await bot.post("团长", xml, kind="app")
+    entries = [("wxid_张三", "张三 苹果2份")]
+    xml = native_chain_xml(FRUIT_HEAD, entries, creator=LEADER, sender="wxid_张三")
     await bot.post("张三", xml, kind="app")
 
     assert await bot.orders() == [("张三", "wxid_张三", [(APPLE, 2, "份")])]

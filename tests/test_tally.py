@@ -105,8 +105,14 @@ async def test_arrival_reminder_and_pickups(day: ChatHarness) -> None:
     await day.post("团长", "#已取 1 3 9", room="west1", sender="wxid_lead_west1")
     [note] = [t for t in day.private_texts("wxid_lead_west1") if "已记录取货" in t]
     assert "1.钱七" in note and "3.周九" in note and "没有第9条" in note
+    # 周九 wrote all three lines (代接): pickups go by contact id, so 孙八 saying 已取 marks
+    # nothing (anyone can rename themselves 孙八); the poster or the leader's number does.
     await day.post("孙八", "已取", room="west1")
-    await day.post("钱七", "已取", room="west1", sender="wxid_someone_else")  # not 钱七's id
+    async with day.app.db.connect() as conn:
+        report = await tally_report(conn, day.app.config)
+    west = next(r for r in report["rounds"] if r["room"] == "west1")  # type: ignore[index, union-attr]
+    assert (west["picked"], west["waiting"]) == (2, 1)
+    await day.post("周九", "已取", room="west1")
     async with day.app.db.connect() as conn:
         report = await tally_report(conn, day.app.config)
     west = next(r for r in report["rounds"] if r["room"] == "west1")  # type: ignore[index, union-attr]
@@ -169,7 +175,7 @@ def test_export_command_writes_the_files(
 async def test_daily_pickup_reminder_names_only_those_waiting(day: ChatHarness) -> None:
     await chain_day(day)
     await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")
-    await day.post("钱七", "已取", room="west1", sender="wxid_qianqi")
+    await day.post("团长", "已取 1", room="west1", sender="wxid_lead_west1")  # 钱七's line
     await day.at("17:59", day=24)
     assert not any("【取货提醒】" in t for t in day.group_texts())
     await day.at("18:00", day=24)

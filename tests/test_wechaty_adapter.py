@@ -117,20 +117,19 @@ async def test_a_room_message_reaches_the_bot_and_the_reply_goes_back_to_that_ro
     assert await entries(app) == [(1, "张三", "wxid_zhang", "active")]
 
 
-async def test_a_native_chain_credits_each_entry_to_its_author_not_to_the_sender(
+async def test_a_native_chain_credits_each_entry_to_the_member_who_added_it(
     wechat: tuple[App, WechatyAdapter, Account, ManualClock],
 ) -> None:
     app, adapter, account, _ = wechat
     account.puppet.deliver(HEAD, sender=LEADER, room=ROOM)
-    # 张三 and 李四 both wrote into WeChat's own 接龙; the update reaches the bot from 李四.
-    xml = native_chain_xml(
-        HEAD,
-        [("wxid_zhang", "张三 苹果2份"), ("wxid_li", "李四 香蕉1把")],
-        creator=LEADER,
-        sender="wxid_li",
-    )
+    # 张三 then 李四 write into WeChat's own 接龙; each update reaches the bot from its writer.
+    written = [("wxid_zhang", "张三 苹果2份")]
+    xml = native_chain_xml(HEAD, written, creator=LEADER, sender="wxid_zhang")
+    account.puppet.deliver(xml, sender="wxid_zhang", room=ROOM, kind=MessageType.MESSAGE_TYPE_URL)
+    written.append(("wxid_li", "李四 香蕉1把"))
+    xml = native_chain_xml(HEAD, written, creator=LEADER, sender="wxid_li")
     account.puppet.deliver(xml, sender="wxid_li", room=ROOM, kind=MessageType.MESSAGE_TYPE_URL)
-    await settle(adapter, 2)
+    await settle(adapter, 3)
 
     assert await entries(app) == [
         (1, "张三", "wxid_zhang", "active"),
@@ -145,7 +144,8 @@ async def test_the_public_native_sample_is_a_check_in_read_with_its_three_author
     app, adapter, account, _ = wechat
     sample = (FIXTURES / "native" / "public_checkin.xml").read_text("utf-8")
     creator = "wxid_raa06gopa5fq22"
-    # Even from the group's leader, a daily check-in (打卡) orders nothing: no round opens.
+    # The XML names this group's leader as the chain's creator, but a member sent it: that is
+    # the sender's client's claim. And a daily check-in (打卡) orders nothing: no round opens.
     app.groups.remember(replace(app.groups.get(ROOM), leader=creator))  # type: ignore[arg-type]
     account.puppet.add_people({creator: "Jessie", "wxid_6xtgy1o42c8y22": "Jasmine"})
     account.puppet.deliver(

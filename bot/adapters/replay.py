@@ -5,11 +5,16 @@ Events, in order:
   {"type": "clock", "ts"}   moves time forward so due jobs (截单 at cutoff) run
 Every message the bot sends is printed as one JSON line {"ts", "room", "to", "text"}. Message
 ids are the dedupe keys, so replaying a transcript twice into one database prints nothing new.
+
+A line that is not a valid event (not JSON, a wrong type, a lone surrogate or bytes that are
+not UTF-8, an id or sender past the 128 characters the database keys on, a time outside
+2000–2100) is reported with its line number and skipped; the replay goes on.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -28,6 +33,21 @@ class TranscriptError(ValueError):
     """A transcript line that is not a valid event; the text names the line."""
 
 
+MAX_ID = 128  # the database keys messages on this many characters: a longer id would collide
+MIN_YEAR, MAX_YEAR = 2000, 2100
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean_str(obj: dict[str, Any], key: str, where: str, *, limit: int | None = None) -> None:
+    value = obj.get(key)
+    if not isinstance(value, str):
+        return
+    if _SURROGATE.search(value):
+        raise TranscriptError(f"{where}: {key} holds a lone surrogate or bytes that are not UTF-8")
+    if limit is not None and len(value) > limit:
+        raise TranscriptError(f"{where}: {key} is longer than {limit} characters")
+
+
 @dataclass(frozen=True, slots=True)
 class ClockEvent:
     ts: datetime
@@ -43,6 +63,8 @@ def parse_ts(value: Any, tz: ZoneInfo, where: str) -> datetime:
         ts = datetime.fromisoformat(value)
     except ValueError as exc:
         raise TranscriptError(f"{where}: ts {value!r} is not an ISO time") from exc
+    if not MIN_YEAR <= ts.year <= MAX_YEAR:
+        raise TranscriptError(f"{where}: ts {value!r} is outside {MIN_YEAR}–{MAX_YEAR}")
     return ts if ts.tzinfo is not None else ts.replace(tzinfo=tz)
 
 
@@ -61,6 +83,19 @@ def parse_event(obj: Any, tz: ZoneInfo, where: str) -> Event:
     room = obj.get("room")
     if room is not None and not isinstance(room, str):
         raise TranscriptError(f"{where}: room must be a string or null")
+    mentions = obj.get("mentions") or []
+    if not isinstance(mentions, list) or not all(isinstance(m, str) for m in mentions):
+        raise TranscriptError(f"{where}: mentions must be a list of strings")
+    for key in ("sender_name", "kind"):
+        if obj.get(key) is not None and not isinstance(obj.get(key), str):
+            raise TranscriptError(f"{where}: {key} must be a string")
+    _clean_str(obj, "id", where, limit=MAX_ID)
+    _clean_str(obj, "sender", where, limit=MAX_ID)
+    _clean_str(obj, "room", where, limit=MAX_ID)
+    for key in ("sender_name", "text", "kind"):
+        _clean_str(obj, key, where)
+    for m in mentions:
+        _clean_str({"mentions": m}, "mentions", where, limit=MAX_ID)
     return ChatMessage(
         id=obj["id"],
         room=room,
@@ -68,25 +103,37 @@ def parse_event(obj: Any, tz: ZoneInfo, where: str) -> Event:
         sender_name=str(obj.get("sender_name") or obj["sender"]),
         text=obj["text"],
         ts=ts,
-        mentions=tuple(obj.get("mentions") or ()),
+        mentions=tuple(mentions),
         kind=str(obj.get("kind", "text")),
     )
 
 
-def read_events(lines: Iterable[str], tz: ZoneInfo) -> Iterator[Event]:
+def read_events(
+    lines: Iterable[str], tz: ZoneInfo, errors: list[str] | None = None
+) -> Iterator[Event]:
+    """The events of a transcript. With `errors`, a bad line is recorded there (with its line
+    number) and skipped; without, it raises TranscriptError."""
     for n, line in enumerate(lines, 1):
         if not line.strip() or line.lstrip().startswith("//"):
             continue
         try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise TranscriptError(f"line {n}: not JSON: {exc.msg}") from exc
-        yield parse_event(obj, tz, f"line {n}")
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TranscriptError(f"line {n}: not JSON: {exc.msg}") from exc
+            event = parse_event(obj, tz, f"line {n}")
+        except TranscriptError as exc:
+            if errors is None:
+                raise
+            errors.append(str(exc))
+            continue
+        yield event
 
 
-def load_events(path: Path | str, tz: ZoneInfo) -> list[Event]:
-    with Path(path).open(encoding="utf-8") as fh:
-        return list(read_events(fh, tz))
+def load_events(path: Path | str, tz: ZoneInfo, errors: list[str] | None = None) -> list[Event]:
+    """Bytes that are not UTF-8 are read as lone surrogates, so only their line is refused."""
+    with Path(path).open(encoding="utf-8", errors="surrogateescape") as fh:
+        return list(read_events(fh, tz, errors))
 
 
 def sent_record(out: OutgoingMessage, ts: datetime) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from handlers.parsing.quantities import (
     UNITS,
     has_quantity,
     is_negative,
+    is_storable,
     pure_quantity,
     split_quantity,
     to_number,
@@ -256,7 +257,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
 
 
 def _out_of_range(items: Sequence[Item]) -> bool:
-    return any(it.qty > MAX_QTY or it.qty <= 0 for it in items)
+    """Too many, none, negative, or finer than the thousandths stored (`0.0001份`)."""
+    return any(it.qty > MAX_QTY or it.qty <= 0 or not is_storable(it.qty) for it in items)
 
 
 def _by_layout(text: str, layout: tuple[str, ...], notes: list[str]) -> str:

@@ -86,7 +86,12 @@ _PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊])\s*")
 # What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
 _SIGN_HINT = re.compile(r"[xX×*＊乘+＋加]")
 _NUM_START = frozenset(_CN_DIGITS + "半")
-_NEGATIVE = re.compile(r"(?<![\d\-])\s*-\s*(\d+(?:\.\d+)?)\s*$")
+# `苹果-3` and `苹果-3斤`: the sign is kept (with or without a unit) so the line is refused,
+# never read as 3斤. Bounded: one run of digits, an optional unit, the end.
+_NEGATIVE = re.compile(
+    rf"(?<![\d\-－−])\s*[-－−]\s*(\d{{1,12}}(?:\.\d{{1,12}})?)\s*(?:{_UNIT_ALT})?\s*$"
+)
+QTY_STEP = Decimal("0.001")  # quantities are stored in thousandths (qty_milli)
 # A menu number as an item: `1号`, `11`, `①`.
 MENU_NUMBER = re.compile(r"^\s*(?:\d{1,3}\s*号?|[\u2460-\u2473])")
 
@@ -179,6 +184,12 @@ def is_negative(segment: str) -> tuple[str, Decimal] | None:
     if m is None:
         return None
     return segment[: m.start()].strip(), -Decimal(m.group(1))
+
+
+def is_storable(qty: Decimal) -> bool:
+    """A quantity finer than a thousandth (`0.0001份`) would be stored as 0 or rounded: it is
+    flagged instead, so the poster is asked and nothing is silently changed."""
+    return qty % QTY_STEP == 0
 
 
 def pure_quantity(segment: str) -> tuple[Decimal, str | None] | None:
