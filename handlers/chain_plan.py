@@ -78,6 +78,20 @@ def _qty_milli(q: Decimal) -> int:
     return int((q * 1000).to_integral_value())
 
 
+REVIVE_HINT = "这一行之前已删掉，没有恢复；要恢复请复制最新的接龙再接一次"
+
+
+def _stale_copy(
+    entries: Mapping[str, EntryView], present: set[str], line: EntryView, sender: str
+) -> bool:
+    """The post lacks someone else's active line written after `line`: it was copied from a
+    version older than those, so a cancelled line it carries was carried, not written again."""
+    return any(
+        e.active and e.pos > line.pos and e.poster != sender and e.identity not in present
+        for e in entries.values()
+    )
+
+
 def draft_lines(
     state: RoundState, entry: ParsedEntry, previous: list[LineView]
 ) -> tuple[list[LineView], list[str], list[str]]:
@@ -245,11 +259,13 @@ def plan_post(
                 and seen.poster == sender
                 and index == len(idents) - 1
                 and index > last_known_index
-                and not (parent_mask >> seen.pos) & 1
             ):
-                # its owner wrote it again as the newest line (not merely carried it in a
-                # copy of a version that still had it)
-                plan.reactivates.append(seen)
+                if _stale_copy(entries, present, seen, sender):
+                    # Carried in a copy older than lines others added since: not written
+                    # again. Kept cancelled, and its owner is told how to bring it back.
+                    plan.problems.append(Problem(entry.raw, REVIVE_HINT))
+                else:
+                    plan.reactivates.append(seen)  # its owner wrote it again as the newest line
             previous = list(seen.lines)
             continue
         author = authors.get(entry.seq) if authors and entry.seq is not None else None

@@ -250,3 +250,21 @@ async def test_final_list_adds_up_units_of_sale(bot: ChatHarness) -> None:
     await bot.at("22:00")
     [closed] = bot.group_texts()
     assert "合计：烟台苹果5份，海南香蕉3把" in closed
+
+
+async def test_a_deleted_line_in_the_owners_stale_copy_is_not_ordered_again(
+    bot: ChatHarness,
+) -> None:
+    base = await open_fruit_round(bot)
+    with_line = base.add("王五 苹果3份")
+    await bot.post("王五", with_line.text)
+    await bot.post("王五", base.text)  # 王五 deletes his line
+    latest = base.add("张三 苹果1份")
+    await bot.post("张三", latest.text)
+    # 王五 copies an old version that still has his deleted line (and lacks 张三's).
+    await bot.post("王五", with_line.text)
+    assert await bot.names() == ["张三"]
+    assert "之前已删掉" in bot.group_texts()[-1]
+    # Written again on the latest chain, it counts.
+    await bot.post("王五", latest.add("王五 苹果3份").text)
+    assert sorted(await bot.names()) == ["张三", "王五"]
