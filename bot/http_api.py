@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,6 +161,10 @@ async def push_deals(request: web.Request) -> web.Response:
         body = await request.json(loads=json.loads)
     except json.JSONDecodeError as exc:
         return _error(400, f"body is not JSON: {exc.msg}")
+    except UnicodeDecodeError:
+        return _error(400, "body is not UTF-8 text")
+    except RecursionError:
+        return _error(400, "body is nested too deeply")
     if not isinstance(body, dict):
         return _error(400, "body must be an object with a 'deals' list")
     try:
@@ -201,9 +206,14 @@ async def get_export(request: web.Request) -> web.StreamResponse:
     async with app.db.connect() as conn:
         report = await tally(conn, app.config.timezone, day)
     folder = Path(tempfile.mkdtemp(prefix="groupbuy-export-"))
-    xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
-    return web.FileResponse(
-        xlsx,
+    try:  # the workbook is read back and its folder removed: nothing piles up per request
+        xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
+        body = xlsx.read_bytes()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return web.Response(
+        body=body,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": f"attachment; filename=groupbuy-{day.isoformat()}.xlsx"},
     )
 

@@ -76,17 +76,34 @@ def load_deals(path: Path, tz: ZoneInfo) -> list[Deal]:
     return parse_deals(data, tz)
 
 
+# Bounds that keep every amount and count inside the database's integers (fen, thousandths).
+MAX_PRICE = Decimal(1_000_000)  # yuan per unit of sale
+MAX_COUNT = Decimal(1_000_000)  # units of sale: a limit, a stock, a 成团 minimum
+
+
 class DealProductIn(BaseModel):
     """One product of a deal, as deals.toml and POST /api/deals write it."""
 
     code: str | None = Field(None, description='menu code, e.g. "1"; keys the product')
     name: str = Field(min_length=1)
-    price: Decimal | None = Field(None, ge=0, description='yuan per unit of sale, e.g. "12.80"')
+    price: Decimal | None = Field(
+        None,
+        ge=0,
+        le=MAX_PRICE,
+        allow_inf_nan=False,
+        description='yuan per unit of sale, e.g. "12.80"',
+    )
     unit: str | None = Field(None, description='the unit of sale the price is for, e.g. "3斤"')
     aliases: list[str] = []
-    limit: Decimal | None = Field(None, gt=0, description="per person, in units of sale")
-    stock: Decimal | None = Field(None, gt=0, description="for the whole round")
-    min_total: Decimal | None = Field(None, gt=0, description="成团: below this it won't ship")
+    limit: Decimal | None = Field(
+        None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="per person, in units of sale"
+    )
+    stock: Decimal | None = Field(
+        None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="for the whole round"
+    )
+    min_total: Decimal | None = Field(
+        None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="成团: below this it won't ship"
+    )
 
     @field_validator("code", mode="before")
     @classmethod

@@ -137,3 +137,80 @@ async def test_a_deal_scheduled_over_http_survives_a_restart(
         assert head.startswith("#接龙\nAPI 水果团 截单：11月23日 22:00")
     finally:
         await again.app.close()
+
+
+def _deal_with(**product: object) -> dict[str, object]:
+    base = DEAL["deals"][0]
+    return {"deals": [{**base, "products": [{**base["products"][0], **product}]}]}  # type: ignore[index,dict-item]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"deals": [{"key": 5, "title": [], "post_at": {}, "cutoff_at": null}]}',  # wrong types
+        b'{"deals": "\xff\xfe"}',  # not UTF-8
+        b"[" * 5000 + b"]" * 5000,  # deep nesting
+        b'{"deals": [{"key": "k", "price": NaN}]}',  # NaN is not JSON
+        b'{"deals": [1e400]}',
+        b"",
+    ],
+    ids=["types", "utf8", "nesting", "nan", "1e400", "empty"],
+)
+async def test_hostile_bodies_get_400_or_422_never_500(
+    client: TestClient,  # type: ignore[type-arg]
+    bot: ChatHarness,
+    body: bytes,
+) -> None:
+    resp = await client.post(
+        "/api/deals", data=body, headers={**AUTH, "Content-Type": "application/json"}
+    )
+    assert resp.status in (400, 422)
+    assert "error" in await resp.json()
+    assert await rounds(bot) == 0
+
+
+@pytest.mark.parametrize(
+    ("product", "field"),
+    [
+        ({"price": "-1"}, "price"),
+        ({"price": "NaN"}, "price"),
+        ({"price": "Infinity"}, "price"),
+        ({"price": "1e400"}, "price"),
+        ({"stock": 1e30}, "stock"),
+        ({"stock": -5}, "stock"),
+    ],
+    ids=["negative", "nan", "inf", "1e400", "stock-1e30", "stock-negative"],
+)
+async def test_bad_prices_and_stock_name_the_field_and_post_nothing(
+    client: TestClient,  # type: ignore[type-arg]
+    bot: ChatHarness,
+    product: dict[str, object],
+    field: str,
+) -> None:
+    resp = await client.post("/api/deals", json=_deal_with(**product), headers=AUTH)
+    assert resp.status in (400, 422)
+    assert field in (await resp.json())["error"]
+    assert await rounds(bot) == 0
+    assert bot.group_texts() == []
+
+
+async def test_a_non_ascii_token_is_refused_not_a_crash(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    resp = await client.get("/api/tally", headers={"Authorization": "Bearer 团长的令牌"})
+    assert resp.status == 401
+
+
+async def test_each_export_removes_its_temporary_folder(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    import tempfile
+    from pathlib import Path
+
+    def folders() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob("groupbuy-export-*"))
+
+    before = folders()
+    resp = await client.get("/api/exports/2026-11-23.xlsx", headers=AUTH)
+    assert resp.status == 200 and (await resp.read())[:2] == b"PK"  # an xlsx (zip) file
+    assert folders() <= before
