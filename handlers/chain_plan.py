@@ -302,13 +302,13 @@ def plan_post(
     adds_own_lines = bool(new_drafts)
 
     for old, certain in own_missing:
-        partner = _edit_partner(old, new_drafts, strict=not certain)
-        if partner is None and not certain and old.fork_noticed:
+        if not certain and old.fork_noticed:
             # Someone else's fork already dropped this line, so the poster may simply have
-            # copied that branch: keep it and ask rather than guess. (A new line with its
-            # number and name is its edit, confirmed to its owner below.)
+            # copied that branch: keep it and ask rather than guess (even when a new line
+            # of theirs looks like its edit: a kept line costs a question, a lost one an order).
             plan.unsure.append(old)
             continue
+        partner = _edit_partner(old, new_drafts, strict=not certain)
         if partner is not None:
             new_drafts.remove(partner)
             plan.edits.append((old, partner))

@@ -93,18 +93,19 @@ async def play(bot: ChatHarness, steps: list[tuple[int, int, int]]) -> None:
     orders = await bot.orders()
     names_items = [f"{name} 苹果{items[0][1]}份" for name, _, items in orders]
     expected = [current[line] for line in owner if line not in deleted]
-    # A deletion the bot cannot tell from a stale copy keeps the line and asks its owner.
+    # A deletion (or an edit in a copy) the bot cannot tell from a stale copy keeps the line
+    # and asks its owner: such a kept line is flagged, not doubled in silence.
     asked = {
-        current[line]
-        for line in deleted
+        text
+        for text in texts
         for t in bot.group_texts()
-        if "没带上" in t and current[line] in t
+        if "没带上" in t and text in t and text not in expected
     }
     # A new line with the number and name of one's own line missing from the copy looks like
     # its edit: the bot takes it so and tells its owner (flagged, not silent).
     for text in bot.group_texts():
         for before, after in re.findall(r"“([^”]+)”→“([^”]+)”", text):
-            if before in expected and after in expected and before not in names_items:
+            if before in expected and after in texts and before not in names_items:
                 expected.remove(before)
     assert sorted(c for c in names_items if c not in asked) == sorted(expected)
     assert len(names_items) == len(set(names_items))  # nothing doubled

@@ -275,3 +275,13 @@ async def test_product_name_comes_from_the_menu_words_alone(bot: ChatHarness) ->
     [opened] = bot.private_texts(LEADER)
     assert "识别到的商品：赣南脐橙 39.9元/箱（10斤）" in opened
     assert "周六到 赣南脐橙 39.9" not in opened.split("识别到的商品")[1]
+
+
+async def test_an_over_limit_line_counts_once_the_leader_accepts_it(bot: ChatHarness) -> None:
+    await bot.post("团长", STRAWBERRY_HEAD)
+    chain = Chain(STRAWBERRY_HEAD).add("张三 草莓1盒", "李四 草莓3盒")
+    await bot.post("李四", chain.text)
+    assert [o["held"] for o in (await bot.rounds())[0]["orders"]] == [False, True]
+    await bot.post("团长", "确认 2")
+    assert "已确认并计入：李四 草莓3盒" in bot.private_texts(LEADER)[-1]
+    assert [o["held"] for o in (await bot.rounds())[0]["orders"]] == [False, False]

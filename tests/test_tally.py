@@ -85,7 +85,7 @@ async def test_tally_per_round_product_and_route(day: ChatHarness) -> None:
     assert {r["status"] for r in rounds.values()} == {"closed"}
     assert report["routes"]["东线"]["amount"] == "109.40"  # type: ignore[index]
     assert report["routes"]["西线"]["amount"] == "22.70"  # type: ignore[index]
-    assert report["products"]["烟台苹果"] == {"qty": 6, "unit": "份", "amount": "76.80"}  # type: ignore[index]
+    assert report["products"]["烟台苹果"] == {"qty": 8, "unit": "份", "amount": "102.40"}  # type: ignore[index]
     async with day.app.db.connect() as conn:
         other_day = await tally_report(conn, day.app.config, date(2026, 11, 24))
     assert other_day["rounds"] == []
@@ -149,9 +149,9 @@ async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
     sorting = {row[0]: row for row in wb["排序列表"].iter_rows(min_row=2, values_only=True)}
     header = next(wb["排序列表"].iter_rows(max_row=1, values_only=True))
     assert header == ("商品", "单位", "东线", "西线", "合计")
-    assert sorting["烟台苹果"][2:] == (5, 1, 6)
+    assert sorting["烟台苹果"][2:] == (7, 1, 8)  # 赵六's 6斤 counted as its 2 portions
     totals = {row[0]: row for row in wb["总清单"].iter_rows(min_row=2, values_only=True)}
-    assert totals["烟台苹果"][1:] == (6, "份", 76.8)
+    assert totals["烟台苹果"][1:] == (8, "份", 102.4)
     with paths[3].open(encoding="utf-8-sig") as fh:
         assert next(csv.reader(fh)) == ["商品", "数量", "单位", "金额"]
 
@@ -169,7 +169,8 @@ def test_export_command_writes_the_files(
     assert main(["export", "--config", str(cfg), "--date", "2026-11-23", "--out", str(out)]) == 0
     wb = load_workbook(out / "团购-2026-11-23.xlsx")
     amounts = [row[7] for row in wb["配送清单"].iter_rows(min_row=2, values_only=True)]
-    assert round(sum(amounts), 2) == 157.70
+    # the fruit chain (12份 of apples, 3把 of bananas) and the one-line head's 3箱 of oranges
+    assert round(sum(amounts), 2) == 303.00
 
 
 async def test_daily_pickup_reminder_names_only_those_waiting(day: ChatHarness) -> None:
