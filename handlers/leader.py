@@ -203,7 +203,11 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         return
     state = states[0]
     seq = max((e.seq or 0 for e in state.active_entries()), default=0) + 1
-    parsed = parse_entry_line(f"{seq}. {' '.join(cmd.args)}", [p.name for p in state.products])
+    parsed = parse_entry_line(
+        f"{seq}. {' '.join(cmd.args)}",
+        [p.name for p in state.products],
+        [p.code for p in state.products if p.code],
+    )
     ident = content_key(parsed.raw)
     if ident in state.entries:
         ctx.reply("order_for", "这一条已经在接龙里了。", private=True)

@@ -113,7 +113,11 @@ async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
     body = " ".join(cmd.args[1:])
     if name_key(cmd.args[1]) != old.name_key:
         body = f"{old.name} {body}"  # `改 3 苹果3份` keeps the name already on line 3
-    parsed = parse_entry_line(f"{seq}. {body}", [p.name for p in state.products])
+    parsed = parse_entry_line(
+        f"{seq}. {body}",
+        [p.name for p in state.products],
+        [p.code for p in state.products if p.code],
+    )
     ident = content_key(parsed.raw)
     if ident in state.entries:
         return  # the same text: nothing changes

@@ -148,3 +148,12 @@ def test_huge_and_deeply_punctuated_messages_finish() -> None:
     parse_chain("（" * 20_000 + "1. 张三 苹果2份" + "）" * 20_000)
     parse_chain("\n".join(f"{n}. {'+' * 200}" for n in range(1, 300)))
     assert time.perf_counter() - start < 10
+
+
+def test_a_single_line_is_read_against_the_rounds_menu_codes() -> None:
+    """`改 3 2+4` in a round whose menu numbers its boxes: box 2 and box 4, nothing to ask."""
+    boxes = parse_entry_line("3. 小鹿 2+4", ["芋泥麻薯", "芝士流心"], codes=["2", "4"])
+    assert [(i.item, i.qty) for i in boxes.items] == [("2", 1), ("4", 1)]
+    assert boxes.flags == [] and not boxes.needs_review
+    unknown = parse_entry_line("3. 小鹿 2+4", ["芋泥麻薯", "芝士流心"])
+    assert unknown.needs_review  # without the codes, bare numbers are a question

@@ -148,10 +148,15 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     )
 
 
-def parse_entry_line(line: str, known_products: Sequence[str] = ()) -> ParsedEntry:
-    """One chain line on its own (a leader's 代接, a resident's 改): read against the round."""
+def parse_entry_line(
+    line: str, known_products: Sequence[str] = (), codes: Sequence[str] = ()
+) -> ParsedEntry:
+    """One chain line on its own (a leader's 代接, a resident's 改): read against the round,
+    its products and their menu codes (`2+4` is box 2 and box 4 where the menu numbers them)."""
     ln = prepare(line)
-    ctx = Context(products=tuple(known_products))
+    numbers = frozenset(str(int(c)) for c in codes if c.isdigit())
+    letters = frozenset(c.upper() for c in codes if c.isalpha() and len(c) == 1)
+    ctx = Context(numbers, letters, tuple(known_products))
     reading = read_entry(ln.body, ctx)
     mode = "single" if len(known_products) == 1 else "multi"
     on_menu = _OnMenu((), tuple(known_products), ctx) if mode == "multi" else None
