@@ -71,6 +71,13 @@ DOUBTS = (
     (FLAG_AUTHOR, "写的是别人的名字"),
 )
 UNSURE = "这一行我不太确定"
+
+
+def doubt(flags: Sequence[str]) -> str:
+    """Why the parser was unsure of a line, in the words its poster and leader are told."""
+    return next((text for flag, text in DOUBTS if flag in flags), UNSURE)
+
+
 FLAG_NO_ITEMS = "no_items"  # a line with a name but nothing ordered, in a chain with a menu
 
 
@@ -155,7 +162,7 @@ def draft_lines(
     if entry.needs_review:
         flags.append(FLAG_REVIEW)
         if not problems:
-            why = next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
+            why = doubt(entry.flags)
             problems.append(f"{why}，团长确认前不计入合计")
     return lines, sorted(set(flags)), problems
 

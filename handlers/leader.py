@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from handlers import replies
-from handlers.chain_plan import DOUBTS, UNSURE, draft_entry
+from handlers.chain_plan import doubt, draft_entry
 from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
@@ -157,7 +157,7 @@ def _doubt(entry: EntryView) -> str:
         return "单位和菜单对不上"
     if FLAG_UNMATCHED in entry.flags:
         return "菜单上没有这个商品"
-    return next((text for flag, text in DOUBTS if flag in entry.flags), UNSURE)
+    return doubt(entry.flags)
 
 
 @router.command("核对", Role.LEADER, "核对：私聊列出待确认、未计入合计的接龙")

@@ -361,7 +361,6 @@ def _settle(
         if name and status:  # `张紫钰已发送退订未发送`, `吃可爱长大的🐑5:00-5:30洗漱`
             notes.insert(0, name[status.start() :])
             name = name[: status.start()]
-        flags -= {FLAG_BIG_NUMBER, FLAG_UNKNOWN_CODE}
     elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)

@@ -75,8 +75,7 @@ _LEADING_COUNT = re.compile(r"^(\d{1,3})(?=[\u4e00-\u9fff])(?!号)")
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z'’.]+")
 _LATIN_UNITS = frozenset({"ml", "kg", "g", "cm", "box", "pcs"})
 _ADD_BEFORE_NUMBER = re.compile(r"^(?:另加|再加|加)(?=[\d一二两三四五六七八九十])")
-_PLACE_MARK = "place"
-# `-3份`, `+2份炒饭`: a change to what was ordered before (`+1` alone is an order).
+_PLACE_MARK = "place"  # read_item's word that the goods' text was a place
 _ONE_HAN = re.compile(r"^[\u4e00-\u9fff]$")
 # `-3份`, `-1份炒饭`: taking back part of an earlier order (`+2份` is simply more).
 _SIGNED = re.compile(r"(?:^|(?<=\s))[\-－]\s*\d+\s*(?:[份个盒斤箱袋]|(?!\d))")
@@ -89,9 +88,7 @@ _TRAILING_PORTION = re.compile(r"\d+\s*(?:份|个|盒|碗|杯)$")
 _AREA_END = re.compile(r"[-—_]?[A-Za-z]\d{1,2}$")  # `申佳-D1`, `大治J1`: an area after a name
 _CODE_AT_END = re.compile(r"(?<![\dxX×*+＋])(\d{1,3})\s*$")
 _PLACE_END = re.compile(r"(?:[A-Za-z]\d*区?|区|栋|幢|号楼|\d)$")
-_GROUP_END = re.compile(
-    r"[A-Za-z\d一二三四五六七八九十]组$"
-)  # read_item's word that the goods' text was a place
+_GROUP_END = re.compile(r"[A-Za-z\d一二三四五六七八九十]组$")  # `韩医生B组`: a team
 _URL = re.compile(r"^(?:https?://|www\.)\S+$")
 _LATIN_NAME_WORD = re.compile(r"^[^\w\s]*[A-Za-z][A-Za-z'’.]+[^\w\s]*$")
 SAME_AS_ABOVE = re.compile(r"^(?:同上|同楼上|同前|同\s*上)$")
@@ -101,8 +98,6 @@ _BRACKET_NOTE = re.compile(r"\s*[（(【\[]([^（）()【】\[\]]*)[）)】\]]\s
 _SEP_SPLIT = re.compile(r"(\s*[➕，,、；;+]\s*)")
 _BRACKET_THEN = re.compile(r"([）)】\]])(?=[^\s\d）)】\]，,、；;+➕。.x×*])")
 _RANGE = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
-_LATIN_WORD = re.compile(r"^[A-Za-z][A-Za-z'’.]+$")
-_LATIN_TAIL = re.compile(r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]+)*$")
 _CODE_TOKEN = re.compile(r"^[A-Za-z]$")
 _COUNT_ADD = re.compile(r"^(\d{1,2})\s*加\s*([\u4e00-\u9fff]{1,6})$")
 _DECORATION = frozenset({"So", "Sk", "Mn", "Mc", "Me", "Cf", "Po"})
