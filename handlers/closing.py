@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from handlers import replies
 from handlers.chain_plan import units_milli
+from handlers.ledger import commission_line
 from handlers.pickup import reminder_text
 from models.config import Config
 from models.db import Conn, Database
@@ -20,6 +21,7 @@ from models.messages import OutgoingMessage
 from models.money import commission_fen, fen_str, fmt_qty, sale_word
 from models.rounds import RoundCache, RoundState
 from models.store import groups as group_store
+from models.store import ledger as ledger_store
 from models.store import pickups, rounds
 from models.store.outbox import enqueue
 from models.store.tally import rounds_totals_and_amounts
@@ -64,6 +66,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
     totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
     live = await group_store.load(conn)  # as the table says now, in this transaction
     messages: list[OutgoingMessage] = []
+    earned: list[ledger_store.Line] = []  # each leader's commission, into their ledger
     for round_id, room, title, version in closed_rows:
         # Keyed by the close (the version it set): after 重开, a second close is a new final
         # list and a new summary; a trigger firing twice is still one.
@@ -83,6 +86,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
         if group is not None:
             amount = amounts[round_id]
             commission = commission_fen(amount, group.commission_rate)
+            earned.append(commission_line(group, round_id, title, amount))
             goods = "，".join(f"{n}{fmt_qty(q)}{u or ''}" for n, q, u in totals) or "无"
             messages.append(
                 OutgoingMessage(
@@ -94,6 +98,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
                     f"（{(group.commission_rate * 100).normalize():f}%）。" + _held_note(active),
                 )
             )
+    await ledger_store.credit(conn, earned, now)
     await enqueue(conn, messages + verdicts, now)  # the final list first, then what won't ship
     return closed
 

@@ -16,6 +16,7 @@ from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
+from handlers.payments import payment_lines
 from handlers.reports import goods_text, money_text
 from handlers.router import Router
 from models.context import Context
@@ -120,9 +121,11 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
         ctx.reply("tally", "今天这个群还没有团。", private=True)
         return
     lines = []
+    paid = await payment_lines(ctx.conn, [r.id for r in mine])
     for r in mine:
         state = "进行中" if r.status == "open" else "已截单"
         lines.append(f"{r.title}［{state}］{goods_text(r.totals) or '暂无'}；{money_text(r)}")
+        lines.append(f"收款：{paid[r.id]}")
     ctx.reply("tally", "\n".join(lines), private=True)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from handlers.charts import render_sales_chart
 from handlers.commands import Command, Role
 from handlers.exports import write_exports
+from handlers.payments import month_money, payment_lines
 from handlers.reports import fmt, money_text
 from handlers.router import Router
 from models.context import Context
@@ -143,9 +144,10 @@ async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     if not mine:
         ctx.reply("tally", "今天你的群还没有团。", private=True)
         return
+    paid = await payment_lines(ctx.conn, [r.id for r in mine])
     ctx.reply(
         "tally",
-        "\n".join(f"{r.title}：{money_text(r)}" for r in mine),
+        "\n".join(f"{r.title}：{money_text(r)}\n收款：{paid[r.id]}" for r in mine),
         private=True,
     )
 
@@ -161,9 +163,11 @@ async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
     if not rows:
         ctx.reply("monthly", f"{cmd.args[0]} 没有团。", private=True)
         return
+    paid = await month_money(ctx, int(m.group(1)), int(m.group(2)))
     lines = [
         f"{r.leader}：{r.rounds}团，销售 ¥{fen_str(r.sales_fen)}，"
         f"佣金 ¥{fen_str(r.commission_fen)}，取消 {r.cancelled}，已取 {r.picked}/{r.orders}"
+        + paid.get(r.leader, "")
         for r in rows
     ]
     ctx.reply("monthly", f"【{cmd.args[0]} 月结】\n" + "\n".join(lines), private=True)

@@ -6,7 +6,18 @@ leader.py, pickup.py, private.py, admin_groups.py); a new handler file is one mo
 
 from __future__ import annotations
 
-from handlers import admin_groups, chain, leader, pickup, private, recall, resident
+from handlers import (
+    admin_groups,
+    aftersales,
+    chain,
+    leader,
+    ledger,
+    payments,
+    pickup,
+    private,
+    recall,
+    resident,
+)
 from handlers.commands import Command, Role
 from handlers.router import Router
 from models.context import Context
@@ -17,6 +28,9 @@ def build_router() -> Router:
     root = Router().include(
         resident.router,
         pickup.router,
+        payments.router,
+        aftersales.router,
+        ledger.router,
         leader.router,
         private.router,
         admin_groups.router,

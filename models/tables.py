@@ -263,3 +263,71 @@ class PlatformDeal(Base):
     # sale_unit, limit_milli, stock_milli, min_milli.
     products: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Payment(Base):
+    """Whether a chain line is paid. The bot cannot see transfers between other people: a
+    resident's `已付` is their claim (`claimed_at`); only the leader's `收款` confirms it."""
+
+    __tablename__ = "payments"
+
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), primary_key=True
+    )
+    round_id: Mapped[int] = mapped_column(Integer, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    confirmed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # What the line owed when the leader confirmed it: a refund after that is money to give back.
+    paid_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Refund(Base):
+    """Money going back on a chain line: a shortage at arrival (缺货), or an after-sales claim
+    (售后) — `requested` until the leader approves an exact amount (退款), then `owed`."""
+
+    __tablename__ = "refunds"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    round_id: Mapped[int] = mapped_column(Integer, index=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # shortage | aftersale
+    status: Mapped[str] = mapped_column(String(16))  # requested | owed
+    product_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    qty_milli: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # units short
+    amount_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    message_id: Mapped[str] = mapped_column(String(128))
+
+
+class DealStock(Base):
+    """A platform deal's stock of one product, shared by every group that carries the deal:
+    one counter, taken by a conditional UPDATE so several bot processes never oversell.
+    `last_grant_milli` is what the latest UPDATE granted (its RETURNING cannot show the old
+    value on both databases)."""
+
+    __tablename__ = "deal_stock"
+
+    deal_key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    product_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    stock_milli: Mapped[int] = mapped_column(BigInteger)
+    taken_milli: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    last_grant_milli: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+
+
+class LedgerEntry(Base):
+    """One line of a leader's commission ledger, signed fen: commission earned on a closed
+    round (+), commission given back on a refund (−), a settlement paid by an admin (−)."""
+
+    __tablename__ = "leader_ledger"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    leader: Mapped[str] = mapped_column(String(128), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # commission | refund | settlement
+    round_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(String(256), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # commission:<round> (a re-close updates it), refund:<refund id>, settle:<message id>
+    dedupe_key: Mapped[str] = mapped_column(String(256), unique=True)
