@@ -102,7 +102,7 @@ async def shortage(ctx: Context, cmd: Command, cache: RoundCache, role: Role) ->
                 left = u - already.get((entry.id, product.key), 0)
                 if left > 0:
                     cuts.append((whole, entry, product, left))
-        what = f"第{whole}条"
+        what = f"第{whole}条 {entry.name} 整条没到"
     else:
         item, qty, unit = split_quantity(" ".join(cmd.args))
         product = _product(state, item) if item else None
@@ -146,8 +146,12 @@ async def shortage(ctx: Context, cmd: Command, cache: RoundCache, role: Role) ->
         ctx.now,
     )
     listed = "；".join(
-        f"{n}.{e.name} 少{fmt_qty(c)}{sale_word(p.sale_unit)}{p.name if whole else ''} "
-        f"退¥{fen_str(r.amount_fen)}"
+        (
+            f"{p.name}{fmt_qty(c)}{sale_word(p.sale_unit)}"
+            if whole
+            else f"{n}.{e.name} 少{fmt_qty(c)}{sale_word(p.sale_unit)}"
+        )
+        + f" 退¥{fen_str(r.amount_fen)}"
         for (n, e, p, c), r in zip(cuts, new, strict=True)
     )
     rule = "" if whole else "，按接龙从后往前扣（后接的先扣）"
@@ -188,7 +192,7 @@ async def after_sales(ctx: Context, cmd: Command, cache: RoundCache, role: Role)
     if group is not None:
         ctx.say(
             OutgoingMessage(
-                dedupe_key=f"aftersale:{ctx.msg.id}",
+                dedupe_key=f"aftersale-leader:{ctx.msg.id}",
                 room=None,
                 to=group.leader,
                 text=f"【售后】{state.title} 第{seq}条 {entry.name}{owed}：{reason}。"

@@ -2,7 +2,8 @@
 
 - 配送清单 (delivery): route → leader's group → each product with quantity and amount;
 - 排序列表 (sorting): product → quantity per route, for loading the trucks;
-- 总清单 (total): product → total quantity and amount, for ordering from the supplier.
+- 总清单 (total): product → total quantity and amount, for ordering from the supplier;
+- 退款 (refunds): shortages and after-sales refunds of those rounds (handlers/refund_list.py).
 All figures come from the SQL tally, so the files always equal `groupbuy tally`.
 """
 
@@ -18,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from handlers.refund_list import REFUNDS, refund_rows
 from models.money import qty_number, yuan
 from models.store.tally import Tally
 
@@ -98,6 +100,7 @@ def write_exports(report: Tally, out_dir: Path, stem: str) -> list[Path]:
         (DELIVERY, delivery_rows(report)),
         (SORTING, sorting_rows(report)),
         (TOTAL, total_rows(report)),
+        (REFUNDS, refund_rows(report)),
     ]
     wb = Workbook(write_only=True)
     for title, rows in lists:

@@ -118,7 +118,7 @@ def payment_text(entries: Sequence[int], money: dict[int, LineMoney]) -> str:
     mine = [money[i] for i in entries if i in money and money[i].amount_fen]
     got = [m for m in mine if m.confirmed]
     claimed = [m for m in mine if not m.confirmed and m.claimed]
-    unpaid = [m for m in mine if not m.confirmed and not m.claimed]
+    unpaid = [m for m in mine if not m.confirmed and not m.claimed and m.owed_fen]
     refunds = sum(m.refund_fen for m in mine)
     to_return = sum(m.to_return_fen for m in mine)
     parts = [

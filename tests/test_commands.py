@@ -106,7 +106,7 @@ async def test_admin_gets_the_export_as_a_file(
     await bot.post("管理员", "导出", room=None, sender=ADMIN)
     [sent] = [s for s in bot.said if s.to == ADMIN and s.file_path]
     assert sent.file_path and Path(sent.file_path).name == "团购-2026-11-23.xlsx"
-    assert load_workbook(sent.file_path).sheetnames == ["配送清单", "排序列表", "总清单"]
+    assert load_workbook(sent.file_path).sheetnames == ["配送清单", "排序列表", "总清单", "退款"]
 
 
 async def test_leader_removes_and_orders_on_behalf(bot: ChatHarness) -> None:
@@ -127,7 +127,7 @@ async def test_unknown_command_gets_help_once(sqlite_bot: ChatHarness) -> None:
     bot = sqlite_bot
     await ordered(bot)
     await bot.post("张三", "#开团")
-    await bot.post("张三", "/退款")
+    await bot.post("张三", "/退货")
     helps = [t for t in bot.group_texts() if "没有这个命令" in t]
     assert len(helps) == 1 and "我的订单" in helps[0] and "截单时间" not in helps[0]
 

@@ -135,9 +135,10 @@ async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
         "团购-2026-11-23-配送清单.csv",
         "团购-2026-11-23-排序列表.csv",
         "团购-2026-11-23-总清单.csv",
+        "团购-2026-11-23-退款.csv",
     ]
     wb = load_workbook(paths[0])
-    assert wb.sheetnames == ["配送清单", "排序列表", "总清单"]
+    assert wb.sheetnames == ["配送清单", "排序列表", "总清单", "退款"]
     delivery = list(wb["配送清单"].iter_rows(min_row=2, values_only=True))
     # Route → leader order, and the amounts add up to the tally to the fen.
     assert [row[0] for row in delivery] == sorted(row[0] for row in delivery)

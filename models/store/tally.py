@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.money import commission_fen, qty_number, sale_word
 from models.store.groups import load as load_groups
+from models.store.refunds import RefundRow
+from models.store.refunds import rows_of as refund_rows
 from models.tables import Entry, OrderLine, Round, RoundProduct
 
 
@@ -241,9 +243,10 @@ class Tally:
     rounds: list[RoundTally]
     products: dict[str, Amount]
     routes: dict[str, RouteTally]
+    refunds: list[RefundRow] = field(default_factory=list)  # shortages and after-sales
 
     @classmethod
-    def of(cls, rounds: list[RoundTally]) -> Tally:
+    def of(cls, rounds: list[RoundTally], refunds: list[RefundRow] | None = None) -> Tally:
         """The rounds with their products and routes summed."""
         products: dict[str, Amount] = {}
         routes: dict[str, RouteTally] = {}
@@ -255,10 +258,12 @@ class Tally:
                     b = bucket.setdefault(k, Amount(unit=s.unit))
                     b.qty_milli += s.qty_milli
                     b.amount_fen += s.amount_fen
-        return cls(rounds, products, routes)
+        return cls(rounds, products, routes, refunds or [])
 
     def only_leader(self, leader: str) -> Tally:
-        return Tally.of([r for r in self.rounds if r.leader == leader])
+        mine = [r for r in self.rounds if r.leader == leader]
+        ids = {r.id for r in mine}
+        return Tally.of(mine, [f for f in self.refunds if f.round_id in ids])
 
 
 @dataclass(slots=True)
@@ -363,7 +368,7 @@ async def tally(conn: AsyncConnection, tz: ZoneInfo, day: date | None = None) ->
                 held=held,
             )
         )
-    return Tally.of(out)
+    return Tally.of(out, await refund_rows(conn, ids))
 
 
 async def monthly_reconciliation(

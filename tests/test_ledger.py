@@ -1,0 +1,42 @@
+"""The leader's commission ledger: earned per round at 截单, refunds deducted, settlements
+recorded by an admin in private chat; 钱包 shows the balance and the history. Exact fen."""
+
+from __future__ import annotations
+
+from tests.chains import Chain
+from tests.chat import ADMIN, LEADER, ChatHarness
+
+
+async def test_commission_refunds_and_a_settlement(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await bot.post("王姐", "大家好", sender=LEADER)  # the leader's display name, as WeChat shows it
+    await bot.post("王姐", Chain().text, sender=LEADER)
+    chain = Chain().add("张三 苹果2份", "李四 香蕉3把")
+    await bot.post("张三", Chain().add("张三 苹果2份").text)
+    await bot.post("李四", chain.text)
+    await bot.at("22:00")  # ¥25.60 + ¥29.70 = ¥55.30 at 10%: ¥5.53
+    await bot.post("王姐", "钱包", room=None, sender=LEADER)
+    wallet = bot.private_texts(LEADER)[-1]
+    assert wallet.startswith("【钱包】佣金余额 ¥5.53\n11-23 佣金 +¥5.53 11月23日 水果团")
+    assert wallet.endswith("销售¥55.30")
+
+    await bot.post("王姐", "退款 2 9.90", sender=LEADER)  # commission on ¥9.90 is ¥0.99
+    await bot.post("王姐", "重开", sender=LEADER)
+    await bot.post("王姐", "截单", sender=LEADER)  # closed again: the round's line, not a second
+    await bot.post("张三", "结算 王姐 1", room=None)
+    assert "只有管理员可以" in bot.private_texts("wxid_张三")[-1]
+    await bot.post("管理员", "结算 赵姐 1.00", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1] == "没有记下：找不到团长“赵姐”。团长：王姐"
+    await bot.post("管理员", "结算 王姐 1.001", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1].startswith("没有记下：金额要写成 120 或 120.50")
+    await bot.post("管理员", "结算 王姐 4.00", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1] == "已记结算：王姐 ¥4.00，余额 ¥0.54。"
+
+    await bot.post("王姐", "钱包", room=None, sender=LEADER)
+    lines = bot.private_texts(LEADER)[-1].splitlines()
+    assert lines[0] == "【钱包】佣金余额 ¥0.54"
+    assert [ln.split(" ")[1:3] for ln in lines[1:]] == [
+        ["结算", "-¥4.00"],
+        ["退款扣佣", "-¥0.99"],
+        ["佣金", "+¥5.53"],
+    ]
