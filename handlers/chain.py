@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 
-from handlers import replies
+from handlers import replies, stock
 from handlers.chain_plan import plan_post
 from handlers.head_terms import describe, read_terms
 from handlers.parsing.bounds import bound_for_parsing
@@ -169,6 +169,7 @@ async def handle_chain_post(
             )
         return
 
+    await stock.reserve(ctx.conn, state, plan)  # a deal's stock shared with other groups
     edited = [(old.raw, d.parsed.raw) for old, d in plan.confirm_edits]  # before they change
     await write_plan(
         ctx.conn,
@@ -336,6 +337,7 @@ async def _announce_merged_chain(conn: Conn, ctx: Context, state: RoundState) ->
     if await _refresh_merged_chain(conn, state):
         return
     now = ctx.now
+    await stock.refresh(conn, state)
     state.pending_merge_id = await outbox.insert_one(
         conn,
         OutgoingMessage(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from handlers import replies
+from handlers import replies, stock
 from handlers.chain_plan import doubt, draft_entry
 from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
@@ -109,6 +109,7 @@ async def show_chain(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
         ctx.reply("chain", "现在没有进行中的接龙。", private=True)
         return
     for state in states:
+        await stock.refresh(ctx.conn, state)
         ctx.reply(f"chain:{state.id}", replies.chain_text(state))
 
 
@@ -141,7 +142,10 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     if len(found) != 1:
         ctx.reply("remove", f"没找到第{seq}条（用法：删 3）。", private=True)
         return
+    owner = next(s for s in states if s.by_number(seq) is found[0])
+    before = stock.counted(owner)
     await set_status(ctx.conn, [(found[0], "leader_removed")], "cancelled", ctx.now, ctx.msg.id)
+    await stock.settle(ctx.conn, owner, before)
     later = (
         "（后面的序号前移一位）" if seq is not None and seq < len(states[0].numbered()) + 1 else ""
     )
@@ -191,7 +195,10 @@ async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Ro
     if not seqs or not found:
         ctx.reply("accept", "没有这几条待确认的接龙（发“核对”查看）。", private=True)
         return
+    before = [(s, stock.counted(s)) for s in states]
     await accept(ctx.conn, found)
+    for s, counted in before:
+        await stock.settle(ctx.conn, s, counted)
     listed = "；".join(strip_seq(e.raw)[:30] for e in found)
     ctx.reply("accept", f"已确认并计入：{listed}", private=True)
 
@@ -220,6 +227,7 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         ctx.reply("order_for", f"没有记下：{problems[0]}", private=True)
         return
     plan = PostPlan(creates=[draft])
+    await stock.reserve(ctx.conn, state, plan)
     await write_plan(
         ctx.conn,
         state,
@@ -229,7 +237,8 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         message_id=ctx.msg.id,
         now=ctx.now,
     )
-    ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}", private=True)
+    held = f"（{plan.problems[0].reason}）" if plan.problems else ""
+    ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}{held}", private=True)
 
 
 @router.command("开团", Role.LEADER, "开团 团购key：本群马上开这个团购", args="text")

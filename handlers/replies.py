@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from handlers.stock import stock_note
 from models.identity import strip_seq
 from models.money import fmt_qty
 from models.rounds import EntryView, RoundState
@@ -20,6 +21,8 @@ def chain_text(state: RoundState, entries: Sequence[EntryView] | None = None) ->
     """The round's chain as residents would copy it: head, then every active line renumbered."""
     active = list(entries) if entries is not None else state.active_entries()
     head = state.header.strip() or state.title
+    note = stock_note(state)  # the deal's shared stock, when it runs low
+    head = f"{head}\n{note}" if note else head
     body = "\n".join(f"{n}. {strip_seq(e.raw)}" for n, e in enumerate(active, 1))
     return f"{head}\n\n{body}" if body else head
 

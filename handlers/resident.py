@@ -6,7 +6,7 @@ several); `取消 3` withdraws line 3 if the sender posted it. Nobody can cancel
 
 from __future__ import annotations
 
-from handlers import replies
+from handlers import replies, stock
 from handlers.chain_plan import draft_entry
 from handlers.commands import Command, Role, parse_seq
 from handlers.parsing.chain_parser import parse_entry_line
@@ -57,9 +57,12 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         )
         return
     entries = [e for _, e in candidates]
+    before = [(s, stock.counted(s)) for s in {id(s): s for s, _ in candidates}.values()]
     await set_status(
         ctx.conn, [(e, "cancel_command") for e in entries], "cancelled", ctx.now, ctx.msg.id
     )
+    for s, counted in before:
+        await stock.settle(ctx.conn, s, counted)
     ctx.reply("cancel", replies.cancelled_reply(msg.sender_name, entries), mention=True)
 
 
@@ -130,6 +133,7 @@ async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         )
         return
     plan = PostPlan(edits=[(old, draft)], seen_mask=old.seen_mask)
+    before = stock.counted(state)
     await write_plan(
         ctx.conn,
         state,
@@ -139,4 +143,5 @@ async def edit(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         message_id=msg.id,
         now=ctx.now,
     )
+    await stock.settle(ctx.conn, state, before)
     ctx.reply("edit", f"{msg.sender_name} 第{seq}条已改为：{strip_seq(parsed.raw)}", mention=True)

@@ -16,7 +16,8 @@ deals.toml (see deals.example.toml):
     unit = "3斤"                      # the unit of sale the price is for
     aliases = ["苹果"]
     limit = 5                         # per person, in units of sale
-    stock = 200                       # for the whole round
+    stock = 200                       # shared by every group carrying the deal
+    group_stock = 50                  # optional: at most this much for one group
     min_total = 10                    # 成团: below this at cutoff, the product does not ship
 
 At post time each target group gets a round (one per deal and room: a unique index, so two
@@ -43,8 +44,12 @@ from models.rounds import Limits
 
 @dataclass(frozen=True, slots=True)
 class DealProduct:
+    """A product on offer: its per-group limits (`limits.stock_milli` is a cap for one group)
+    and the deal's stock shared by every group (`stock_milli`, one counter)."""
+
     product: Product
     limits: Limits
+    stock_milli: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +104,14 @@ class DealProductIn(BaseModel):
         None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="per person, in units of sale"
     )
     stock: Decimal | None = Field(
-        None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="for the whole round"
+        None,
+        gt=0,
+        le=MAX_COUNT,
+        allow_inf_nan=False,
+        description="shared by every group carrying the deal: one counter, never oversold",
+    )
+    group_stock: Decimal | None = Field(
+        None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="a cap for any one group"
     )
     min_total: Decimal | None = Field(
         None, gt=0, le=MAX_COUNT, allow_inf_nan=False, description="成团: below this it won't ship"
@@ -110,7 +122,7 @@ class DealProductIn(BaseModel):
     def _code_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
 
-    @field_validator("price", "limit", "stock", "min_total", mode="before")
+    @field_validator("price", "limit", "stock", "group_stock", "min_total", mode="before")
     @classmethod
     def _exact(cls, value: Any) -> Any:
         return repr(value) if isinstance(value, float) else value  # TOML floats: as written
@@ -184,7 +196,8 @@ def _deal(d: DealIn, tz: ZoneInfo) -> Deal:
                     price=p.price,
                     sale_unit=p.unit or None,
                 ),
-                Limits(_milli(p.limit), _milli(p.stock), _milli(p.min_total)),
+                Limits(_milli(p.limit), _milli(p.group_stock), _milli(p.min_total)),
+                _milli(p.stock),
             )
             for p in d.products
         ),

@@ -105,6 +105,10 @@ class RoundState:
     limits: dict[str, Limits] = field(default_factory=dict)
     # an old text's identity → its line now, and the seen_mask of the post that wrote it
     former: dict[str, tuple[EntryView, int]] = field(default_factory=dict)
+    deal_key: str | None = None  # the platform deal it was opened from
+    # The deal's shared stock of each limited product: (left, stock) in thousandths, as last
+    # read or taken by this process (models/store/stock.py holds the one counter).
+    stock_left: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def index_former(self, entry: EntryView) -> None:
         """Remember the line's earlier texts (after a load or an edit)."""

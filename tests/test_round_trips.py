@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiosqlite.core
@@ -52,3 +53,30 @@ async def test_a_chain_post_costs_the_same_few_crossings_at_any_length(
 def bot_message(bot: ChatHarness, who: str, text: str) -> ChatMessage:
     bot.clock.set(bot.clock.now() + timedelta(seconds=1))
     return ChatMessage(f"rt-{who}", ROOM, f"wxid_{who}", who, text, bot.clock.now())
+
+
+async def test_shared_deal_stock_costs_one_crossing_more(
+    tmp_path: Path, crossings: Counter[str]
+) -> None:
+    """A post into a round of a deal with shared stock takes from the counter in one UPDATE."""
+    from tests.test_stock import head, start
+
+    bot = await start(f"sqlite+aiosqlite:///{tmp_path}/bot.db", tmp_path, stock_=500)
+    try:
+        await bot.at("08:00")
+        chain = head(bot, "east1")
+        per_post: list[int] = []
+        for n in range(1, 31):
+            chain += f"\n{n}. 邻居{n} 车厘子1盒"
+            before = sum(crossings.values())
+            bot.clock.set(bot.clock.now() + timedelta(seconds=1))
+            msg = ChatMessage(f"st-{n}", "east1", f"wxid_{n}", f"邻居{n}", chain, bot.clock.now())
+            await bot.app.feed(msg)
+            per_post.append(sum(crossings.values()) - before)
+        assert len(await bot.names(0)) == 30
+    finally:
+        await bot.app.close()
+    print("[round trips] deal post crossings", per_post)
+    # raw row, round lock, the stock counter, entry, order lines, commit
+    assert max(per_post) <= 6, per_post
+    assert per_post[-1] == per_post[0]

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from handlers.parsing.matching import Product
 from models.deals import Deal, DealProduct
 from models.rounds import Limits
+from models.store import stock
 from models.store.outbox import insert_ignore
 from models.tables import PlatformDeal
 
@@ -29,8 +30,9 @@ def _product_json(dp: DealProduct) -> dict[str, Any]:
         "price": str(p.price) if p.price is not None else None,
         "sale_unit": p.sale_unit,
         "limit_milli": lim.limit_milli,
-        "stock_milli": lim.stock_milli,
+        "group_stock_milli": lim.stock_milli,
         "min_milli": lim.min_milli,
+        "stock_milli": dp.stock_milli,  # shared by every group (models/store/stock.py)
     }
 
 
@@ -44,7 +46,8 @@ def _product(d: dict[str, Any]) -> DealProduct:
             price=Decimal(d["price"]) if d.get("price") is not None else None,
             sale_unit=d.get("sale_unit"),
         ),
-        Limits(d.get("limit_milli"), d.get("stock_milli"), d.get("min_milli")),
+        Limits(d.get("limit_milli"), d.get("group_stock_milli"), d.get("min_milli")),
+        d.get("stock_milli"),
     )
 
 
@@ -84,6 +87,15 @@ async def save(conn: AsyncConnection, deals: Sequence[Deal], now: datetime) -> N
         set_={c: stmt.excluded[c] for c in rows[0] if c != "key"},
     )
     await conn.execute(stmt, rows)
+    await stock.set_stock(
+        conn,
+        [
+            (d.key, p.product.key, p.stock_milli)
+            for d in deals
+            for p in d.products
+            if p.stock_milli is not None
+        ],
+    )
 
 
 async def pending(conn: AsyncConnection, now: datetime) -> list[Deal]:

@@ -31,6 +31,7 @@ from models.rounds import (
     RoundState,
     is_held,
 )
+from models.store import stock
 from models.store.outbox import insert_ignore
 from models.tables import Entry, OrderLine, Outbox, Round, RoundProduct
 
@@ -312,7 +313,10 @@ async def open_round(
         products=tuple(products),
         matcher=ProductMatcher(products),
         limits={k: v for k, v in limits.items() if v != Limits()},
+        deal_key=deal_key,
     )
+    if deal_key is not None:
+        state.stock_left = (await stock.left(conn, [deal_key])).get(deal_key, {})
     cache.put(state)
     return state
 
@@ -362,7 +366,14 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
                 for r in prows
                 if r.limit_milli or r.stock_milli or r.min_milli
             },
+            deal_key=row.deal_key,
         )
+    deals = [s.deal_key for s in states.values() if s.deal_key is not None]
+    if deals:  # only rounds of platform deals share a stock counter
+        shared = await stock.left(conn, deals)
+        for s in states.values():
+            if s.deal_key is not None:
+                s.stock_left = shared.get(s.deal_key, {})
     lines: dict[int, list[LineView]] = {}
     for ln in (
         await conn.execute(
