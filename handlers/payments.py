@@ -42,7 +42,9 @@ async def payment_round(ctx: Context, cache: RoundCache) -> RoundState | None:
     return open_rounds[0] if open_rounds else None
 
 
-@router.command("已付", Role.RESIDENT, "已付：告诉团长自己已付款（团长确认后算已收）")
+@router.command(
+    "已付", Role.RESIDENT, "已付：告诉团长自己已付款（机器人看不到转账，团长确认后才算已收）"
+)
 async def paid(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`已付`: the sender's own lines (by contact id) are claimed paid, acknowledged once."""
     state = await payment_round(ctx, cache)
@@ -58,7 +60,9 @@ async def paid(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
     )
 
 
-@router.command("收款", Role.LEADER, "收款 3 5 7：记下第3、5、7条已收款", args="numbers")
+@router.command(
+    "收款", Role.LEADER, "收款 3 5 7：确认第3、5、7条已收款（自报已付的也要你确认）", args="numbers"
+)
 async def collected(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`收款 3 5 7`: the leader has the money for those lines of the final list."""
     state = await payment_round(ctx, cache)

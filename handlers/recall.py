@@ -18,12 +18,19 @@ from __future__ import annotations
 
 import logging
 
+from handlers import stock
 from handlers.router import Router
 from models.context import Context
 from models.messages import OutgoingMessage
 from models.rounds import EntryView, RoundCache
 from models.store import inbound
-from models.store.rounds import lock_rounds, put_back, set_status, touched_by
+from models.store.rounds import (
+    load_rounds_by_id,
+    lock_rounds,
+    put_back,
+    set_status,
+    touched_by,
+)
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -60,6 +67,10 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
     restored: list[str] = []
     cancel: list[tuple[EntryView, str | None]] = []
     back: list[tuple[EntryView, str | None]] = []
+    # A deal's shared stock follows the lines the recall undoes (read again after the undo).
+    stocked = {
+        i: stock.counted(by_id[i]) for i in {r.round_id for r in live} if by_id[i].stock_left
+    }
     for r in live:
         if r.status == "cancelled" and r.cancel_message == recalled:
             back.append((views[r.id], None))
@@ -79,6 +90,9 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
         await set_status(ctx.conn, cancel, "cancelled", ctx.now, recalled)
     if back:
         await set_status(ctx.conn, back, "active", ctx.now)
+    if stocked:
+        for fresh in await load_rounds_by_id(ctx.conn, list(stocked)):
+            await stock.settle(ctx.conn, fresh, stocked[fresh.id])
     for round_id in {r.round_id for r in live}:
         cache.drop(round_id)  # an edit put back changed text and lines: reloaded next post
     if group is None or not (vanished or changed or restored or closed):

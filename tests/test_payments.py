@@ -59,6 +59,8 @@ async def test_a_resident_cannot_confirm_and_help_says_what_a_claim_is(
     await bot.post("张三", "收款 1")
     assert "只有团长可以“收款”" in bot.group_texts()[-1]
     await bot.post("张三", "帮助")
-    assert "已付：告诉团长自己已付款（团长确认后算已收）" in bot.group_texts()[-1]
+    assert (
+        "已付：告诉团长自己已付款（机器人看不到转账，团长确认后才算已收）" in bot.group_texts()[-1]
+    )
     await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
     assert "已收 ¥0.00，待收 ¥48.30" in bot.private_texts(ADMIN)[-1]

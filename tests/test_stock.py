@@ -184,3 +184,14 @@ async def test_the_counter_under_concurrent_transactions(db_url: str) -> None:
             await db.dispose()
     assert sum(grants) == 25_000 and sorted(set(grants)) == [0, 1000]
     assert left == {"d": {"p": (0, 25_000)}}
+
+
+async def test_a_recalled_post_gives_its_stock_back(two_groups: ChatHarness) -> None:
+    bot = two_groups
+    east = head(bot, "east1") + "\n1. 张三 车厘子4盒"
+    await bot.post("张三", east, room="east1", msg_id="order-1")
+    await bot.post("张三", "order-1", room="east1", kind="recall")  # 撤回
+    await bot.post("李四", head(bot, "west1") + "\n1. 李四 车厘子5盒", room="west1")
+    assert (await counted(bot))["west1"] == [("1. 李四 车厘子5盒", False)]
+    async with bot.app.db.connect() as conn:
+        assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (0, 5000)}}
