@@ -174,6 +174,7 @@ def print_tally_human(report: dict[str, Any]) -> None:
         print(
             f"  合计 ¥{r['amount']}  佣金 ¥{r['commission']}"
             f"  已取 {r['picked']}  待取 {r['waiting']}"
+            + (f"  退款 ¥{r['refunds']}" if r.get("refunds", "0.00") != "0.00" else "")
         )
     if report["products"]:
         print("\n== 全部商品 ==")

@@ -16,7 +16,7 @@ from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
-from handlers.payments import payment_lines
+from handlers.payments import payment_lines, payment_round
 from handlers.reports import goods_text, money_text
 from handlers.router import Router
 from models.context import Context
@@ -118,15 +118,20 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
     """`统计`: the group's rounds of today, privately to whoever asked."""
     report = await tally(ctx.conn, ctx.clock.tz, ctx.now.astimezone(ctx.clock.tz).date())
     mine = [r for r in report.rounds if r.room == ctx.msg.room]
-    if not mine:
+    # Money comes in after the day the round closed: its payments are shown whatever the day.
+    owing = await payment_round(ctx, cache)
+    earlier = owing if owing is not None and owing.id not in {r.id for r in mine} else None
+    if not mine and earlier is None:
         ctx.reply("tally", "今天这个群还没有团。", private=True)
         return
     lines = []
-    paid = await payment_lines(ctx.conn, [r.id for r in mine])
+    paid = await payment_lines(ctx.conn, [r.id for r in mine] + ([earlier.id] if earlier else []))
     for r in mine:
         state = "进行中" if r.status == "open" else "已截单"
         lines.append(f"{r.title}［{state}］{goods_text(r.totals) or '暂无'}；{money_text(r)}")
         lines.append(f"收款：{paid[r.id]}")
+    if earlier is not None:
+        lines.append(f"{earlier.title} 收款：{paid[earlier.id]}")
     ctx.reply("tally", "\n".join(lines), private=True)
 
 

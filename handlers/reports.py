@@ -12,6 +12,7 @@ from typing import Any
 from models.config import Config
 from models.db import Conn
 from models.money import fen_str, fmt_qty, qty_number
+from models.store.refunds import OWED
 from models.store.tally import Amount, RoundTally, Tally, tally
 
 
@@ -39,8 +40,13 @@ def round_json(r: RoundTally) -> dict[str, object]:
 
 def tally_json(t: Tally) -> dict[str, Any]:
     """The `groupbuy tally --json` contract: per round, per product, per route."""
+    refunds: dict[int, int] = {}
+    for f in t.refunds:
+        if f.status == OWED:
+            refunds[f.round_id] = refunds.get(f.round_id, 0) + f.amount_fen
     return {
-        "rounds": [round_json(r) for r in t.rounds],
+        # refunds: shortages and after-sales money going back on the round (not in `amount`)
+        "rounds": [{**round_json(r), "refunds": fen_str(refunds.get(r.id, 0))} for r in t.rounds],
         "products": {k: amount_json(s) for k, s in t.products.items()},
         "routes": {
             name: {

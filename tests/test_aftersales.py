@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from handlers.reports import tally_report
 from tests.chains import Chain
 from tests.chat import ADMIN, LEADER, ChatHarness
 
@@ -73,6 +74,10 @@ async def test_a_whole_line_short_and_an_after_sales_refund(
 
     await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
     assert bot.private_texts(ADMIN)[-1].endswith("已收 ¥0.00，待收 ¥46.20，退款 ¥27.70")
+    async with bot.app.db.connect() as conn:
+        report = await tally_report(conn, bot.app.config)
+    [round_] = report["rounds"]
+    assert (round_["amount"], round_["refunds"]) == ("73.90", "27.70")  # groupbuy tally --json
     await bot.post("管理员", "导出 2026-11-23", room=None, sender=ADMIN)
     [sent] = [s for s in bot.said if s.to == ADMIN and s.file_path]
     assert sent.file_path is not None

@@ -64,3 +64,12 @@ async def test_a_resident_cannot_confirm_and_help_says_what_a_claim_is(
     )
     await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
     assert "已收 ¥0.00，待收 ¥48.30" in bot.private_texts(ADMIN)[-1]
+
+
+async def test_the_next_day_statistics_still_show_the_money(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await three_orders(bot)
+    await bot.at("10:00", day=24)  # the goods came; money comes in the day after cutoff
+    await bot.post("团长", "收款 3")
+    await bot.post("团长", "统计")
+    assert bot.private_texts(LEADER)[-1].endswith("收款：已收 1单 ¥12.80；未付 2单；待收 ¥35.50")
