@@ -103,11 +103,16 @@ async def test_two_groups_share_one_stock(two_groups: ChatHarness) -> None:
         "west1": [("1. 李四 车厘子2盒 草莓1盒", False), ("2. 王五 车厘子2盒", True)],
     }
     await bot.post("西团长", "接龙", room="west1", sender="wxid_lead_west1")
-    assert "\n【库存】智利车厘子剩余1盒\n" in bot.group_texts()[-1]
+    posted = bot.group_texts()[-1]
+    assert "\n【库存】智利车厘子剩余1盒\n" in posted
 
     await bot.post("张三", "取消", room="east1")  # gives its 2 back to every group
-    await bot.post("赵六", west + "\n3. 赵六 车厘子3盒", room="west1")
-    assert (await counted(bot))["west1"][2] == ("3. 赵六 车厘子3盒", False)
+    await bot.post("赵六", posted + "\n3. 赵六 车厘子3盒", room="west1")  # a copy of it
+    assert (await counted(bot))["west1"] == [
+        ("1. 李四 车厘子2盒 草莓1盒", False),
+        ("2. 王五 车厘子2盒", True),
+        ("3. 赵六 车厘子3盒", False),
+    ]
     await bot.post("西团长", "接龙", room="west1", sender="wxid_lead_west1")
     assert "【库存】智利车厘子已售完" in bot.group_texts()[-1]
     await bot.post("西团长", "确认 2", room="west1", sender="wxid_lead_west1")  # the leader's call
