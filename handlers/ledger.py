@@ -74,6 +74,14 @@ async def deduct_refunds(
     )
 
 
+async def balance_texts(conn: Conn, leaders: Sequence[str]) -> dict[str, str]:
+    """Leader → `，佣金余额 ¥…` (earned less refunds and settlements so far), for 月结."""
+    return {
+        leader: f"，佣金余额 ¥{fen_str(fen)}"
+        for leader, fen in (await ledger.balances(conn, leaders)).items()
+    }
+
+
 @router.command("钱包", Role.LEADER, "钱包：佣金余额和明细", chat="private")
 async def wallet(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`钱包`: the leader's balance and latest ledger lines, privately."""

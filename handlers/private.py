@@ -17,6 +17,7 @@ from pathlib import Path
 from handlers.charts import render_sales_chart
 from handlers.commands import Command, Role
 from handlers.exports import write_exports
+from handlers.ledger import balance_texts
 from handlers.payments import month_money, payment_lines
 from handlers.reports import fmt, money_text
 from handlers.router import Router
@@ -164,10 +165,12 @@ async def monthly(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> 
         ctx.reply("monthly", f"{cmd.args[0]} 没有团。", private=True)
         return
     paid = await month_money(ctx, int(m.group(1)), int(m.group(2)))
+    owed = await balance_texts(ctx.conn, [r.leader for r in rows])
     lines = [
         f"{r.leader}：{r.rounds}团，销售 ¥{fen_str(r.sales_fen)}，"
         f"佣金 ¥{fen_str(r.commission_fen)}，取消 {r.cancelled}，已取 {r.picked}/{r.orders}"
         + paid.get(r.leader, "")
+        + owed.get(r.leader, "")
         for r in rows
     ]
     ctx.reply("monthly", f"【{cmd.args[0]} 月结】\n" + "\n".join(lines), private=True)

@@ -73,7 +73,9 @@ async def test_a_whole_line_short_and_an_after_sales_refund(
     assert bot.group_texts()[-1] == "张三 第1条退款 ¥5.00，团长已同意。"
 
     await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
-    assert bot.private_texts(ADMIN)[-1].endswith("已收 ¥0.00，待收 ¥46.20，退款 ¥27.70")
+    assert bot.private_texts(ADMIN)[-1].endswith(
+        "已收 ¥0.00，待收 ¥46.20，退款 ¥27.70，佣金余额 ¥4.62"
+    )
     async with bot.app.db.connect() as conn:
         report = await tally_report(conn, bot.app.config)
     [round_] = report["rounds"]

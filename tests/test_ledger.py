@@ -21,6 +21,8 @@ async def test_commission_refunds_and_a_settlement(sqlite_bot: ChatHarness) -> N
     assert wallet.endswith("销售¥55.30")
 
     await bot.post("王姐", "退款 2 9.90", sender=LEADER)  # commission on ¥9.90 is ¥0.99
+    await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1].endswith("退款 ¥9.90，佣金余额 ¥4.54")
     await bot.post("王姐", "重开", sender=LEADER)
     await bot.post("王姐", "截单", sender=LEADER)  # closed again: the round's line, not a second
     await bot.post("张三", "结算 王姐 1", room=None)

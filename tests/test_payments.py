@@ -63,7 +63,7 @@ async def test_a_resident_cannot_confirm_and_help_says_what_a_claim_is(
         "已付：告诉团长自己已付款（机器人看不到转账，团长确认后才算已收）" in bot.group_texts()[-1]
     )
     await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
-    assert "已收 ¥0.00，待收 ¥48.30" in bot.private_texts(ADMIN)[-1]
+    assert bot.private_texts(ADMIN)[-1].endswith("已收 ¥0.00，待收 ¥48.30，佣金余额 ¥4.83")
 
 
 async def test_the_next_day_statistics_still_show_the_money(sqlite_bot: ChatHarness) -> None:

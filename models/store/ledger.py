@@ -87,6 +87,16 @@ async def balance(conn: AsyncConnection, leader: str) -> int:
     )
 
 
+async def balances(conn: AsyncConnection, leaders: Iterable[str]) -> dict[str, int]:
+    """Each leader's balance (one grouped query); leaders with no lines are left out."""
+    rows = await conn.execute(
+        select(LedgerEntry.leader, func.sum(LedgerEntry.amount_fen))
+        .where(LedgerEntry.leader.in_(list(leaders)))
+        .group_by(LedgerEntry.leader)
+    )
+    return {str(leader): int(fen or 0) for leader, fen in rows.all()}
+
+
 async def history(conn: AsyncConnection, leader: str, limit: int = 12) -> list[Booked]:
     """The leader's latest lines, newest first."""
     rows = await conn.execute(
