@@ -41,7 +41,7 @@ class LineMoney:
     @property
     def outstanding_fen(self) -> int:
         """Still to collect: all of it when unconfirmed, or what it rose by since."""
-        return self.owed_fen - (self.paid_fen or 0) if self.owed_fen > (self.paid_fen or 0) else 0
+        return max(0, self.owed_fen - (self.paid_fen or 0))
 
     @property
     def to_return_fen(self) -> int:
