@@ -200,3 +200,17 @@ async def test_a_recalled_post_gives_its_stock_back(two_groups: ChatHarness) -> 
     assert (await counted(bot))["west1"] == [("1. 李四 车厘子5盒", False)]
     async with bot.app.db.connect() as conn:
         assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (0, 5000)}}
+
+
+async def test_the_leaders_fixes_follow_the_counter(two_groups: ChatHarness) -> None:
+    bot = two_groups
+    lead = {"room": "east1", "sender": "wxid_lead_east1"}
+    await bot.post("东团长", "代接 王奶奶 车厘子4盒", **lead)
+    await bot.post("东团长", "代接 李爷爷 车厘子2盒", **lead)
+    assert bot.private_texts("wxid_lead_east1")[-1] == (
+        "已代接：李爷爷 车厘子2盒（智利车厘子只剩1盒，这一行没有计入）"
+    )
+    await bot.post("东团长", "改 1 车厘子1盒", **lead)  # gives 3 back
+    await bot.post("东团长", "删 1", **lead)  # and the last one
+    async with bot.app.db.connect() as conn:
+        assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (5000, 5000)}}
