@@ -92,3 +92,20 @@ async def test_the_page_offers_the_groups_and_the_configured_people(sim: Client)
     assert "幸福里3栋团购群" in page and "私聊机器人" in page
     assert f'value="{LEADER}"' in page and 'value="wxid_admin"' in page
     assert '<iframe src="/dashboard"' in page
+
+
+async def test_moving_the_clock_brings_the_pickup_reminder(sim: Client) -> None:
+    await say(sim, "团长", HEAD)
+    await say(sim, "张三", HEAD + "\n1. 张三 苹果2份")
+    await say(sim, "李姐", HEAD + "\n1. 张三 苹果2份\n2. 李姐 香蕉x2")
+    await sim.post("/sim/api/clock", json={"ts": "2026-11-24T15:00:00+08:00"})
+    arrived = await say(sim, "团长", "到货")
+    assert any(r["room"] == ROOM and "张三" in r["text"] for r in arrived)
+    await say(sim, "张三", "已取")
+    quiet = await sim.post("/sim/api/clock", json={"ts": "2026-11-24T18:00:00+08:00"})
+    assert (await quiet.json())["replies"] == []  # reminders start the day after 到货
+    moved = await sim.post("/sim/api/clock", json={"ts": "2026-11-25T18:00:00+08:00"})
+    [reminder] = (await moved.json())["replies"]
+    assert (
+        reminder["room"] == ROOM and "李姐" in reminder["text"] and "张三" not in reminder["text"]
+    )
