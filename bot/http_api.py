@@ -52,6 +52,7 @@ from models.store.board import room_of_entry
 from models.store.tally import sales_by_day, tally
 
 MAX_BODY = 1024 * 1024
+OPERATOR = "dashboard"  # who decided, in the audit log: someone holding the token
 APP_KEY = web.AppKey("groupbuy_app", App)
 TOKEN_KEY = web.AppKey("groupbuy_token", str)
 SESSIONS_KEY = web.AppKey("groupbuy_sessions", Sessions)
@@ -411,7 +412,7 @@ async def accept_review(request: web.Request) -> web.Response:
     if entry_id is None or room is None:
         return _error(404, "no such line")
     async with app.dispatcher.lock(room), app.db.begin() as conn:
-        line = await accept_line(conn, app.cache, entry_id)
+        line = await accept_line(conn, app.cache, entry_id, OPERATOR, app.clock.now())
     if line is None:
         return _error(409, "this line is not waiting for a decision")
     app.changes.notify("review")
@@ -431,7 +432,7 @@ async def fix_review(request: web.Request) -> web.Response:
         return _error(400, text)
     try:
         async with app.dispatcher.lock(room), app.db.begin() as conn:
-            line = await fix_line(conn, app.cache, entry_id, fix.line, "dashboard", app.clock.now())
+            line = await fix_line(conn, app.cache, entry_id, fix.line, OPERATOR, app.clock.now())
     except FixRefused as exc:
         return _error(409, str(exc))
     app.changes.notify("review")

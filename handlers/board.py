@@ -16,8 +16,10 @@ from handlers.reports import amount_json, round_json
 from models.config import Config
 from models.db import Conn
 from models.identity import strip_seq
+from models.messages import ChatMessage
 from models.money import commission_fen, fen_str
 from models.rounds import EntryView, RoundCache, RoundState
+from models.store import audit
 from models.store.board import cutoffs, held_lines, room_of_entry
 from models.store.rounds import accept, lock_rounds, set_status
 from models.store.tally import Amount, RoundTally, tally
@@ -123,13 +125,32 @@ async def _held_entry(
     return None
 
 
-async def accept_line(conn: Conn, cache: RoundCache, entry_id: int) -> str | None:
+async def _audit(
+    conn: Conn, state: RoundState, verb: str, args: list[str], by: str, now: datetime
+) -> None:
+    """An operator's decision goes into the audit log beside the leaders' commands."""
+    said = ChatMessage(
+        id=f"{by}:{verb}:{args[0]}:{now.isoformat()}",
+        room=state.room,
+        sender=by,
+        sender_name="后台",
+        text=" ".join([verb, *args]),
+        ts=now,
+    )
+    await audit.record(conn, said, now, verb=verb, args=args, role="operator", allowed=True)
+
+
+async def accept_line(
+    conn: Conn, cache: RoundCache, entry_id: int, by: str, now: datetime
+) -> str | None:
     """Count a held line as the bot read it (the leader's 确认); the line, or None."""
     found = await _held_entry(conn, cache, entry_id)
     if found is None:
         return None
-    await accept(conn, [found[1]])
-    return strip_seq(found[1].raw)
+    state, entry = found
+    await accept(conn, [entry])
+    await _audit(conn, state, "确认", [str(entry_id)], by, now)
+    return strip_seq(entry.raw)
 
 
 class FixRefused(Exception):
@@ -152,4 +173,5 @@ async def fix_line(
     )
     if problem:
         raise FixRefused(problem)
+    await _audit(conn, state, "改正", [str(entry_id), line], by, now)
     return line

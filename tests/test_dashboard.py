@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.http_api import make_web_app
 from bot.web.dashboard import add_dashboard
 from bot.web.session import COOKIE, Sessions
+from models.tables import AuditLog
 from tests.chat import ChatHarness
 
 TOKEN = "dashboard-token-0123456789"
@@ -25,8 +27,8 @@ Client = TestClient  # type: ignore[type-arg]
 
 
 @pytest.fixture
-async def client(sqlite_bot: ChatHarness) -> AsyncIterator[Client]:
-    web_app = make_web_app(sqlite_bot.app, TOKEN)
+async def client(bot: ChatHarness) -> AsyncIterator[Client]:
+    web_app = make_web_app(bot.app, TOKEN)
     add_dashboard(web_app)
     async with TestClient(TestServer(web_app)) as c:
         yield c
@@ -69,6 +71,18 @@ async def test_without_a_session_pages_go_to_login_and_the_api_says_401(client: 
     assert (await client.get("/api/exports/2026-11-23.xlsx")).status == 401
 
 
+async def test_a_forged_or_expired_cookie_is_no_session(client: Client) -> None:
+    sessions = Sessions(TOKEN)
+    good = sessions.start()
+    expires, nonce, sig = good.split(".")
+    forged = f"{int(expires) + 3600}.{nonce}.{sig}"
+    other = Sessions("another-token-0123456789").start()
+    for cookie in (forged, other, "x.y.z", good.replace(nonce, "n" * len(nonce))):
+        assert (await client.get("/api/board", cookies={COOKIE: cookie})).status == 401
+    assert sessions.check(good, now=int(expires) + 1) is None
+    assert (await client.get("/api/board", cookies={COOKIE: good})).status == 200
+
+
 async def test_login_needs_the_token_and_the_form_csrf(client: Client) -> None:
     form = await (await client.get("/login")).text()
     wrong = await client.post("/login", data={"csrf": _csrf(form), "token": "not-the-token"})
@@ -95,10 +109,8 @@ async def test_session_cookie_is_httponly_strict_and_the_token_is_nowhere(client
     assert page.headers["X-Frame-Options"] == "SAMEORIGIN"
 
 
-async def test_state_changes_need_the_sessions_csrf(
-    client: Client, sqlite_bot: ChatHarness
-) -> None:
-    held, csrf = await one_doubt(client, sqlite_bot)
+async def test_state_changes_need_the_sessions_csrf(client: Client, bot: ChatHarness) -> None:
+    held, csrf = await one_doubt(client, bot)
     url = f"/api/review/{held['id']}/accept"
     assert (await client.post(url)).status == 403
     assert (await client.post(url, headers={"X-CSRF-Token": "wrong"})).status == 403
@@ -112,9 +124,9 @@ async def test_state_changes_need_the_sessions_csrf(
 
 
 async def test_the_board_shows_the_round_its_totals_and_the_doubt(
-    client: Client, sqlite_bot: ChatHarness
+    client: Client, bot: ChatHarness
 ) -> None:
-    await a_day_with_a_doubt(sqlite_bot)
+    await a_day_with_a_doubt(bot)
     await log_in(client)
     board = await (await client.get("/api/board?date=2026-11-23")).json()
     [group] = board["groups"]
@@ -139,14 +151,17 @@ async def test_the_board_shows_the_round_its_totals_and_the_doubt(
 
 
 async def test_accept_counts_the_line_and_a_second_accept_is_refused(
-    client: Client, sqlite_bot: ChatHarness
+    client: Client, bot: ChatHarness
 ) -> None:
-    held, csrf = await one_doubt(client, sqlite_bot)
+    held, csrf = await one_doubt(client, bot)
     url = f"/api/review/{held['id']}/accept"
     ok = await client.post(url, headers={"X-CSRF-Token": csrf})
     assert (await ok.json())["line"] == held["line"]
     board = await (await client.get("/api/board")).json()
     assert board["review"] == [] and board["groups"][0]["rounds"][0]["held"] == 0
+    async with bot.app.db.connect() as conn:
+        logged = (await conn.execute(select(AuditLog.actor, AuditLog.verb, AuditLog.role))).all()
+    assert ("dashboard", "确认", "operator") in logged
     again = await client.post(url, headers={"X-CSRF-Token": csrf})
     assert again.status == 409
     assert (
@@ -154,16 +169,14 @@ async def test_accept_counts_the_line_and_a_second_accept_is_refused(
     ).status == 404
 
 
-async def test_fix_replaces_the_line_as_the_posters_order(
-    client: Client, sqlite_bot: ChatHarness
-) -> None:
-    held, csrf = await one_doubt(client, sqlite_bot)
+async def test_fix_replaces_the_line_as_the_posters_order(client: Client, bot: ChatHarness) -> None:
+    held, csrf = await one_doubt(client, bot)
     url = f"/api/review/{held['id']}/fix"
     refused = await client.post(url, json={"line": "张三 苹果2份"}, headers={"X-CSRF-Token": csrf})
     assert refused.status == 409  # that line is already there: nothing changes
     ok = await client.post(url, json={"line": "李姐 香蕉1把"}, headers={"X-CSRF-Token": csrf})
     assert (await ok.json())["line"] == "李姐 香蕉1把"
-    assert await sqlite_bot.orders() == [
+    assert await bot.orders() == [
         ("张三", "wxid_张三", [("烟台苹果", 2, "份")]),
         ("李姐", "wxid_李姐", [("海南香蕉", 1, "把")]),
     ]
@@ -172,9 +185,9 @@ async def test_fix_replaces_the_line_as_the_posters_order(
 
 
 async def test_downloads_and_chart_and_the_payments_placeholder(
-    client: Client, sqlite_bot: ChatHarness
+    client: Client, bot: ChatHarness
 ) -> None:
-    await a_day_with_a_doubt(sqlite_bot)
+    await a_day_with_a_doubt(bot)
     await log_in(client)
     xlsx = await client.get("/api/exports/2026-11-23.xlsx")
     wb = load_workbook(io.BytesIO(await xlsx.read()))
@@ -191,14 +204,14 @@ async def test_downloads_and_chart_and_the_payments_placeholder(
 
 
 async def test_events_nudge_the_page_when_an_order_arrives(
-    client: Client, sqlite_bot: ChatHarness
+    client: Client, bot: ChatHarness
 ) -> None:
     await log_in(client)
     stream = await client.get("/api/events")
     assert stream.headers["Content-Type"] == "text/event-stream"
     assert await stream.content.readline() == b"retry: 1000\n"
     await stream.content.readline()
-    await sqlite_bot.post("团长", HEAD)
+    await bot.post("团长", HEAD)
     line = await asyncio.wait_for(stream.content.readline(), 5)
     assert line == b"event: change\n"
     stream.close()

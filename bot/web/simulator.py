@@ -40,8 +40,13 @@ class ClockIn(BaseModel):
     ts: datetime = Field(description="the new time; without a zone, the bot's zone")
 
 
+def _json(data: object) -> web.Response:
+    """JSON with the Chinese as written, so a person can read what the API answers."""
+    return web.json_response(data, dumps=lambda o: json.dumps(o, ensure_ascii=False))
+
+
 def _replies(lines: list[Line]) -> web.Response:
-    return web.json_response({"replies": [asdict(line) for line in lines]})
+    return _json({"replies": [asdict(line) for line in lines]})
 
 
 def _error(status: int, message: str) -> web.HTTPException:
@@ -88,7 +93,7 @@ async def post_clock(request: web.Request) -> web.Response:
 
 async def get_log(request: web.Request) -> web.Response:
     sim = request.app[SIM_KEY]
-    return web.json_response(
+    return _json(
         {"now": sim.app.clock.now().isoformat(), "lines": [asdict(line) for line in sim.log]}
     )
 
