@@ -18,7 +18,7 @@ QUEUE_SIZE = 64  # a page that stops reading loses nudges, never the bot's memor
 
 class Changes:
     def __init__(self) -> None:
-        self._queues: set[asyncio.Queue[str]] = set()
+        self._queues: set[asyncio.Queue[str | None]] = set()
 
     def notify(self, what: str) -> None:
         for queue in self._queues:
@@ -26,9 +26,16 @@ class Changes:
                 continue
             queue.put_nowait(what)
 
+    def close(self) -> None:
+        """The server is stopping: every open stream ends now instead of holding the stop up."""
+        for queue in self._queues:
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
     @contextmanager
-    def listen(self) -> Iterator[asyncio.Queue[str]]:
-        queue: asyncio.Queue[str] = asyncio.Queue(QUEUE_SIZE)
+    def listen(self) -> Iterator[asyncio.Queue[str | None]]:
+        queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_SIZE)
         self._queues.add(queue)
         try:
             yield queue
@@ -50,4 +57,6 @@ async def stream(request: web.Request, changes: Changes, event: str) -> web.Stre
             except TimeoutError:
                 await response.write(b": ping\n\n")
                 continue
+            if what is None:
+                return response
             await response.write(f"event: {event}\ndata: {what}\n\n".encode())

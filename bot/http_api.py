@@ -504,6 +504,11 @@ def make_web_app(app: App, token: str) -> web.Application:
     web_app[APP_KEY] = app
     web_app[TOKEN_KEY] = token
     web_app[SESSIONS_KEY] = Sessions(token)
+
+    async def end_streams(_: web.Application) -> None:
+        app.changes.close()
+
+    web_app.on_shutdown.append(end_streams)
     web_app.router.add_post("/api/deals", push_deals)
     web_app.router.add_get("/api/tally", get_tally)
     web_app.router.add_get("/api/exports/{date}.xlsx", get_export)

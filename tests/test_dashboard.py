@@ -214,7 +214,9 @@ async def test_events_nudge_the_page_when_an_order_arrives(
     await bot.post("团长", HEAD)
     line = await asyncio.wait_for(stream.content.readline(), 5)
     assert line == b"event: change\n"
-    stream.close()
+    bot.app.changes.close()  # the server stops: open streams end rather than hold it up
+    rest = await asyncio.wait_for(stream.content.read(), 5)
+    assert rest == b"data: message\n\nevent: change\ndata: sent\n\n"  # the order, the reply
 
 
 async def test_logout_ends_the_session(client: Client) -> None:

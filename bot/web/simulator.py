@@ -131,6 +131,11 @@ async def page(request: web.Request) -> dict[str, Any]:
 def add_simulator(web_app: web.Application, sim: SimChat) -> None:
     """Serve the simulator on an app that already has the dashboard (its templates)."""
     web_app[SIM_KEY] = sim
+
+    async def end_streams(_: web.Application) -> None:
+        sim.lines.close()
+
+    web_app.on_shutdown.append(end_streams)
     web_app.router.add_get("/sim", page)
     web_app.router.add_get("/sim/api/log", get_log)
     web_app.router.add_get("/sim/api/events", events)
