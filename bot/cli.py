@@ -318,6 +318,8 @@ async def _sim(config: Config, args: argparse.Namespace, token: str) -> None:
         port = runner.addresses[0][1] if args.port == 0 else args.port
         print(f"模拟器已启动：打开 http://{args.host}:{port}/sim", flush=True)
         print(f"后台登录口令：{web_app[TOKEN_KEY]}", flush=True)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print("注意：模拟器的聊天接口不需要登录，只应在自己的电脑上开放。", flush=True)
         await asyncio.Event().wait()  # until Ctrl+C
     finally:
         scheduler.shutdown(wait=False)
