@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import gc
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.changes import Changes
 from bot.dispatcher import Dispatcher
 from bot.limits import SendLimiter
 from bot.outbox import SendFn, drain
@@ -45,6 +46,7 @@ class App:
     cache: RoundCache
     groups: Groups
     limiter: SendLimiter | None = None  # None: send at once (replay, tests)
+    changes: Changes = field(default_factory=Changes)  # nudges open pages (dashboard, sim)
 
     async def start(self) -> None:
         """Migrate, recover interrupted sends, and catch up: missed deal posts, missed cutoffs."""
@@ -75,7 +77,10 @@ class App:
         await run_due(self.db, self.groups, self.cache, self.config, now)
 
     async def feed(self, msg: ChatMessage) -> bool:
-        return await self.dispatcher.handle(msg)
+        new = await self.dispatcher.handle(msg)
+        if new:
+            self.changes.notify("message")
+        return new
 
     async def tick(self, send: SendFn, now: datetime | None = None) -> None:
         """Run what is due at `now` (the clock's time by default) and send what is due."""
@@ -83,7 +88,8 @@ class App:
         if self.dispatcher.pending:  # the database was unreachable: try those messages again
             await self.dispatcher.retry_pending()
         await self.run_due(when)
-        await drain(self.db, send, when, limiter=self.limiter)
+        if await drain(self.db, send, when, limiter=self.limiter):
+            self.changes.notify("sent")
 
     def start_scheduler(self, send: SendFn, *, seconds: int = TICK_SECONDS) -> AsyncIOScheduler:
         """Tick every few seconds on the live loop; a console's clock follows the wall."""

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.clock import ManualClock
+from models.clock import Clock, ManualClock
 from models.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:  # each command imports what it needs when it runs: `--help` stays fast
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # each command imports what it needs when it runs: `--help` s
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
 
-def _build_app(config: Config, clock: ManualClock | None = None, *, limited: bool = False) -> App:
+def _build_app(config: Config, clock: Clock | None = None, *, limited: bool = False) -> App:
     from bot.app import build_app
 
     return build_app(config, clock, limited=limited)
@@ -227,28 +227,39 @@ async def _serve(app: App, send: SendFn, run: Callable[[], Awaitable[None]]) -> 
     """What every live adapter shares around its own loop: the scheduler's ticks, the
     optional HTTP API, and a clean stop."""
     scheduler = app.start_scheduler(send)
-    runner = await _start_http(app)
+    runners = await _start_http(app)
     try:
         await run()
     finally:
         scheduler.shutdown(wait=False)
-        if runner is not None:
+        for runner in runners:
             await runner.cleanup()
         await app.close()
 
 
-async def _start_http(app: App) -> web.AppRunner | None:
-    """The HTTP API, when [http] enabled = true."""
-    if not app.config.http.enabled:
-        return None
+async def _start_http(app: App) -> list[web.AppRunner]:
+    """The HTTP API when [http] enabled = true; the dashboard (with the API) when [web] is."""
     from aiohttp import web
 
     from bot.http_api import make_web_app
 
-    runner = web.AppRunner(make_web_app(app, app.config.http.token))
-    await runner.setup()
-    await web.TCPSite(runner, app.config.http.host, app.config.http.port).start()
-    return runner
+    runners = []
+    if app.config.http.enabled:
+        runner = web.AppRunner(make_web_app(app, app.config.http.token))
+        await runner.setup()
+        await web.TCPSite(runner, app.config.http.host, app.config.http.port).start()
+        runners.append(runner)
+    if app.config.web.enabled:
+        from bot.web.dashboard import add_dashboard
+
+        web_app = make_web_app(app, app.config.web.token)
+        add_dashboard(web_app)
+        runner = web.AppRunner(web_app)
+        await runner.setup()
+        await web.TCPSite(runner, app.config.web.host, app.config.web.port).start()
+        runners.append(runner)
+        print(f"团购后台：http://{app.config.web.host}:{app.config.web.port}/", file=sys.stderr)
+    return runners
 
 
 async def _wechaty(config: Config, make_bot: Any = None) -> None:
@@ -275,6 +286,68 @@ def cmd_run(args: argparse.Namespace) -> int:
             asyncio.run(_console(config))
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
+    return 0
+
+
+async def _sim(config: Config, args: argparse.Namespace, token: str) -> None:
+    """The simulator: the bot with the browser's chat in place of WeChat, and the dashboard."""
+    import secrets
+
+    from aiohttp import web
+
+    from bot.adapters.web_sim import SimChat
+    from bot.http_api import TOKEN_KEY, make_web_app
+    from bot.web.dashboard import add_dashboard
+    from bot.web.simulator import add_simulator
+    from models.clock import MovableClock
+    from scheduler.runner import start_scheduler
+
+    start = datetime.fromisoformat(args.start) if args.start else datetime.now(config.timezone)
+    aware = start if start.tzinfo else start.replace(tzinfo=config.timezone)
+    clock = MovableClock(aware, config.timezone)
+    app = _build_app(config, clock, limited=args.limits)
+    await app.start()
+    sim = SimChat(app)
+    web_app = make_web_app(app, token or secrets.token_urlsafe(18))
+    add_dashboard(web_app)
+    add_simulator(web_app, sim)
+    runner = web.AppRunner(web_app)
+    await runner.setup()
+    scheduler = start_scheduler(sim.tick, config.timezone, seconds=2)
+    try:
+        await web.TCPSite(runner, args.host, args.port).start()
+        port = runner.addresses[0][1] if args.port == 0 else args.port
+        print(f"模拟器已启动：打开 http://{args.host}:{port}/sim", flush=True)
+        print(f"后台登录口令：{web_app[TOKEN_KEY]}", flush=True)
+        if args.host not in ("127.0.0.1", "localhost", "::1"):
+            print("注意：模拟器的聊天接口不需要登录，只应在自己的电脑上开放。", flush=True)
+        await asyncio.Event().wait()  # until Ctrl+C
+    finally:
+        scheduler.shutdown(wait=False)
+        await runner.cleanup()
+        await app.close()
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    """`groupbuy sim`: on the demo config and a throwaway SQLite file unless told otherwise."""
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if args.config:
+        config = _config(args)
+    else:
+        config = load_config(DEMO_DIR / "config.toml")
+        if args.db:
+            config = config.with_database(args.db)
+        else:
+            tmp = tempfile.TemporaryDirectory(prefix="groupbuy-sim-")
+            config = config.with_database(f"sqlite+aiosqlite:///{tmp.name}/sim.db")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        asyncio.run(_sim(config, args, config.web.token))
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
     return 0
 
 
@@ -359,6 +432,15 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("run", help="run the bot with the adapter named in the config")
     with_config(s)
     s.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("sim", help="try the bot in a browser: chats side by side and the dashboard")
+    s.add_argument("--config", help="the TOML config file (default: the built-in demo)")
+    s.add_argument("--db", help="database URL (default: a throwaway SQLite file)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    s.add_argument("--port", type=int, default=8765, help="port to listen on (0: any free one)")
+    s.add_argument("--start", help="the bot's clock at start, like 2026-11-23T08:00")
+    s.add_argument("--limits", action="store_true", help="apply the [sender] budgets")
+    s.set_defaults(func=cmd_sim)
 
     s = sub.add_parser("migrate", help="bring the database to the newest schema")
     with_config(s)

@@ -78,7 +78,8 @@ class Dispatcher:
         # Messages the database could not even store (it was unreachable): tried every tick.
         self.pending: list[ChatMessage] = []
 
-    def _lock(self, room: str | None) -> asyncio.Lock:
+    def lock(self, room: str | None) -> asyncio.Lock:
+        """The lock a message of `room` is handled under; an operator's decision takes it too."""
         if self._global is not None:
             return self._global
         key = room or "<private>"
@@ -90,7 +91,7 @@ class Dispatcher:
     async def handle(self, msg: ChatMessage) -> bool:
         """Process one message; True if it was new (or failed before), False if a duplicate."""
         msg = without_nul(msg)
-        async with self._lock(msg.room):
+        async with self.lock(msg.room):
             return await self._handle(msg)
 
     async def _handle(self, msg: ChatMessage) -> bool:

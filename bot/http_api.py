@@ -2,12 +2,20 @@
 
 - POST /api/deals        push deals now (same shape as deals.toml, as JSON); idempotent by key
 - GET  /api/tally        ?date=YYYY-MM-DD, the `groupbuy tally --json` report
-- GET  /api/exports/{date}.xlsx   the day's delivery lists
+- GET  /api/exports/{date}.xlsx   the day's delivery lists; .csv?list=配送清单 one list as CSV
+- GET  /api/board        ?date=, the dashboard's day: rounds with cutoffs, totals, held lines
+- POST /api/review/{entry}/accept   count a held line as read (the leader's 确认)
+- POST /api/review/{entry}/fix      replace a held line with {"line": "张三 苹果2份"}
+- GET  /api/charts/sales.png        ?days=7, sales per day per leader
+- GET  /api/payments     ?date=, payments and refunds (not connected yet: says so)
+- GET  /api/events       server-sent events: "change" whenever orders or replies move
 - GET  /health           liveness (no token)
 - GET  /metrics          Prometheus text (no token)
 - GET  /openapi.json     this description (no token)
-Everything under /api needs `Authorization: Bearer <token>`; the token is never logged. Bad
-JSON or fields get a 400 with a message and change nothing; bodies over 1 MB get a 413.
+Everything under /api needs `Authorization: Bearer <token>`, or the dashboard's session cookie
+(bot/web/session.py) with its CSRF token on anything that is not a GET; the token is never
+logged. Bad JSON or fields get a 400 with a message and change nothing; bodies over 1 MB get
+a 413.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Metric, generate_latest
@@ -28,18 +37,25 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.app import App
+from bot.changes import stream
+from bot.web.session import COOKIE, CSRF_HEADER, Sessions
+from handlers.board import FixRefused, accept_line, board, fix_line
+from handlers.charts import render_sales_chart
 from handlers.deals import post_due_deals
-from handlers.exports import write_exports
+from handlers.exports import DELIVERY, SORTING, TOTAL, write_exports
 from handlers.reports import tally_json
 from models.config import ConfigError
 from models.deals import DealsIn, validation_message
 from models.store import deals as deal_store
 from models.store import outbox as outbox_store
-from models.store.tally import tally
+from models.store.board import room_of_entry
+from models.store.tally import sales_by_day, tally
 
 MAX_BODY = 1024 * 1024
+OPERATOR = "dashboard"  # who decided, in the audit log: someone holding the token
 APP_KEY = web.AppKey("groupbuy_app", App)
 TOKEN_KEY = web.AppKey("groupbuy_token", str)
+SESSIONS_KEY = web.AppKey("groupbuy_sessions", Sessions)
 
 
 class Pushed(BaseModel):
@@ -57,6 +73,23 @@ class Problem(BaseModel):
 
 class TallyQuery(BaseModel):
     date: dt.date | None = Field(None, description="the day whose rounds close (团期), local time")
+
+
+class Decided(BaseModel):
+    """The answer to accepting or fixing a held line."""
+
+    line: str = Field(description="the line as it counts now")
+
+
+class FixIn(BaseModel):
+    line: str = Field(min_length=1, max_length=200, description="what the line should say")
+
+
+class Payments(BaseModel):
+    """Payments and refunds of the day: not connected to this build yet, and it says so."""
+
+    available: bool = Field(description="false until payments are recorded by the bot")
+    note: str
 
 
 def openapi_document() -> dict[str, Any]:
@@ -78,6 +111,7 @@ def openapi_document() -> dict[str, Any]:
         "name": "date",
         "schema": TallyQuery.model_json_schema()["properties"]["date"],
     }
+    entry_param = {"in": "path", "name": "entry", "required": True, "schema": {"type": "integer"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "groupbuy-bot", "version": "0.1.0"},
@@ -115,6 +149,76 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": {"description": "xlsx file"}, "400": problem},
                 }
             },
+            "/api/exports/{date}.csv": {
+                "get": {
+                    "summary": "One of the day's lists as CSV (UTF-8 with BOM, for Excel)",
+                    "parameters": [
+                        {**date_param, "in": "path", "required": True},
+                        {
+                            "in": "query",
+                            "name": "list",
+                            "schema": {"enum": ["配送清单", "排序列表", "总清单"]},
+                        },
+                    ],
+                    "responses": {"200": {"description": "CSV file"}, "400": problem},
+                }
+            },
+            "/api/board": {
+                "get": {
+                    "summary": "The dashboard's day: rounds per group with cutoffs, totals per "
+                    "leader, product and route, and the lines held for review",
+                    "parameters": [date_param],
+                    "responses": {"200": {"description": "the day's board"}, "400": problem},
+                }
+            },
+            "/api/review/{entry}/accept": {
+                "post": {
+                    "summary": "Count a held line as the bot read it (the leader's 确认)",
+                    "parameters": [entry_param],
+                    "responses": {
+                        "200": {"description": "accepted", **json_body(Decided)},
+                        "403": problem,
+                        "404": problem,
+                        "409": problem,
+                    },
+                }
+            },
+            "/api/review/{entry}/fix": {
+                "post": {
+                    "summary": "Replace a held line with what it should say, as its poster's",
+                    "parameters": [entry_param],
+                    "requestBody": {"required": True, **json_body(FixIn)},
+                    "responses": {
+                        "200": {"description": "the new line", **json_body(Decided)},
+                        "400": problem,
+                        "403": problem,
+                        "404": problem,
+                        "409": problem,
+                    },
+                }
+            },
+            "/api/charts/sales.png": {
+                "get": {
+                    "summary": "Sales per day per leader over the last `days` days (PNG)",
+                    "parameters": [
+                        {"in": "query", "name": "days", "schema": {"type": "integer"}},
+                    ],
+                    "responses": {"200": {"description": "PNG image"}, "400": problem},
+                }
+            },
+            "/api/payments": {
+                "get": {
+                    "summary": "Payments and refunds of the day (not connected yet: says so)",
+                    "parameters": [date_param],
+                    "responses": {"200": {"description": "payments", **json_body(Payments)}},
+                }
+            },
+            "/api/events": {
+                "get": {
+                    "summary": "Server-sent events: `change` whenever orders or replies move",
+                    "responses": {"200": {"description": "text/event-stream"}},
+                }
+            },
             "/health": {"get": {"security": [], "responses": {"200": {"description": "ok"}}}},
             "/metrics": {
                 "get": {"security": [], "responses": {"200": {"description": "Prometheus text"}}}
@@ -127,15 +231,33 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def _bearer_ok(request: web.Request) -> bool:
+    given = request.headers.get("Authorization", "")
+    expected = request.app[TOKEN_KEY]
+    return given.startswith("Bearer ") and hmac.compare_digest(
+        given[7:].encode(), expected.encode()
+    )
+
+
+def _session_refusal(request: web.Request) -> web.Response | None:
+    """None when the dashboard's session cookie (and, to change anything, its CSRF) is good."""
+    sessions = request.app[SESSIONS_KEY]
+    session = sessions.check(request.cookies.get(COOKIE))
+    if session is None:
+        return _error(401, "missing or wrong bearer token")
+    if request.method not in ("GET", "HEAD") and not sessions.csrf_ok(
+        session, request.headers.get(CSRF_HEADER)
+    ):
+        return _error(403, "missing or wrong CSRF token")
+    return None
+
+
 @web.middleware
 async def auth(request: web.Request, handler: Any) -> web.StreamResponse:
-    if request.path.startswith("/api/"):
-        expected = request.app[TOKEN_KEY]
-        given = request.headers.get("Authorization", "")
-        if not given.startswith("Bearer ") or not hmac.compare_digest(
-            given[7:].encode(), expected.encode()
-        ):
-            return _error(401, "missing or wrong bearer token")
+    if request.path.startswith("/api/") and not _bearer_ok(request):
+        refused = _session_refusal(request)
+        if refused is not None:
+            return refused
     try:
         response: web.StreamResponse = await handler(request)
         return response
@@ -197,25 +319,151 @@ async def get_tally(request: web.Request) -> web.Response:
         return web.json_response(tally_json(await tally(conn, app.config.timezone, day)))
 
 
+async def _exports(app: App, day: dt.date) -> list[Path]:
+    """The day's files, written to a folder that is removed when the caller has read them."""
+    async with app.db.connect() as conn:
+        report = await tally(conn, app.config.timezone, day)
+    folder = Path(tempfile.mkdtemp(prefix="groupbuy-export-"))
+    return write_exports(report, folder, f"团购-{day.isoformat()}")
+
+
+def _read_and_remove(path: Path) -> bytes:
+    try:  # read back and its folder removed: nothing piles up per request
+        return path.read_bytes()
+    finally:
+        shutil.rmtree(path.parent, ignore_errors=True)
+
+
+def _attachment(name: str) -> str:
+    """A Content-Disposition naming the file in ASCII and, for browsers, in UTF-8 (RFC 6266)."""
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_")
+    return f"attachment; filename={ascii_name}; filename*=UTF-8''{quote(name)}"
+
+
 async def get_export(request: web.Request) -> web.StreamResponse:
     app = request.app[APP_KEY]
     try:
         day = _day(request.match_info["date"])
     except ValueError as exc:
         return _error(400, str(exc))
-    async with app.db.connect() as conn:
-        report = await tally(conn, app.config.timezone, day)
-    folder = Path(tempfile.mkdtemp(prefix="groupbuy-export-"))
-    try:  # the workbook is read back and its folder removed: nothing piles up per request
-        xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
-        body = xlsx.read_bytes()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    body = _read_and_remove((await _exports(app, day))[0])
     return web.Response(
         body=body,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f"attachment; filename=groupbuy-{day.isoformat()}.xlsx"},
+        headers={"Content-Disposition": _attachment(f"groupbuy-{day.isoformat()}.xlsx")},
     )
+
+
+async def get_export_csv(request: web.Request) -> web.StreamResponse:
+    app = request.app[APP_KEY]
+    try:
+        day = _day(request.match_info["date"])
+    except ValueError as exc:
+        return _error(400, str(exc))
+    lists = (DELIVERY, SORTING, TOTAL)
+    which = request.query.get("list", DELIVERY)
+    if which not in lists:
+        return _error(400, f"list must be one of {', '.join(lists)}")
+    paths = await _exports(app, day)
+    body = _read_and_remove(paths[1 + lists.index(which)])
+    return web.Response(
+        body=body,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": _attachment(f"groupbuy-{day.isoformat()}-{which}.csv")},
+    )
+
+
+def _today(app: App) -> dt.date:
+    return app.clock.now().astimezone(app.config.timezone).date()
+
+
+async def get_board(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    try:
+        day = _day(request.query["date"]) if "date" in request.query else _today(app)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return web.json_response(await board_of(app, day))
+
+
+async def board_of(app: App, day: dt.date) -> dict[str, Any]:
+    """The dashboard's day, as /api/board serves it (the pages render this same JSON)."""
+    async with app.db.connect() as conn:
+        return await board(conn, app.config, day, app.clock.now())
+
+
+def _entry_id(request: web.Request) -> int | None:
+    text = request.match_info["entry"]
+    return int(text) if text.isdigit() and len(text) < 19 else None
+
+
+async def _entry_room(app: App, entry_id: int | None) -> str | None:
+    if entry_id is None:
+        return None
+    async with app.db.connect() as conn:
+        return await room_of_entry(conn, entry_id)
+
+
+async def accept_review(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    entry_id = _entry_id(request)
+    room = await _entry_room(app, entry_id)
+    if entry_id is None or room is None:
+        return _error(404, "no such line")
+    async with app.dispatcher.lock(room), app.db.begin() as conn:
+        line = await accept_line(conn, app.cache, entry_id, OPERATOR, app.clock.now())
+    if line is None:
+        return _error(409, "this line is not waiting for a decision")
+    app.changes.notify("review")
+    return web.json_response(Decided(line=line).model_dump())
+
+
+async def fix_review(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    entry_id = _entry_id(request)
+    room = await _entry_room(app, entry_id)
+    if entry_id is None or room is None:
+        return _error(404, "no such line")
+    try:
+        fix = FixIn.model_validate(await request.json(loads=json.loads))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        text = validation_message(exc) if isinstance(exc, ValidationError) else "body is not JSON"
+        return _error(400, text)
+    try:
+        async with app.dispatcher.lock(room), app.db.begin() as conn:
+            line = await fix_line(conn, app.cache, entry_id, fix.line, OPERATOR, app.clock.now())
+    except FixRefused as exc:
+        return _error(409, str(exc))
+    app.changes.notify("review")
+    return web.json_response(Decided(line=line).model_dump())
+
+
+async def sales_chart(request: web.Request) -> web.StreamResponse:
+    app = request.app[APP_KEY]
+    days_text = request.query.get("days", "7")
+    if not days_text.isdigit() or not 1 <= int(days_text) <= 92:
+        return _error(400, "days must be a whole number from 1 to 92")
+    last = _today(app)
+    first = last - dt.timedelta(days=int(days_text) - 1)
+    async with app.db.connect() as conn:
+        data = await sales_by_day(conn, app.config.timezone, first, last)
+    folder = Path(tempfile.mkdtemp(prefix="groupbuy-chart-"))
+    body = _read_and_remove(render_sales_chart(data, first, last, folder / "sales.png"))
+    return web.Response(body=body, content_type="image/png")
+
+
+async def get_payments(request: web.Request) -> web.Response:
+    # Payments and refunds are recorded by a part of the bot this build does not have yet;
+    # this endpoint is where the dashboard's panel will read them from.
+    note = "收款与退款尚未接入：接入后这里列出当天的收款、退款和差额。"
+    return web.json_response(Payments(available=False, note=note).model_dump())
+
+
+async def events(request: web.Request) -> web.StreamResponse:
+    """Server-sent events: `change` whenever an order or a reply moves; pages then read again."""
+    app = request.app[APP_KEY]
+    return await stream(request, app.changes, "change")
 
 
 async def health(request: web.Request) -> web.Response:
@@ -255,9 +503,22 @@ def make_web_app(app: App, token: str) -> web.Application:
     web_app = web.Application(middlewares=[auth], client_max_size=MAX_BODY)
     web_app[APP_KEY] = app
     web_app[TOKEN_KEY] = token
+    web_app[SESSIONS_KEY] = Sessions(token)
+
+    async def end_streams(_: web.Application) -> None:
+        app.changes.close()
+
+    web_app.on_shutdown.append(end_streams)
     web_app.router.add_post("/api/deals", push_deals)
     web_app.router.add_get("/api/tally", get_tally)
     web_app.router.add_get("/api/exports/{date}.xlsx", get_export)
+    web_app.router.add_get("/api/exports/{date}.csv", get_export_csv)
+    web_app.router.add_get("/api/board", get_board)
+    web_app.router.add_post("/api/review/{entry}/accept", accept_review)
+    web_app.router.add_post("/api/review/{entry}/fix", fix_review)
+    web_app.router.add_get("/api/charts/sales.png", sales_chart)
+    web_app.router.add_get("/api/payments", get_payments)
+    web_app.router.add_get("/api/events", events)
     web_app.router.add_get("/health", health)
     web_app.router.add_get("/metrics", metrics)
     web_app.router.add_get("/openapi.json", openapi)

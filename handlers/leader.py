@@ -8,6 +8,7 @@ round's totals privately. 核对 lists the lines the bot was not sure of (kept o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from handlers import replies, stock
@@ -20,15 +21,16 @@ from handlers.payments import payment_lines, payment_round
 from handlers.reports import goods_text, money_text
 from handlers.router import Router
 from models.context import Context
+from models.db import Conn
 from models.identity import content_key, strip_seq
 from models.rounds import (
     FLAG_OVER_LIMIT,
     FLAG_SOLD_OUT,
     FLAG_UNIT,
     FLAG_UNMATCHED,
-    EntryView,
     PostPlan,
     RoundCache,
+    RoundState,
 )
 from models.store import deals as deal_store
 from models.store import rounds
@@ -157,31 +159,32 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     ctx.reply("remove", f"已删除第{seq}条：{strip_seq(found[0].raw)}{later}", private=True)
 
 
-_DECIDING = ("open", "closed")  # a held line may be decided until the goods are ordered
+DECIDING = ("open", "closed")  # a held line may be decided until the goods are ordered
 
 
-def _doubt(entry: EntryView) -> str:
-    if FLAG_OVER_LIMIT in entry.flags:
+def held_reason(flags: Sequence[str]) -> str:
+    """Why a line waits for the leader, in the words the leader reads."""
+    if FLAG_OVER_LIMIT in flags:
         return "超过每人限购"
-    if FLAG_SOLD_OUT in entry.flags:
+    if FLAG_SOLD_OUT in flags:
         return "超过限量"
-    if FLAG_UNIT in entry.flags:
+    if FLAG_UNIT in flags:
         return "单位和菜单对不上"
-    if FLAG_UNMATCHED in entry.flags:
+    if FLAG_UNMATCHED in flags:
         return "菜单上没有这个商品"
-    return doubt(entry.flags)
+    return doubt(list(flags))
 
 
 @router.command("核对", Role.LEADER, "核对：私聊列出待确认、未计入合计的接龙")
 async def review_list(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`核对`: every line of this group's rounds that waits for the leader, with why."""
     assert ctx.msg.room is not None
-    states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=DECIDING)
     held = [(n, e) for s in states for n, e in enumerate(s.numbered(), 1) if e.held]
     if not held:
         ctx.reply("review", "没有待确认的接龙，全部已计入。", private=True)
         return
-    shown = "\n".join(f"{n}. {strip_seq(e.raw)[:40]}（{_doubt(e)}）" for n, e in held)
+    shown = "\n".join(f"{n}. {strip_seq(e.raw)[:40]}（{held_reason(e.flags)}）" for n, e in held)
     ctx.reply(
         "review",
         f"这{len(held)}条还没有计入合计：\n{shown}\n"
@@ -195,7 +198,7 @@ async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Ro
     """`确认 3 5`: the leader accepts held lines as the bot read them; they count from now."""
     assert ctx.msg.room is not None
     seqs = {parse_seq(a) for a in cmd.args} - {None}
-    states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=_DECIDING)
+    states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=DECIDING)
     found = [e for s in states for n, e in enumerate(s.numbered(), 1) if e.held and n in seqs]
     if not seqs or not found:
         ctx.reply("accept", "没有这几条待确认的接龙（发“核对”查看）。", private=True)
@@ -216,34 +219,56 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
     if not states or len(cmd.args) < 2:
         ctx.reply("order_for", "用法：代接 王奶奶 苹果2份（需有进行中的接龙）", private=True)
         return
-    state = states[0]
+    problem, raw = await add_line(
+        ctx.conn,
+        states[0],
+        " ".join(cmd.args),
+        ctx.msg.sender,
+        ctx.msg.sender_name,
+        ctx.msg.id,
+        ctx.now,
+    )
+    if problem:
+        ctx.reply("order_for", problem, private=True)
+        return
+    ctx.reply("order_for", f"已代接：{raw}", private=True)
+
+
+async def add_line(
+    conn: Conn,
+    state: RoundState,
+    words: str,
+    poster: str,
+    poster_name: str,
+    message_id: str,
+    now: datetime,
+) -> tuple[str | None, str]:
+    """Add one line (`王奶奶 苹果2份`) to the round as `poster`'s: (why not, or None; the line)."""
     seq = max((e.seq or 0 for e in state.active_entries()), default=0) + 1
     parsed = parse_entry_line(
-        f"{seq}. {' '.join(cmd.args)}",
+        f"{seq}. {words}",
         [p.name for p in state.products],
         [p.code for p in state.products if p.code],
     )
     ident = content_key(parsed.raw)
     if ident in state.entries:
-        ctx.reply("order_for", "这一条已经在接龙里了。", private=True)
-        return
-    draft, problems = draft_entry(state, ident, parsed, ctx.msg.sender_name, [])
+        return "这一条已经在接龙里了。", strip_seq(parsed.raw)
+    draft, problems = draft_entry(state, ident, parsed, poster_name, [])
     if problems:
-        ctx.reply("order_for", f"没有记下：{problems[0]}", private=True)
-        return
+        return f"没有记下：{problems[0]}", strip_seq(parsed.raw)
     plan = PostPlan(creates=[draft])
-    await stock.reserve(ctx.conn, state, plan)
+    await stock.reserve(conn, state, plan)
     await write_plan(
-        ctx.conn,
+        conn,
         state,
         plan,
-        sender=ctx.msg.sender,
-        sender_name=ctx.msg.sender_name,
-        message_id=ctx.msg.id,
-        now=ctx.now,
+        sender=poster,
+        sender_name=poster_name,
+        message_id=message_id,
+        now=now,
     )
     held = f"（{plan.problems[0].reason}）" if plan.problems else ""
-    ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}{held}", private=True)
+    return None, f"{strip_seq(parsed.raw)}{held}"
 
 
 @router.command("开团", Role.LEADER, "开团 团购key：本群马上开这个团购", args="text")

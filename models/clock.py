@@ -43,3 +43,27 @@ class ManualClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now = self._now + delta
+
+
+class MovableClock:
+    """The wall clock with an offset the simulator moves forward: time keeps running between
+    moves, so a countdown on a page stays true, and 截单 or 到货 is one move away."""
+
+    def __init__(self, start: datetime, tz: ZoneInfo) -> None:
+        if start.tzinfo is None:
+            raise ValueError("MovableClock needs an aware start time")
+        self.tz = tz
+        self._offset = start - datetime.now(tz)
+
+    def now(self) -> datetime:
+        return (datetime.now(self.tz) + self._offset).astimezone(self.tz)
+
+    def set(self, when: datetime) -> bool:
+        """Move to `when`; False (and no move) when it is not later than now."""
+        if when.tzinfo is None:
+            raise ValueError("the clock needs an aware time")
+        current = self.now()
+        if when <= current:
+            return False
+        self._offset += when - current
+        return True

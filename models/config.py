@@ -63,6 +63,16 @@ class HttpConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class WebConfig:
+    """[web]: the operator dashboard; off by default. Operators log in with the token."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8081
+    token: str = field(default="", repr=False)  # never printed, never logged, never in a URL
+
+
+@dataclass(frozen=True, slots=True)
 class WechatySettings:
     """[wechaty]: how to reach the WeChat gateway. The token is better kept in the environment
     (WECHATY_PUPPET_SERVICE_TOKEN); it is never printed and is redacted from logs."""
@@ -88,6 +98,7 @@ class Config:
     deals_file: Path | None = None
     sender: SendLimits = field(default_factory=SendLimits)
     http: HttpConfig = field(default_factory=HttpConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     wechaty: WechatySettings = field(default_factory=WechatySettings)
     source: Path | None = None
     data_dir: Path = Path("data")  # the bot's own files (wechaty's among them)
@@ -131,6 +142,9 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
     token = os.environ.get("GROUPBUY_HTTP_TOKEN") or f.http.token
     if f.http.enabled and len(token) < 16:
         raise ConfigError("[http] needs a token of 16+ characters (or GROUPBUY_HTTP_TOKEN)")
+    web_token = os.environ.get("GROUPBUY_WEB_TOKEN") or f.web.token
+    if f.web.enabled and len(web_token) < 16:
+        raise ConfigError("[web] needs a token of 16+ characters (or GROUPBUY_WEB_TOKEN)")
     w = f.wechaty
     wechaty_token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN") or w.token or None
     endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT") or w.endpoint or None
@@ -166,6 +180,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         deals_file=_deals_path(f.bot.deals_file, source),
         sender=SendLimits(**f.sender.model_dump()),
         http=HttpConfig(f.http.enabled, f.http.host, f.http.port, token),
+        web=WebConfig(f.web.enabled, f.web.host, f.web.port, web_token),
         wechaty=WechatySettings(
             token=wechaty_token,
             endpoint=endpoint,

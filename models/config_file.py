@@ -121,6 +121,15 @@ class HttpSection(BaseModel):
     token: str = ""
 
 
+class WebSection(BaseModel):
+    """[web]: the operator dashboard (login with `token`); off by default."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8081, gt=0, lt=65536)
+    token: str = ""
+
+
 class WechatySection(BaseModel):
     token: str | None = None
     endpoint: str | None = None
@@ -136,6 +145,7 @@ class ConfigFile(BaseModel):
     products: list[ProductSection] = []
     sender: SenderSection = SenderSection()
     http: HttpSection = HttpSection()
+    web: WebSection = WebSection()
     wechaty: WechatySection = WechatySection()
 
     @model_validator(mode="after")

@@ -33,6 +33,8 @@ def test_example_config_loads() -> None:
         ({"bot": {"default_cutoff": "ten pm"}}, "22:00"),
         ({"products": [{"name": "苹果", "price": "cheap"}]}, "price"),
         ({"bot": {"adapter": "telegram"}}, "adapter"),
+        ({"web": {"enabled": True, "token": "short"}}, r"\[web\] needs a token"),
+        ({"web": {"port": 0}}, "port"),
     ],
 )
 def test_mistakes_are_named(data: dict[str, object], message: str) -> None:
@@ -43,3 +45,10 @@ def test_mistakes_are_named(data: dict[str, object], message: str) -> None:
 def test_missing_file_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"config\.example\.toml"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_the_dashboard_is_off_unless_asked_and_its_token_is_never_shown() -> None:
+    assert load_config(REPO / "config.example.toml").web.enabled is False
+    cfg = parse_config({"web": {"enabled": True, "token": "a-long-enough-token"}})
+    assert (cfg.web.enabled, cfg.web.host, cfg.web.port) == (True, "127.0.0.1", 8081)
+    assert "a-long-enough-token" not in repr(cfg)

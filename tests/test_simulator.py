@@ -1,0 +1,111 @@
+"""The simulator's JSON API: people type in a browser's chats, the bot answers with exactly
+what it sent because of each message, and moving the clock runs what falls due."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.adapters.web_sim import SimChat
+from bot.app import build_app
+from bot.http_api import make_web_app
+from bot.web.dashboard import add_dashboard
+from bot.web.simulator import add_simulator
+from models.clock import MovableClock
+from tests.chat import LEADER, ROOM
+from tests.conftest import START, TZ, make_config
+
+HEAD = "#接龙\n11月23日 水果团 截单：今晚22:00\n1号 烟台苹果 12.8元/3斤\n2号 海南香蕉 9.9元/把\n"
+Client = TestClient  # type: ignore[type-arg]
+
+
+@pytest.fixture
+async def sim(tmp_path: Path) -> AsyncIterator[Client]:
+    config = make_config(f"sqlite+aiosqlite:///{tmp_path}/sim.db")
+    app = build_app(config, MovableClock(START, TZ))
+    await app.start()
+    web_app = make_web_app(app, "sim-token-0123456789")
+    add_dashboard(web_app)
+    add_simulator(web_app, SimChat(app))
+    try:
+        async with TestClient(TestServer(web_app)) as c:
+            yield c
+    finally:
+        await app.close()
+
+
+async def say(sim: Client, who: str, text: str, room: str | None = ROOM) -> list[dict[str, Any]]:
+    """`who` types `text` in the group (or privately); what the bot sent because of it."""
+    sender = LEADER if who == "团长" else f"wxid_{who}"
+    answer = await sim.post(
+        "/sim/api/messages",
+        json={"room": room, "sender": sender, "sender_name": who, "text": text},
+    )
+    assert answer.status == 200, await answer.text()
+    replies: list[dict[str, Any]] = (await answer.json())["replies"]
+    return replies
+
+
+async def test_a_round_from_head_to_cutoff(sim: Client) -> None:
+    [opened] = await say(sim, "团长", HEAD)
+    assert opened["to"] == LEADER and opened["text"].startswith("已开团")
+    assert await say(sim, "张三", HEAD + "\n1. 张三 苹果2份") == []  # quiet in the group
+    assert await say(sim, "李姐", HEAD + "\n1. 张三 苹果2份\n2. 李姐 香蕉x2") == []
+    [tally] = await say(sim, "团长", "统计", room=None)
+    assert "合计 ¥45.40" in tally["text"] and "待取 2" in tally["text"]
+    moved = await sim.post("/sim/api/clock", json={"ts": "2026-11-23T22:00:30"})
+    final, summary = (await moved.json())["replies"]
+    assert final["room"] == ROOM and final["text"].startswith("【已截单】")
+    assert "1. 张三 苹果2份\n2. 李姐 香蕉x2" in final["text"]
+    assert summary["to"] == LEADER and "金额 ¥45.40" in summary["text"]
+    assert await say(sim, "王五", HEAD + "\n1. 张三 苹果2份\n2. 李姐 香蕉x2\n3. 王五 苹果1份")
+    log = await (await sim.get("/sim/api/log")).json()
+    assert [line["sender_name"] for line in log["lines"]][:3] == ["团长", "团购助手", "张三"]
+
+
+async def test_the_clock_only_moves_forward_and_bad_input_is_refused(sim: Client) -> None:
+    back = await sim.post("/sim/api/clock", json={"ts": "2026-11-23T07:00:00+08:00"})
+    assert back.status == 409 and "只能往后拨" in (await back.json())["error"]
+    form = await sim.post("/sim/api/messages", data={"room": ROOM, "text": "hi"})
+    assert form.status == 415  # a plain form from another page cannot post here
+    elsewhere = await sim.post(
+        "/sim/api/messages",
+        json={"room": ROOM, "sender": "x", "sender_name": "x", "text": "hi"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert elsewhere.status == 403
+    nowhere = await sim.post(
+        "/sim/api/messages",
+        json={"room": "nope@chatroom", "sender": "x", "sender_name": "x", "text": "hi"},
+    )
+    assert nowhere.status == 400 and "room" in (await nowhere.json())["error"]
+    empty = await sim.post("/sim/api/messages", json={"room": ROOM, "sender": "x", "text": ""})
+    assert empty.status == 400
+
+
+async def test_the_page_offers_the_groups_and_the_configured_people(sim: Client) -> None:
+    page = await (await sim.get("/sim")).text()
+    assert "幸福里3栋团购群" in page and "私聊机器人" in page
+    assert f'value="{LEADER}"' in page and 'value="wxid_admin"' in page
+    assert '<iframe src="/dashboard"' in page
+
+
+async def test_moving_the_clock_brings_the_pickup_reminder(sim: Client) -> None:
+    await say(sim, "团长", HEAD)
+    await say(sim, "张三", HEAD + "\n1. 张三 苹果2份")
+    await say(sim, "李姐", HEAD + "\n1. 张三 苹果2份\n2. 李姐 香蕉x2")
+    await sim.post("/sim/api/clock", json={"ts": "2026-11-24T15:00:00+08:00"})
+    arrived = await say(sim, "团长", "到货")
+    assert any(r["room"] == ROOM and "张三" in r["text"] for r in arrived)
+    await say(sim, "张三", "已取")
+    quiet = await sim.post("/sim/api/clock", json={"ts": "2026-11-24T18:00:00+08:00"})
+    assert (await quiet.json())["replies"] == []  # reminders start the day after 到货
+    moved = await sim.post("/sim/api/clock", json={"ts": "2026-11-25T18:00:00+08:00"})
+    [reminder] = (await moved.json())["replies"]
+    assert (
+        reminder["room"] == ROOM and "李姐" in reminder["text"] and "张三" not in reminder["text"]
+    )
