@@ -166,8 +166,8 @@ async def _tally_typed(config: Config, day: date) -> Tally:
 def print_tally_human(report: dict[str, Any]) -> None:
     for r in report["rounds"]:
         print(
-            f"\n== 第{r['id']}团 {r['title']} [{r['room']}] 团长 {r['leader']} 线路 {r['route']}"
-            f" {r['status']} =="
+            f"\n== 第{r['id']}团 {r['title']} [{r['room']}] 团长 {r['leader_name']}"
+            f" 线路 {r['route']} {r['status']} =="
         )
         for name, t in r["totals"].items():
             print(f"  {name}：{t['qty']}{t['unit'] or ''}  ¥{t['amount']}")

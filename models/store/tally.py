@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -222,6 +222,7 @@ class RoundTally:
     picked: int
     waiting: int
     held: int = 0  # lines waiting for the leader's decision: in no total
+    leader_name: str = ""  # what people call the leader (handlers/people.py fills it in)
 
 
 @dataclass(slots=True)
@@ -259,6 +260,14 @@ class Tally:
 
     def only_leader(self, leader: str) -> Tally:
         return Tally.of([r for r in self.rounds if r.leader == leader])
+
+    def with_leader_names(self, names: dict[str, str]) -> Tally:
+        """The same figures with each round's leader named (contact id → name)."""
+        return Tally(
+            [replace(r, leader_name=names.get(r.leader or "", "")) for r in self.rounds],
+            self.products,
+            self.routes,
+        )
 
 
 @dataclass(slots=True)
