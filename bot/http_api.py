@@ -28,14 +28,14 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE
 from pydantic import BaseModel, Field, ValidationError
 
 from bot.app import App
+from handlers.day_export import export_day
 from handlers.deals import post_due_deals
-from handlers.exports import write_exports
+from handlers.people import named_tally
 from handlers.reports import tally_json
 from models.config import ConfigError
 from models.deals import DealsIn, validation_message
 from models.store import deals as deal_store
 from models.store import outbox as outbox_store
-from models.store.tally import tally
 
 MAX_BODY = 1024 * 1024
 APP_KEY = web.AppKey("groupbuy_app", App)
@@ -194,7 +194,7 @@ async def get_tally(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _error(400, str(exc))
     async with app.db.connect() as conn:
-        return web.json_response(tally_json(await tally(conn, app.config.timezone, day)))
+        return web.json_response(tally_json(await named_tally(conn, app.config, day)))
 
 
 async def get_export(request: web.Request) -> web.StreamResponse:
@@ -203,12 +203,11 @@ async def get_export(request: web.Request) -> web.StreamResponse:
         day = _day(request.match_info["date"])
     except ValueError as exc:
         return _error(400, str(exc))
-    async with app.db.connect() as conn:
-        report = await tally(conn, app.config.timezone, day)
     folder = Path(tempfile.mkdtemp(prefix="groupbuy-export-"))
     try:  # the workbook is read back and its folder removed: nothing piles up per request
-        xlsx = write_exports(report, folder, f"团购-{day.isoformat()}")[0]
-        body = xlsx.read_bytes()
+        async with app.db.connect() as conn:
+            paths = await export_day(conn, app.config, day, folder, f"团购-{day.isoformat()}")
+        body = paths[0].read_bytes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return web.Response(

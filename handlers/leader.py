@@ -11,24 +11,17 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from handlers import replies
-from handlers.chain_plan import doubt, draft_entry
+from handlers.chain_plan import draft_entry
 from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
-from handlers.reports import goods_text, money_text
+from handlers.reports import goods_text, money_text, status_word
 from handlers.router import Router
+from handlers.sorting import held_reason
 from models.context import Context
 from models.identity import content_key, strip_seq
-from models.rounds import (
-    FLAG_OVER_LIMIT,
-    FLAG_SOLD_OUT,
-    FLAG_UNIT,
-    FLAG_UNMATCHED,
-    EntryView,
-    PostPlan,
-    RoundCache,
-)
+from models.rounds import EntryView, PostPlan, RoundCache
 from models.store import deals as deal_store
 from models.store import rounds
 from models.store.rounds import (
@@ -121,8 +114,9 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
         return
     lines = []
     for r in mine:
-        state = "进行中" if r.status == "open" else "已截单"
-        lines.append(f"{r.title}［{state}］{goods_text(r.totals) or '暂无'}；{money_text(r)}")
+        lines.append(
+            f"{r.title}［{status_word(r.status)}］{goods_text(r.totals) or '暂无'}；{money_text(r)}"
+        )
     ctx.reply("tally", "\n".join(lines), private=True)
 
 
@@ -149,15 +143,7 @@ _DECIDING = ("open", "closed")  # a held line may be decided until the goods are
 
 
 def _doubt(entry: EntryView) -> str:
-    if FLAG_OVER_LIMIT in entry.flags:
-        return "超过每人限购"
-    if FLAG_SOLD_OUT in entry.flags:
-        return "超过限量"
-    if FLAG_UNIT in entry.flags:
-        return "单位和菜单对不上"
-    if FLAG_UNMATCHED in entry.flags:
-        return "菜单上没有这个商品"
-    return doubt(entry.flags)
+    return held_reason(entry.flags)
 
 
 @router.command("核对", Role.LEADER, "核对：私聊列出待确认、未计入合计的接龙")

@@ -74,6 +74,11 @@ def money_text(r: RoundTally) -> str:
     )
 
 
+def status_word(status: str) -> str:
+    """A round's status as the leader says it."""
+    return {"open": "进行中", "closed": "已截单"}.get(status, "已截单")
+
+
 def fmt(s: Amount) -> str:
     """`2份`, `1.5斤`: a total as people write it."""
     return f"{fmt_qty(s.qty_milli)}{s.unit or ''}"

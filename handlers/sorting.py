@@ -12,14 +12,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from handlers.chain_plan import doubt
 from handlers.parsing.address import Address, person_of, read_address
 from models.identity import name_key, strip_seq
 from models.money import fen_str, fmt_qty
+from models.rounds import FLAG_OVER_LIMIT, FLAG_SOLD_OUT, FLAG_UNIT, FLAG_UNMATCHED
 from models.store.sorting import Goods, LineGoods
 
 BY_PRODUCT = "按商品"  # 商品-楼号-房号: pick each product, then walk the buildings
 BY_BUILDING = "按楼号"  # 楼号-商品-房号: load each building's goods together
 HELD_MARK = "（待团长确认，未计入合计）"
+
+
+def held_reason(flags: Sequence[str]) -> str:
+    """Why a line waits for the leader, in the words the leader is told (核对, the xlsx)."""
+    if FLAG_OVER_LIMIT in flags:
+        return "超过每人限购"
+    if FLAG_SOLD_OUT in flags:
+        return "超过限量"
+    if FLAG_UNIT in flags:
+        return "单位和菜单对不上"
+    if FLAG_UNMATCHED in flags:
+        return "菜单上没有这个商品"
+    return doubt(flags)
 
 
 @dataclass(slots=True)
@@ -184,3 +199,19 @@ def sorting_text(title: str, rows: Sequence[SortRow], how: str, people: Sequence
         lines.append(f"■ 未计入（待团长确认，不要配货）{len(held)}条")
         lines.extend(f"  {ln.number}. {strip_seq(ln.raw)[:40]}" for ln in held)
     return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class DaySorting:
+    """A day's rounds ready for the sorting sheets: goods per resident at each pickup point,
+    what each resident owes, and the held lines kept apart from everything packed."""
+
+    rows: list[SortRow] = field(default_factory=list)
+    people: list[tuple[str, Resident]] = field(default_factory=list)
+    held: list[tuple[str, str, LineGoods]] = field(default_factory=list)  # pickup, title, line
+
+    def add(self, pickup: str, title: str, lines: Sequence[LineGoods]) -> None:
+        people = residents(lines)
+        self.rows += sort_rows(pickup, people)
+        self.people += [(pickup, r) for r in people if r.counted]
+        self.held += [(pickup, title, ln) for ln in lines if ln.held]
