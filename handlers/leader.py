@@ -215,7 +215,7 @@ async def order_for(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
     ctx.reply("order_for", f"已代接：{strip_seq(parsed.raw)}", private=True)
 
 
-@router.command("开团", Role.LEADER, "开团 团购key：本群马上开这个团购", args="text")
+@router.command("开团", Role.LEADER, "开团 团购编号：本群马上开这个团购", args="text")
 async def open_deal(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`开团 <deal key>`: open this group's round of a platform deal now, before its post time."""
     assert ctx.msg.room is not None

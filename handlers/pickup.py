@@ -14,9 +14,15 @@ from __future__ import annotations
 
 from handlers.commands import Command, Role, parse_seq
 from handlers.router import Router
-from handlers.sorting import BY_BUILDING, BY_PRODUCT, residents, sort_rows, sorting_text
+from handlers.sorting import (
+    BY_BUILDING,
+    BY_PRODUCT,
+    person_name,
+    residents,
+    sort_rows,
+    sorting_text,
+)
 from models.context import Context
-from models.identity import strip_seq
 from models.rounds import EntryView, RoundCache
 from models.store import pickups
 from models.store.rounds import latest_closed_round, lock_rounds
@@ -31,7 +37,7 @@ def reminder_text(
     title: str, pickup_point: str, listed: list[tuple[int, str]], label: str = "【到货】"
 ) -> str:
     # `1号 王姐`, never `1.5栋302` (which reads as a decimal)
-    names = "、".join(f"{n}号 {strip_seq(name)}" for n, name in listed[:MAX_NAMED])
+    names = "、".join(f"{n}号 {person_name(name)}" for n, name in listed[:MAX_NAMED])
     more = f" 等{len(listed)}位" if len(listed) > MAX_NAMED else ""
     where = f"，请到{pickup_point}取货" if pickup_point else "，请尽快取货"
     return f"{label}{title}{where}：{names}{more}。取完回复“已取”。"
@@ -84,7 +90,7 @@ async def picked(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         await pickups.mark_picked(ctx.conn, [e.id for e in chosen], ctx.now)
     if by_leader and numbers:
         text = "已记录取货：" + "、".join(
-            f"{active.index(e) + 1}号 {strip_seq(e.name)}" for e in chosen
+            f"{active.index(e) + 1}号 {person_name(e.name)}" for e in chosen
         )
         if unknown:
             text += f"（没有第{'、'.join(map(str, unknown))}条）"

@@ -73,6 +73,12 @@ def residents(lines: Iterable[LineGoods]) -> list[Resident]:
     return list(by_key.values())
 
 
+def person_name(name: str) -> str:
+    """A line's name without its building and room, for lists read aloud: `3栋502 李姐` →
+    `李姐` (a name that is only an address stays as written)."""
+    return person_of(name, read_address(name))
+
+
 def owed(fen: int, unpriced: bool) -> str:
     """`¥25.60`, with a word when part of it has no price yet."""
     return f"¥{fen_str(fen)}" + ("（另有未定价）" if unpriced else "")
