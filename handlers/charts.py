@@ -30,20 +30,29 @@ def _pyplot() -> Any:
     return plt
 
 
+def _drawable(name: str) -> str:
+    """The name without what the font cannot draw (the emoji in `🌸王姐🌸`), so the legend
+    shows `王姐` rather than empty boxes."""
+    from matplotlib import font_manager
+
+    charmap = font_manager.get_font(font_manager.findfont(CJK_FAMILY)).get_charmap()
+    return "".join(ch for ch in name if ord(ch) in charmap).strip()
+
+
 def _labels(data: dict[str, dict[date, int]], names: dict[str, str]) -> dict[str, str]:
     """Leader contact id → legend label: their name, numbered when two share one."""
     labels: dict[str, str] = {}
     seen: dict[str, int] = {}
     for leader in sorted(data, key=lambda k: (names.get(k, k), k)):
-        name = names.get(leader) or "团长"
+        name = _drawable(names.get(leader) or "") or "团长"
         seen[name] = seen.get(name, 0) + 1
         labels[leader] = name if seen[name] == 1 else f"{name}（{seen[name]}）"
     return labels
 
 
-def render_sales_chart(
-    data: dict[str, dict[date, int]], names: dict[str, str], first: date, last: date, out: Path
-) -> Path:
+def sales_figure(
+    data: dict[str, dict[date, int]], names: dict[str, str], first: date, last: date
+) -> Any:
     """One line per leader, yuan per day, each line labelled with the leader's name."""
     plt = _pyplot()
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
@@ -62,7 +71,15 @@ def render_sales_chart(
         ax.grid(alpha=0.3)
         if data:
             ax.legend(fontsize="small", title="团长")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, format="png")
-        plt.close(fig)
+    return fig
+
+
+def render_sales_chart(
+    data: dict[str, dict[date, int]], names: dict[str, str], first: date, last: date, out: Path
+) -> Path:
+    """The chart as a PNG file at `out`."""
+    fig = sales_figure(data, names, first, last)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png")
+    _pyplot().close(fig)
     return out

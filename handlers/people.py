@@ -12,6 +12,7 @@ from datetime import date
 
 from models.config import Config, GroupConfig
 from models.db import Conn
+from models.identity import normalise
 from models.store.groups import load as load_groups
 from models.store.people import display_names
 from models.store.tally import Tally, tally
@@ -50,5 +51,6 @@ def find_leader(names: dict[str, str], key: str) -> str | None:
     if the name is shared."""
     if key in names:
         return key
-    named = [leader for leader, name in names.items() if name == key]
+    wanted = normalise(key)  # commands arrive width-folded: （） typed is () here
+    named = [leader for leader, name in names.items() if normalise(name) == wanted]
     return named[0] if len(named) == 1 else None
