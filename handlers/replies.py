@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from handlers.sorting import line_text, owed_block, residents
+from handlers.sorting import line_text, owed_block, priced, residents
 from models.identity import strip_seq
 from models.money import fmt_qty
 from models.rounds import EntryView, RoundState
@@ -61,12 +61,13 @@ def closed_list(
     together, so this needs no round state. Lines held for the leader's review are listed,
     marked, and left out of every total."""
     out = [f"【已截单】{title}".rstrip()]
-    out.extend(f"{ln.number}. {line_text(ln)}" for ln in lines)
+    money = priced(lines)
+    out.extend(f"{ln.number}. {line_text(ln, money)}" for ln in lines)
     if totals:
         out.append(
             "合计：" + "，".join(f"{name}{fmt_qty(q)}{unit or ''}" for name, q, unit in totals)
         )
-    if block := owed_block(residents(lines)):
+    if money and (block := owed_block(residents(lines))):
         out.append(block)
     held_count = sum(1 for ln in lines if ln.held)
     waiting = f"（{held_count}单待团长确认）" if held_count else ""

@@ -11,7 +11,7 @@ from handlers.chain_plan import draft_entry
 from handlers.commands import Command, Role, parse_seq
 from handlers.parsing.chain_parser import parse_entry_line
 from handlers.router import Router
-from handlers.sorting import line_text, owed, owed_block, residents
+from handlers.sorting import line_text, owed, owed_block, priced, residents
 from models.context import Context
 from models.identity import content_key, name_key, strip_seq
 from models.rounds import PostPlan, RoundCache
@@ -86,12 +86,13 @@ async def my_orders(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         ctx.reply("mine", f"{msg.sender_name} 这一团还没有你的接龙。", mention=True)
         return
     people = residents(mine)
+    money = priced(mine)
     text = [f"{msg.sender_name} 你的接龙："]
-    text += [f"{ln.number}. {line_text(ln)}" for ln in mine]
-    if len([r for r in people if r.counted]) > 1:
+    text += [f"{ln.number}. {line_text(ln, money)}" for ln in mine]
+    if money and len([r for r in people if r.counted]) > 1:
         text.append(owed_block(people))
     counted = [ln for ln in mine if not ln.held]
-    if counted:
+    if money and counted:
         fen = sum(ln.amount_fen for ln in counted)
         text.append(f"合计应付 {owed(fen, any(ln.unpriced for ln in counted))}")
     ctx.reply("mine", "\n".join(text), mention=True)

@@ -80,16 +80,24 @@ def person_name(name: str) -> str:
 
 
 def owed(fen: int, unpriced: bool) -> str:
-    """`¥25.60`, with a word when part of it has no price yet."""
+    """`¥25.60`, with a word when part of it has no price yet (never a silent ¥0.00)."""
+    if unpriced and not fen:
+        return "未定价"
     return f"¥{fen_str(fen)}" + ("（另有未定价）" if unpriced else "")
 
 
-def line_text(ln: LineGoods) -> str:
+def priced(lines: Iterable[LineGoods]) -> bool:
+    """Whether the round sells at prices at all: a chain without prices (a sign-up, a head
+    with no 元) gets no money column rather than 未定价 on every line."""
+    return any(g.amount_fen is not None for ln in lines for g in ln.goods)
+
+
+def line_text(ln: LineGoods, with_money: bool = True) -> str:
     """A final-list line with what it costs (or why it is not counted)."""
     body = strip_seq(ln.raw)
     if ln.held:
         return f"{body}{HELD_MARK}"
-    if not ln.goods:
+    if not ln.goods or not with_money:
         return body
     return f"{body} {owed(ln.amount_fen, ln.unpriced)}"
 

@@ -280,3 +280,16 @@ def test_help_has_no_english_words() -> None:
     texts += [router.private_help(role) for role in Role]
     for text in texts:
         assert not re.search(r"[A-Za-z]", text), text
+
+
+async def test_a_chain_without_prices_gets_no_money_column(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    head = "#接龙\n周六 手工包子 今晚9点截单\n例 张三 2个"
+    await bot.post("团长", head)
+    await bot.post("张三", head + "\n\n1. 张三 2个\n2. 李四 3个")
+    await bot.post("张三", "我的订单")
+    assert bot.group_texts()[-1] == "张三 你的接龙：\n1. 张三 2个\n2. 李四 3个"  # he posted both
+    await bot.post("团长", "截单")
+    final = bot.group_texts()[-1]
+    assert final.startswith("【已截单】周六 手工包子\n1. 张三 2个\n2. 李四 3个\n")
+    assert "¥" not in final and "未定价" not in final and "应付" not in final

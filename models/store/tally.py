@@ -149,6 +149,7 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
                 Entry.round_id,
                 Entry.name,
                 Entry.poster,
+                Entry.poster_name,
                 Entry.raw,
                 Entry.flags,
                 Entry.held,
@@ -180,6 +181,7 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
             {
                 "name": e.name,
                 "poster": e.poster,
+                "poster_name": e.poster_name,
                 "items": lines.get(e.id, []),
                 "raw": e.raw,
                 "flags": list(e.flags or ()),
