@@ -13,6 +13,8 @@ Leaders are named as people know them (handlers/people.py), never by contact id.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -94,9 +96,17 @@ async def export(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     leader = None
     if role < Role.ADMIN:
         leader = ctx.msg.sender
-        stem += f"-{ctx.msg.sender}"  # never overwrite the full list an admin is being sent
+        # The file's name is what the leader sees in WeChat: their name, not their contact
+        # id; a short digest of the id keeps two 李姐 (and the admin's full list) apart.
+        digest = hashlib.sha1(leader.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+        stem += f"-{_file_safe(ctx.msg.sender_name)}-{digest}"
     xlsx = (await export_day(ctx.conn, ctx.config, day, _folder(ctx), stem, leader=leader))[0]
     _send_file(ctx, "export", xlsx, f"{day} 配送清单、分拣单、每户应付、总清单")
+
+
+def _file_safe(name: str) -> str:
+    """A display name fit for a file name: no path separators or characters Windows refuses."""
+    return re.sub(r'[\\/:*?"<>|\x00-\x1f]', "", name).strip(". ")[:32] or "团长"
 
 
 def _folder(ctx: Context) -> Path:

@@ -262,6 +262,8 @@ async def test_admin_leader_detail_and_a_leaders_own_export(
     await day.post("赵哥", "导出 2026-11-23", room=None, sender="wxid_lead_west1")
     [sent] = [s for s in day.said if s.to == "wxid_lead_west1" and s.file_path]
     assert sent.file_path is not None
+    name = Path(sent.file_path).name  # what the leader sees in WeChat
+    assert name.startswith("团购-2026-11-23-赵哥-") and "wxid" not in name
     rows = list(load_workbook(sent.file_path)["配送清单"].iter_rows(min_row=2, values_only=True))
     assert [r[:2] for r in rows] == [("西线", "赵哥"), ("西线", "赵哥"), ("合计", None)]
     assert round(sum(r[7] for r in rows[:-1]), 2) == rows[-1][7] == 22.70
