@@ -22,7 +22,7 @@ from models.rounds import RoundCache, RoundState
 from models.store import groups as group_store
 from models.store import pickups, rounds
 from models.store.outbox import enqueue
-from models.store.sorting import LineGoods, lines_with_goods
+from models.store.sorting import LineGoods, final_lines
 from models.store.tally import rounds_totals_and_amounts
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
             verdict = await _cheng_tuan(conn, state)  # before the totals: it drops products
             if verdict is not None:
                 verdicts.append(verdict)
-    lines_by = await lines_with_goods(conn, closed)
+    lines_by = await final_lines(conn, closed)
     totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
     live = await group_store.load(conn)  # as the table says now, in this transaction
     messages: list[OutgoingMessage] = []

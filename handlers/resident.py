@@ -16,7 +16,7 @@ from models.context import Context
 from models.identity import content_key, name_key, strip_seq
 from models.rounds import PostPlan, RoundCache
 from models.store.rounds import latest_closed_round, lock_rounds, set_status, write_plan
-from models.store.sorting import lines_with_goods
+from models.store.sorting import final_lines
 
 router = Router()
 
@@ -75,7 +75,7 @@ async def my_orders(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
         s for s in [await latest_closed_round(ctx.conn, cache, msg.room)] if s is not None
     ]
     me = name_key(msg.sender_name)
-    by_round = await lines_with_goods(ctx.conn, [s.id for s in states])
+    by_round = await final_lines(ctx.conn, [s.id for s in states])
     mine = [
         ln
         for s in states

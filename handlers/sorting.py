@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from handlers.chain_plan import doubt
 from handlers.parsing.address import Address, person_of, read_address
@@ -44,32 +45,38 @@ class Resident:
     name: str
     address: Address
     lines: list[LineGoods] = field(default_factory=list)
+    counted: list[LineGoods] = field(default_factory=list)  # not held
+    owed_fen: int = 0
+    unpriced: bool = False
 
-    @property
-    def counted(self) -> list[LineGoods]:
-        return [ln for ln in self.lines if not ln.held]
-
-    @property
-    def owed_fen(self) -> int:
-        return sum(ln.amount_fen for ln in self.counted)
-
-    @property
-    def unpriced(self) -> bool:
-        return any(ln.unpriced for ln in self.counted)
+    def add(self, ln: LineGoods) -> None:
+        self.lines.append(ln)
+        if not ln.held:
+            self.counted.append(ln)
+            self.owed_fen += ln.amount_fen
+            self.unpriced = self.unpriced or ln.unpriced
 
     def sort_key(self) -> tuple[tuple[int, int, int], str]:
         return self.address.sort_key(), self.name
+
+
+@lru_cache(maxsize=65536)
+def _who(written: str, note: str | None) -> tuple[str, str, Address]:
+    """(grouping key, name to show, address) of a name as written; the same names recur in
+    every round, and 22:00 reads a million lines."""
+    address = read_address(written, note)
+    return name_key(written), person_of(written, address), address
 
 
 def residents(lines: Iterable[LineGoods]) -> list[Resident]:
     """The lines grouped by resident, in the order each first appears in the list."""
     by_key: dict[str, Resident] = {}
     for ln in lines:
-        written = ln.name.strip() or ln.poster_name
-        address = read_address(ln.name, ln.note)
-        person = person_of(written, address)
-        r = by_key.setdefault(name_key(written) or ln.poster, Resident(person, address))
-        r.lines.append(ln)
+        key, person, address = _who(ln.name.strip() or ln.poster_name, ln.note)
+        r = by_key.get(key or ln.poster)
+        if r is None:
+            r = by_key[key or ln.poster] = Resident(person, address)
+        r.add(ln)
     return list(by_key.values())
 
 
@@ -89,7 +96,7 @@ def owed(fen: int, unpriced: bool) -> str:
 def priced(lines: Iterable[LineGoods]) -> bool:
     """Whether the round sells at prices at all: a chain without prices (a sign-up, a head
     with no 元) gets no money column rather than 未定价 on every line."""
-    return any(g.amount_fen is not None for ln in lines for g in ln.goods)
+    return any(ln.priced for ln in lines)
 
 
 def line_text(ln: LineGoods, with_money: bool = True) -> str:
@@ -97,7 +104,7 @@ def line_text(ln: LineGoods, with_money: bool = True) -> str:
     body = strip_seq(ln.raw)
     if ln.held:
         return f"{body}{HELD_MARK}"
-    if not ln.goods or not with_money:
+    if not ln.shipping or not with_money:
         return body
     return f"{body} {owed(ln.amount_fen, ln.unpriced)}"
 

@@ -49,8 +49,8 @@ class Address:
 def read_address(*texts: str | None) -> Address:
     """The first building (and unit, room) written in these texts (a name, then a note)."""
     for raw in texts:
-        if not raw:
-            continue
+        if not raw or not any(ch.isdigit() for ch in raw):
+            continue  # most names have no number at all: no pattern to try
         text = unicodedata.normalize("NFKC", raw)
         for pattern in (_BUILDING, _DASHED):
             m = pattern.search(text)
