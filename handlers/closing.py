@@ -42,10 +42,10 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
     One conditional UPDATE … RETURNING decides which are still open (exactly once across
     processes) and names them; the final lists come from one query of the active lines'
     text, totals and amounts from one grouped query, and the messages go out in one bulk
-    insert; each line's goods and price come with its text, for what each resident owes.
-    Whole round states (products, matchers, every line) are loaded only for rounds
-    with a 成团 minimum to decide. So 22:00 costs a handful of round trips per batch, and
-    nothing per order line beyond reading its text.
+    insert; each line's price, summed in SQL, comes with its text, for what each line and
+    each resident owes. Whole round states (products, matchers, every line) are loaded only
+    for rounds with a 成团 minimum to decide. So 22:00 costs a handful of round trips per
+    batch, and per order line only reading its text and price.
     """
     returned = await rounds.close_open(conn, ids, now)
     if not returned:
