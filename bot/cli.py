@@ -21,7 +21,6 @@ if TYPE_CHECKING:  # each command imports what it needs when it runs: `--help` s
 
     from bot.app import App
     from bot.outbox import SendFn
-    from models.store.tally import Tally
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 
@@ -151,14 +150,14 @@ async def _tally(config: Config, day: date | None) -> dict[str, object]:
         await app.close()
 
 
-async def _tally_typed(config: Config, day: date) -> Tally:
-    from models.store.tally import tally
+async def _export(config: Config, day: date, out: Path) -> list[Path]:
+    from handlers.day_export import export_day
 
     app = _build_app(config)
     try:
         await app.db.upgrade()
         async with app.db.connect() as conn:
-            return await tally(conn, config.timezone, day)
+            return await export_day(conn, config, day, out, f"团购-{day.isoformat()}")
     finally:
         await app.close()
 
@@ -166,8 +165,8 @@ async def _tally_typed(config: Config, day: date) -> Tally:
 def print_tally_human(report: dict[str, Any]) -> None:
     for r in report["rounds"]:
         print(
-            f"\n== 第{r['id']}团 {r['title']} [{r['room']}] 团长 {r['leader']} 线路 {r['route']}"
-            f" {r['status']} =="
+            f"\n== 第{r['id']}团 {r['title']} [{r['room']}] 团长 {r['leader_name']}"
+            f" 线路 {r['route']} {r['status']} =="
         )
         for name, t in r["totals"].items():
             print(f"  {name}：{t['qty']}{t['unit'] or ''}  ¥{t['amount']}")
@@ -193,11 +192,8 @@ def cmd_tally(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from handlers.exports import write_exports
-
     day = date.fromisoformat(args.date)
-    report = asyncio.run(_tally_typed(_config(args), day))
-    for path in write_exports(report, Path(args.out), f"团购-{day.isoformat()}"):
+    for path in asyncio.run(_export(_config(args), day, Path(args.out))):
         print(path)
     return 0
 

@@ -41,15 +41,17 @@ from bot.changes import stream
 from bot.web.session import COOKIE, CSRF_HEADER, Sessions
 from handlers.board import FixRefused, accept_line, board, fix_line
 from handlers.charts import render_sales_chart
+from handlers.day_export import export_day
 from handlers.deals import post_due_deals
-from handlers.exports import DELIVERY, SORTING, TOTAL, write_exports
+from handlers.exports import DELIVERY
+from handlers.people import leader_names, named_tally
 from handlers.reports import tally_json
 from models.config import ConfigError
 from models.deals import DealsIn, validation_message
 from models.store import deals as deal_store
 from models.store import outbox as outbox_store
 from models.store.board import room_of_entry
-from models.store.tally import sales_by_day, tally
+from models.store.tally import sales_by_day
 
 MAX_BODY = 1024 * 1024
 OPERATOR = "dashboard"  # who decided, in the audit log: someone holding the token
@@ -316,15 +318,14 @@ async def get_tally(request: web.Request) -> web.Response:
     except ValueError as exc:
         return _error(400, str(exc))
     async with app.db.connect() as conn:
-        return web.json_response(tally_json(await tally(conn, app.config.timezone, day)))
+        return web.json_response(tally_json(await named_tally(conn, app.config, day)))
 
 
 async def _exports(app: App, day: dt.date) -> list[Path]:
     """The day's files, written to a folder that is removed when the caller has read them."""
-    async with app.db.connect() as conn:
-        report = await tally(conn, app.config.timezone, day)
     folder = Path(tempfile.mkdtemp(prefix="groupbuy-export-"))
-    return write_exports(report, folder, f"团购-{day.isoformat()}")
+    async with app.db.connect() as conn:
+        return await export_day(conn, app.config, day, folder, f"团购-{day.isoformat()}")
 
 
 def _read_and_remove(path: Path) -> bytes:
@@ -360,12 +361,14 @@ async def get_export_csv(request: web.Request) -> web.StreamResponse:
         day = _day(request.match_info["date"])
     except ValueError as exc:
         return _error(400, str(exc))
-    lists = (DELIVERY, SORTING, TOTAL)
     which = request.query.get("list", DELIVERY)
-    if which not in lists:
-        return _error(400, f"list must be one of {', '.join(lists)}")
     paths = await _exports(app, day)
-    body = _read_and_remove(paths[1 + lists.index(which)])
+    stem = f"团购-{day.isoformat()}-"
+    csvs = {p.stem.removeprefix(stem): p for p in paths if p.suffix == ".csv"}
+    if which not in csvs:
+        shutil.rmtree(paths[0].parent, ignore_errors=True)
+        return _error(400, f"list must be one of {', '.join(csvs)}")
+    body = _read_and_remove(csvs[which])
     return web.Response(
         body=body,
         content_type="text/csv",
@@ -448,8 +451,9 @@ async def sales_chart(request: web.Request) -> web.StreamResponse:
     first = last - dt.timedelta(days=int(days_text) - 1)
     async with app.db.connect() as conn:
         data = await sales_by_day(conn, app.config.timezone, first, last)
+        names = await leader_names(conn, app.config, app.groups.all())
     folder = Path(tempfile.mkdtemp(prefix="groupbuy-chart-"))
-    body = _read_and_remove(render_sales_chart(data, first, last, folder / "sales.png"))
+    body = _read_and_remove(render_sales_chart(data, names, first, last, folder / "sales.png"))
     return web.Response(body=body, content_type="image/png")
 
 

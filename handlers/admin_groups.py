@@ -4,6 +4,7 @@
 - 换团长 <room or topic> <leader id>: a new leader from now on (rounds and money stay put);
 - 暂停 <room or topic> / 恢复 <room or topic>: the bot stops / resumes acting in that group
   (messages are still stored; deals skip a paused group).
+Replies name leaders as people know them (handlers/people.py), never by contact id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from handlers.commands import Command, Role
+from handlers.people import leader_names
 from handlers.router import Router
 from models.config import GroupConfig
 from models.context import Context
@@ -29,7 +31,7 @@ def _find(ctx: Context, key: str) -> GroupConfig | None:
 
 
 @router.command(
-    "绑定", Role.ADMIN, "绑定 群id 团长id [线路] [群名]：新增群", args="words", chat="private"
+    "绑定", Role.ADMIN, "绑定 群号 团长微信号 [线路] [群名]：新增群", args="words", chat="private"
 )
 async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     room, leader, *rest = cmd.args
@@ -45,23 +47,27 @@ async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         commission_rate=old.commission_rate if old else Decimal("0.10"),
     )
     await ctx.groups.save(ctx.conn, group, ctx.now)
+    names = await leader_names(ctx.conn, ctx.config, [group])
     ctx.reply(
         "bind",
-        f"已绑定「{topic}」（{room}），团长 {leader}，线路 {route or '未定'}。",
+        f"已绑定「{topic}」，团长 {names[leader]}，线路 {route or '未定'}。",
         private=True,
     )
 
 
-@router.command("换团长", Role.ADMIN, "换团长 群 团长id：换团长", args="words", chat="private")
+@router.command("换团长", Role.ADMIN, "换团长 群 团长微信号：换团长", args="words", chat="private")
 async def change_leader(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     key, leader = cmd.args[0], cmd.args[1]
     group = _find(ctx, key)
     if group is None:
-        ctx.reply("leader", f"没有找到群「{key}」（写群 id 或完整群名）。", private=True)
+        ctx.reply("leader", f"没有找到群「{key}」（写群号或完整群名）。", private=True)
         return
+    names = await leader_names(ctx.conn, ctx.config, [group, replace(group, leader=leader)])
     await ctx.groups.save(ctx.conn, replace(group, leader=leader), ctx.now)
     ctx.reply(
-        "leader", f"「{group.topic}」的团长改为 {leader}（原 {group.leader}）。", private=True
+        "leader",
+        f"「{group.topic}」的团长改为 {names[leader]}（原 {names[group.leader]}）。",
+        private=True,
     )
 
 
@@ -69,7 +75,7 @@ async def _set_paused(ctx: Context, cmd: Command, paused: bool) -> None:
     key = " ".join(cmd.args)
     group = _find(ctx, key)
     if group is None:
-        ctx.reply("pause", f"没有找到群「{key}」（写群 id 或完整群名）。", private=True)
+        ctx.reply("pause", f"没有找到群「{key}」（写群号或完整群名）。", private=True)
         return
     await ctx.groups.save(ctx.conn, replace(group, paused=paused), ctx.now)
     state = "暂停" if paused else "恢复"

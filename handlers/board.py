@@ -12,8 +12,10 @@ from datetime import date, datetime
 from typing import Any
 
 from handlers import stock
-from handlers.leader import DECIDING, add_line, held_reason
+from handlers.leader import DECIDING, add_line
+from handlers.people import all_leader_names
 from handlers.reports import amount_json, round_json
+from handlers.sorting import held_reason
 from models.config import Config
 from models.db import Conn
 from models.identity import strip_seq
@@ -26,8 +28,10 @@ from models.store.rounds import accept, lock_rounds, set_status
 from models.store.tally import Amount, RoundTally, tally
 
 
-def _leaders(rounds: Iterable[RoundTally], config: Config) -> dict[str, dict[str, Any]]:
-    """Leader → rounds, amount, commission and products summed over the leader's rounds."""
+def _leaders(
+    rounds: Iterable[RoundTally], config: Config, names: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """Leader → name, rounds, amount, commission and products summed over the leader's rounds."""
     rates = {g.room: g.commission_rate for g in config.groups}
     out: dict[str, dict[str, Any]] = {}
     sums: dict[str, tuple[int, int, int, dict[str, Amount]]] = {}
@@ -43,6 +47,7 @@ def _leaders(rounds: Iterable[RoundTally], config: Config) -> dict[str, dict[str
         sums[leader] = (n + 1, amount + r.amount_fen, commission + extra, products)
     for leader, (n, amount, commission, products) in sorted(sums.items()):
         out[leader] = {
+            "name": names.get(leader) or "团长",
             "rounds": n,
             "amount": fen_str(amount),
             "commission": fen_str(commission),
@@ -54,7 +59,8 @@ def _leaders(rounds: Iterable[RoundTally], config: Config) -> dict[str, dict[str
 async def board(conn: Conn, config: Config, day: date, now: datetime) -> dict[str, Any]:
     """The day's rounds (团期: cutoff on `day`) per group, totals per leader, product and route,
     and the lines held for review, each with why."""
-    report = await tally(conn, config.timezone, day)
+    names = await all_leader_names(conn, config)
+    report = (await tally(conn, config.timezone, day)).with_leader_names(names)
     ids = [r.id for r in report.rounds]
     cut = await cutoffs(conn, ids)
     held = await held_lines(conn, ids)
@@ -64,6 +70,7 @@ async def board(conn: Conn, config: Config, day: date, now: datetime) -> dict[st
             "room": g.room,
             "topic": g.topic,
             "leader": g.leader,
+            "leader_name": names.get(g.leader, ""),
             "route": g.route,
             "rounds": [],
         }
@@ -72,7 +79,14 @@ async def board(conn: Conn, config: Config, day: date, now: datetime) -> dict[st
     for r in report.rounds:
         group = groups.setdefault(
             r.room,
-            {"room": r.room, "topic": r.room, "leader": r.leader, "route": r.route, "rounds": []},
+            {
+                "room": r.room,
+                "topic": r.room,
+                "leader": r.leader,
+                "leader_name": r.leader_name,
+                "route": r.route,
+                "rounds": [],
+            },
         )
         cutoff = cut.get(r.id)
         group["rounds"].append(
@@ -88,7 +102,7 @@ async def board(conn: Conn, config: Config, day: date, now: datetime) -> dict[st
         "date": day.isoformat(),
         "now": now.astimezone(config.timezone).isoformat(),
         "groups": list(groups.values()),
-        "leaders": _leaders(report.rounds, config),
+        "leaders": _leaders(report.rounds, config, names),
         "products": products,
         "routes": {
             name: {"rounds": route.rounds, "amount": fen_str(route.amount_fen)}

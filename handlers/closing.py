@@ -24,6 +24,7 @@ from models.store import groups as group_store
 from models.store import ledger as ledger_store
 from models.store import pickups, rounds
 from models.store.outbox import enqueue
+from models.store.sorting import LineGoods, final_lines
 from models.store.tally import rounds_totals_and_amounts
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,10 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
     One conditional UPDATE … RETURNING decides which are still open (exactly once across
     processes) and names them; the final lists come from one query of the active lines'
     text, totals and amounts from one grouped query, and the messages go out in one bulk
-    insert. Whole round states (products, matchers, every line) are loaded only for rounds
-    with a 成团 minimum to decide. So 22:00 costs a handful of round trips per batch, and
-    nothing per order line beyond reading its text.
+    insert; each line's price, summed in SQL, comes with its text, for what each line and
+    each resident owes. Whole round states (products, matchers, every line) are loaded only
+    for rounds with a 成团 minimum to decide. So 22:00 costs a handful of round trips per
+    batch, and per order line only reading its text and price.
     """
     returned = await rounds.close_open(conn, ids, now)
     if not returned:
@@ -62,7 +64,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
             verdict = await _cheng_tuan(conn, state)  # before the totals: it drops products
             if verdict is not None:
                 verdicts.append(verdict)
-    raws = await rounds.active_raws(conn, closed)
+    lines_by = await final_lines(conn, closed)
     totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
     live = await group_store.load(conn)  # as the table says now, in this transaction
     messages: list[OutgoingMessage] = []
@@ -72,7 +74,7 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
         # list and a new summary; a trigger firing twice is still one.
         again = f":{version}"
         totals = [(t.name, t.qty_milli, t.unit) for t in totals_by[round_id]]
-        active = raws[round_id]
+        active = lines_by[round_id]
         if not active:
             continue  # nobody ordered: no 共0单 in the group, no ¥0 summary to the leader
         messages.append(
@@ -103,9 +105,9 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
     return closed
 
 
-def _held_note(active: list[tuple[str, bool]]) -> str:
+def _held_note(active: list[LineGoods]) -> str:
     """The leader's summary says how many lines wait for a decision (they are not in it)."""
-    held = sum(1 for _, h in active if h)
+    held = sum(1 for ln in active if ln.held)
     return f"另有{held}单待你确认（发“核对”查看，“确认 序号”计入）。" if held else ""
 
 

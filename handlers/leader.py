@@ -8,30 +8,22 @@ round's totals privately. 核对 lists the lines the bot was not sure of (kept o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 
 from handlers import replies, stock
-from handlers.chain_plan import doubt, draft_entry
+from handlers.chain_plan import draft_entry
 from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
 from handlers.payments import payment_lines, payment_round
-from handlers.reports import goods_text, money_text
+from handlers.reports import goods_text, money_text, status_word
 from handlers.router import Router
+from handlers.sorting import held_reason
 from models.context import Context
 from models.db import Conn
 from models.identity import content_key, strip_seq
-from models.rounds import (
-    FLAG_OVER_LIMIT,
-    FLAG_SOLD_OUT,
-    FLAG_UNIT,
-    FLAG_UNMATCHED,
-    PostPlan,
-    RoundCache,
-    RoundState,
-)
+from models.rounds import PostPlan, RoundCache, RoundState
 from models.store import deals as deal_store
 from models.store import rounds
 from models.store.rounds import (
@@ -129,8 +121,9 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
     lines = []
     paid = await payment_lines(ctx.conn, [r.id for r in mine] + ([earlier.id] if earlier else []))
     for r in mine:
-        state = "进行中" if r.status == "open" else "已截单"
-        lines.append(f"{r.title}［{state}］{goods_text(r.totals) or '暂无'}；{money_text(r)}")
+        lines.append(
+            f"{r.title}［{status_word(r.status)}］{goods_text(r.totals) or '暂无'}；{money_text(r)}"
+        )
         lines.append(f"收款：{paid[r.id]}")
     if earlier is not None:
         lines.append(f"{earlier.title} 收款：{paid[earlier.id]}")
@@ -160,19 +153,6 @@ async def remove_entry(ctx: Context, cmd: Command, cache: RoundCache, role: Role
 
 
 DECIDING = ("open", "closed")  # a held line may be decided until the goods are ordered
-
-
-def held_reason(flags: Sequence[str]) -> str:
-    """Why a line waits for the leader, in the words the leader reads."""
-    if FLAG_OVER_LIMIT in flags:
-        return "超过每人限购"
-    if FLAG_SOLD_OUT in flags:
-        return "超过限量"
-    if FLAG_UNIT in flags:
-        return "单位和菜单对不上"
-    if FLAG_UNMATCHED in flags:
-        return "菜单上没有这个商品"
-    return doubt(list(flags))
 
 
 @router.command("核对", Role.LEADER, "核对：私聊列出待确认、未计入合计的接龙")
@@ -271,7 +251,7 @@ async def add_line(
     return None, f"{strip_seq(parsed.raw)}{held}"
 
 
-@router.command("开团", Role.LEADER, "开团 团购key：本群马上开这个团购", args="text")
+@router.command("开团", Role.LEADER, "开团 团购编号：本群马上开这个团购", args="text")
 async def open_deal(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`开团 <deal key>`: open this group's round of a platform deal now, before its post time."""
     assert ctx.msg.room is not None

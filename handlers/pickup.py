@@ -6,18 +6,27 @@
 - a resident says `已取`: the lines they posted are picked up. By contact id, never by display
   name: anyone can rename themselves 张三. A line written for a neighbour (代接) is marked by
   its poster or by the leader's number.
-Reminders name only those still waiting.
+Reminders name only those still waiting. `分拣单` sends the leader, privately and in one
+message, who gets what by building and room (`分拣单 按楼号` for 楼号-商品-房号).
 """
 
 from __future__ import annotations
 
 from handlers.commands import Command, Role, parse_seq
 from handlers.router import Router
+from handlers.sorting import (
+    BY_BUILDING,
+    BY_PRODUCT,
+    person_name,
+    residents,
+    sort_rows,
+    sorting_text,
+)
 from models.context import Context
-from models.identity import strip_seq
 from models.rounds import EntryView, RoundCache
 from models.store import pickups
-from models.store.rounds import latest_closed_round
+from models.store.rounds import latest_closed_round, lock_rounds
+from models.store.sorting import lines_with_goods
 
 router = Router()
 
@@ -27,7 +36,8 @@ MAX_NAMED = 30  # names listed in one reminder; WeChat truncates very long messa
 def reminder_text(
     title: str, pickup_point: str, listed: list[tuple[int, str]], label: str = "【到货】"
 ) -> str:
-    names = "、".join(f"{n}.{name}" for n, name in listed[:MAX_NAMED])
+    # `1号 王姐`, never `1.5栋302` (which reads as a decimal)
+    names = "、".join(f"{n}号 {person_name(name)}" for n, name in listed[:MAX_NAMED])
     more = f" 等{len(listed)}位" if len(listed) > MAX_NAMED else ""
     where = f"，请到{pickup_point}取货" if pickup_point else "，请尽快取货"
     return f"{label}{title}{where}：{names}{more}。取完回复“已取”。"
@@ -80,8 +90,39 @@ async def picked(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         await pickups.mark_picked(ctx.conn, [e.id for e in chosen], ctx.now)
     if by_leader and numbers:
         text = "已记录取货：" + "、".join(
-            f"{active.index(e) + 1}.{strip_seq(e.name)}" for e in chosen
+            f"{active.index(e) + 1}号 {person_name(e.name)}" for e in chosen
         )
         if unknown:
             text += f"（没有第{'、'.join(map(str, unknown))}条）"
         ctx.reply("picked", text, private=True)
+    elif chosen:
+        # A resident's `已取` is answered once per round: saying it again changes nothing.
+        listed = "、".join(f"{active.index(e) + 1}号" for e in chosen)
+        ctx.reply(
+            f"once:picked:{state.id}:{ctx.msg.sender}",
+            f"{ctx.msg.sender_name} 已记下你取走了{listed}，谢谢！",
+            mention=True,
+        )
+
+
+@router.command("分拣单", Role.LEADER, "分拣单 按楼号：私聊发分拣单（默认按商品）", args="text")
+async def sorting_list(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`分拣单 [按商品|按楼号]`: the last closed round (or the open one) as a sorting list,
+    privately: each product's residents by building and room, or each building's goods,
+    then what each resident owes and the held lines that must not be packed."""
+    assert ctx.msg.room is not None
+    how = BY_BUILDING if cmd.args and "楼" in cmd.args[0] else BY_PRODUCT
+    state = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    if state is None:
+        state = next(iter(await lock_rounds(ctx.conn, cache, ctx.msg.room)), None)
+    if state is None:
+        ctx.reply("sorting", "还没有可以分拣的团。", private=True)
+        return
+    people = residents((await lines_with_goods(ctx.conn, [state.id]))[state.id])
+    group = ctx.groups.get(ctx.msg.room)
+    pickup = group.pickup_point if group else ""
+    ctx.reply(
+        "sorting",
+        sorting_text(state.title, sort_rows(pickup, people), how, people),
+        private=True,
+    )

@@ -30,4 +30,7 @@ def refund_rows(report: Tally) -> list[list[Any]]:
                 yuan(f.amount_fen) if f.status != REQUESTED else None,
             ]
         )
+    settled = [f.amount_fen or 0 for f in report.refunds if f.status != REQUESTED]
+    if settled:
+        rows.append(["合计", "", "", "", "", "", yuan(sum(settled))])
     return rows

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from handlers.sorting import line_text, owed_block, priced, residents
 from handlers.stock import stock_note
 from models.identity import strip_seq
 from models.money import fmt_qty
 from models.rounds import EntryView, RoundState
+from models.store.sorting import LineGoods
 
 MAX_LISTED = 5  # problem lines listed in one reply; the leader sees the rest in the review
 
@@ -54,32 +56,26 @@ def cancelled_reply(sender_name: str, entries: Sequence[EntryView]) -> str:
     return f"{sender_name} 已取消：{listed}"
 
 
-def closed_reply(state: RoundState, totals: Sequence[tuple[str, int, str | None]]) -> str:
-    """The final list posted at 截单: every active line and the totals per product."""
-    return closed_list([(e.raw, e.held) for e in state.active_entries()], state.title, totals)
-
-
-HELD_MARK = "（待团长确认，未计入合计）"
-
-
 def closed_list(
-    raws: Sequence[tuple[str, bool]], title: str, totals: Sequence[tuple[str, int, str | None]]
+    lines: Sequence[LineGoods], title: str, totals: Sequence[tuple[str, int, str | None]]
 ) -> str:
-    """The final list from the active lines' text alone: at 22:00 thousands of rounds close
-    together, and building a round state for each only to print this cost most of it.
-    Lines held for the leader's review are listed, marked, and left out of 合计."""
-    lines = [f"【已截单】{title}".rstrip()]
-    lines.extend(
-        f"{n}. {strip_seq(raw)}{HELD_MARK if held else ''}" for n, (raw, held) in enumerate(raws, 1)
-    )
+    """The final list from the active lines and their goods: each line with what it costs,
+    the totals per product, then what each resident owes. At 22:00 thousands of rounds close
+    together, so this needs no round state. Lines held for the leader's review are listed,
+    marked, and left out of every total."""
+    out = [f"【已截单】{title}".rstrip()]
+    money = priced(lines)
+    out.extend(f"{ln.number}. {line_text(ln, money)}" for ln in lines)
     if totals:
-        lines.append(
+        out.append(
             "合计：" + "，".join(f"{name}{fmt_qty(q)}{unit or ''}" for name, q, unit in totals)
         )
-    held_count = sum(1 for _, held in raws if held)
+    if money and (block := owed_block(residents(lines))):
+        out.append(block)
+    held_count = sum(1 for ln in lines if ln.held)
     waiting = f"（{held_count}单待团长确认）" if held_count else ""
-    lines.append(f"共{len(raws)}单{waiting}。之后的接龙不再计入。")
-    return "\n".join(lines)
+    out.append(f"共{len(lines)}单{waiting}。之后的接龙不再计入。")
+    return "\n".join(out)
 
 
 def edit_confirm_reply(sender_name: str, changes: Sequence[tuple[str, str]]) -> str:

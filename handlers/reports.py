@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from handlers.people import named_tally
 from models.config import Config
 from models.db import Conn
 from models.money import fen_str, fmt_qty, qty_number
 from models.store.refunds import OWED
-from models.store.tally import Amount, RoundTally, Tally, tally
+from models.store.tally import Amount, RoundTally, Tally
 
 
 def amount_json(s: Amount) -> dict[str, object]:
@@ -26,6 +27,7 @@ def round_json(r: RoundTally) -> dict[str, object]:
         "room": r.room,
         "title": r.title,
         "leader": r.leader,
+        "leader_name": r.leader_name,
         "route": r.route,
         "pickup_point": r.pickup_point,
         "status": r.status,
@@ -61,7 +63,7 @@ def tally_json(t: Tally) -> dict[str, Any]:
 
 async def tally_report(conn: Conn, config: Config, day: date | None = None) -> dict[str, Any]:
     """The tally of `day` (or of every round) as the JSON contract."""
-    return tally_json(await tally(conn, config.timezone, day))
+    return tally_json(await named_tally(conn, config, day))
 
 
 def goods_text(totals: dict[str, Amount]) -> str:
@@ -76,6 +78,11 @@ def money_text(r: RoundTally) -> str:
         f"合计 ¥{fen_str(r.amount_fen)}，佣金 ¥{fen_str(r.commission_fen)}，"
         f"已取 {r.picked}，待取 {r.waiting}{held}"
     )
+
+
+def status_word(status: str) -> str:
+    """A round's status as the leader says it."""
+    return {"open": "进行中", "closed": "已截单"}.get(status, "已截单")
 
 
 def fmt(s: Amount) -> str:

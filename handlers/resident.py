@@ -11,11 +11,12 @@ from handlers.chain_plan import draft_entry
 from handlers.commands import Command, Role, parse_seq
 from handlers.parsing.chain_parser import parse_entry_line
 from handlers.router import Router
+from handlers.sorting import line_text, owed, owed_block, priced, residents
 from models.context import Context
 from models.identity import content_key, name_key, strip_seq
-from models.money import fen_str
 from models.rounds import PostPlan, RoundCache
 from models.store.rounds import latest_closed_round, lock_rounds, set_status, write_plan
+from models.store.sorting import final_lines
 
 router = Router()
 
@@ -66,33 +67,38 @@ async def cancel(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     ctx.reply("cancel", replies.cancelled_reply(msg.sender_name, entries), mention=True)
 
 
-@router.command("我的订单", Role.RESIDENT, "我的订单：看自己这一团接了什么")
+@router.command("我的订单", Role.RESIDENT, "我的订单：看自己这一团接了什么、应付多少")
 async def my_orders(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
-    """`我的订单`: the sender's lines in the open rounds (or the last closed one), with amounts."""
+    """`我的订单`: the sender's lines in the open rounds (or the last closed one), each with
+    its amount, what each resident among them owes (代接 for a neighbour) and the total.
+    Held lines are listed, not counted, as in the final list."""
     msg = ctx.msg
     assert msg.room is not None
     states = await lock_rounds(ctx.conn, cache, msg.room) or [
         s for s in [await latest_closed_round(ctx.conn, cache, msg.room)] if s is not None
     ]
     me = name_key(msg.sender_name)
-    lines: list[str] = []
-    total = 0
-    for s in states:
-        for n, e in enumerate(s.active_entries(), 1):
-            if e.poster == msg.sender or (me and e.name_key == me):
-                fen = sum(ln.amount_fen or 0 for ln in e.lines)
-                total += fen
-                lines.append(
-                    f"{n}. {strip_seq(e.raw)[:30]}" + (f"（¥{fen_str(fen)}）" if fen else "")
-                )
-    if not lines:
+    by_round = await final_lines(ctx.conn, [s.id for s in states])
+    mine = [
+        ln
+        for s in states
+        for ln in by_round[s.id]
+        if ln.poster == msg.sender or (me and name_key(ln.name) == me)
+    ]
+    if not mine:
         ctx.reply("mine", f"{msg.sender_name} 这一团还没有你的接龙。", mention=True)
         return
-    ctx.reply(
-        "mine",
-        f"{msg.sender_name} 你的接龙：\n" + "\n".join(lines) + f"\n合计 ¥{fen_str(total)}",
-        mention=True,
-    )
+    people = residents(mine)
+    money = priced(mine)
+    text = [f"{msg.sender_name} 你的接龙："]
+    text += [f"{ln.number}. {line_text(ln, money)}" for ln in mine]
+    if money and len([r for r in people if r.counted]) > 1:
+        text.append(owed_block(people))
+    counted = [ln for ln in mine if not ln.held]
+    if money and counted:
+        fen = sum(ln.amount_fen for ln in counted)
+        text.append(f"合计应付 {owed(fen, any(ln.unpriced for ln in counted))}")
+    ctx.reply("mine", "\n".join(text), mention=True)
 
 
 @router.command("改", Role.RESIDENT, "改 3 苹果3份：把自己接的第3条改成…", args="words")

@@ -47,4 +47,10 @@ def build_router() -> Router:
             private=role >= Role.LEADER,
         )
 
+    @root.command("帮助", Role.RESIDENT, "帮助：看这份说明", chat="private")
+    async def private_help(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+        """Asked for by name, help is answered every time (the per-person reply budget still
+        bounds it), unlike the hourly hint for anything else said privately."""
+        ctx.reply("help", root.private_help(role), private=True)
+
     return root

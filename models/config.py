@@ -39,6 +39,7 @@ class GroupConfig:
     pickup_point: str = ""
     commission_rate: Decimal = Decimal("0.10")  # the leader's share of the group's sales
     paused: bool = False  # an admin paused the bot here: messages are stored, nothing else
+    leader_name: str = ""  # the name the operator gave the leader in the config file
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,11 @@ class Config:
     source: Path | None = None
     data_dir: Path = Path("data")  # the bot's own files (wechaty's among them)
 
+    @property
+    def leader_names(self) -> dict[str, str]:
+        """Names the config file gives leaders, by contact id (they win over display names)."""
+        return {g.leader: g.leader_name for g in self.groups if g.leader_name}
+
     def with_database(self, url: str | None) -> Config:
         """The same config with `--db URL` applied (the command line wins over the file)."""
         return replace(self, database_url=url) if url else self
@@ -160,6 +166,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
                 route=g.route,
                 pickup_point=g.pickup_point,
                 commission_rate=g.commission_rate,
+                leader_name=g.leader_name,
             )
             for g in f.groups
         ),

@@ -73,6 +73,7 @@ class GroupSection(BaseModel):
     room: Text
     topic: Text | None = None
     leader: Text
+    leader_name: Words = ""  # how the leader is called in lists; else their display name
     route: Words = ""
     pickup_point: Words = ""
     commission_rate: Decimal = Field(Decimal("0.10"), ge=0, le=1, description='e.g. "0.10"')

@@ -126,7 +126,8 @@ class RoundState:
 
     @property
     def title_key(self) -> str:
-        return normalise(self.title)
+        # Trimmed again: a round opened before titles were trimmed still matches its copies.
+        return normalise(trim_title(self.title))
 
     def product(self, key: str | None) -> Product | None:
         if key is None:
@@ -137,12 +138,28 @@ class RoundState:
         return sorted((e for e in self.entries.values() if e.active), key=lambda e: e.pos)
 
 
+# A title ends where the head's first line goes on to the cutoff, pickup or delivery:
+# `11月23日 水果团 截单：今晚22:00 自提：…` is called `11月23日 水果团`.
+_TITLE_END = re.compile(
+    r"[\s，,；;。|｜]+(?=[^\s，,；;。|｜]*(?:截单|截止|自提|取货|提货|到货|配送|送货|发货))"
+)
+MAX_TITLE = 40
+
+
+def trim_title(line: str) -> str:
+    """The name part of a head's first line (unchanged when nothing is left after trimming)."""
+    m = _TITLE_END.search(line)
+    short = line[: m.start()].strip() if m else line.strip()
+    return (short if normalise(short) else line.strip())[:MAX_TITLE]
+
+
 def title_of(header: str) -> str:
-    """The line that names a chain: the first header line with words, #接龙 removed."""
+    """What a chain is called: its head's first line with words, #接龙, cutoff and pickup
+    removed (`11月23日 水果团`)."""
     for line in header.splitlines():
         text = line.replace("#接龙", "").replace("＃接龙", "").strip()
         if normalise(text):
-            return text[:500]
+            return trim_title(text)
     return ""
 
 

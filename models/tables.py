@@ -125,7 +125,11 @@ class InboundMessage(Base):
     # the next start or when it is fed again (a replay), and the leader is told of the failure.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
-    __table_args__ = (Index("ux_messages_fingerprint", "fingerprint", unique=True),)
+    __table_args__ = (
+        Index("ux_messages_fingerprint", "fingerprint", unique=True),
+        # People are named by the display name of their latest message (models/store/people.py).
+        Index("ix_messages_sender_id", "sender", "id"),
+    )
 
 
 class Entry(Base):

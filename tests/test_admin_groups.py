@@ -25,8 +25,11 @@ async def test_bind_change_leader_pause_and_resume(bot: ChatHarness, db_url: str
     rounds = {r["room"]: r for r in await bot.rounds()}
     assert [o["name"] for o in rounds["new@chatroom"]["orders"]] == ["张三"]
 
+    await bot.post("李姐", "大家好", sender=LEADER)  # the leader's display name is 李姐
     await bot.post("管理员", "换团长 幸福里3栋团购群 wxid_new_li", room=None, sender=ADMIN)
-    assert "团长改为 wxid_new_li（原 wxid_leader）" in bot.private_texts(ADMIN)[-1]
+    # By name, never by contact id: the old leader as their messages call them, the new one
+    # (who has not spoken yet) by the group.
+    assert "团长改为 幸福里3栋团购群团长（原 李姐）" in bot.private_texts(ADMIN)[-1]
     await bot.post("团长", "#截单", sender=LEADER)  # the old leader is a resident now
     assert "只有团长可以" in bot.group_texts()[-1]
 

@@ -86,7 +86,8 @@ async def test_a_whole_line_short_and_an_after_sales_refund(
     sheet = load_workbook(sent.file_path)["退款"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0] == ["团", "名字", "类型", "商品", "数量", "原因", "金额"]
-    assert [r[1:5] + r[6:] for r in rows[1:]] == [
+    assert rows[-1][0] == "合计" and rows[-1][6] == 27.7  # 12.80 + 9.90 + 5.00
+    assert [r[1:5] + r[6:] for r in rows[1:-1]] == [
         ["李四", "缺货", "烟台苹果", 1, 12.8],
         ["李四", "缺货", "海南香蕉", 1, 9.9],
         ["张三", "售后", None, None, 5],

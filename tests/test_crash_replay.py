@@ -255,7 +255,7 @@ def kill_plan(groups: int, rng: random.Random) -> list[Kill]:
     return [
         Kill("mid scheduled push", starts("#接龙", "水果团"), rng.randint(2, groups - 2)),
         Kill("in the chain burst", starts("管理员命令"), 1, rng.uniform(0.05, 0.5)),
-        Kill("around the admin's push", starts("【2026-11 月结】"), 1, rng.uniform(0.0, 0.12)),
+        Kill("around the admin's push", starts("【2026年11月 月结】"), 1, rng.uniform(0.0, 0.12)),
         Kill("closing at 截单", starts("【2026-11-23 汇总】"), 1, rng.uniform(0.0, 0.1)),
         Kill("sending the final lists", starts("【已截单】"), rng.randint(1, groups - 1)),
     ]

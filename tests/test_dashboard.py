@@ -135,6 +135,7 @@ async def test_the_board_shows_the_round_its_totals_and_the_doubt(
     assert r["cutoff_at"] == "2026-11-23T22:00:00+08:00"
     assert board["leaders"] == {
         "wxid_leader": {
+            "name": "团长",  # the display name the leader posts under
             "rounds": 1,
             "amount": "25.60",
             "commission": "2.56",
@@ -191,7 +192,8 @@ async def test_downloads_and_chart_and_the_payments_placeholder(
     await log_in(client)
     xlsx = await client.get("/api/exports/2026-11-23.xlsx")
     wb = load_workbook(io.BytesIO(await xlsx.read()))
-    assert wb.sheetnames == ["配送清单", "排序列表", "总清单"]
+    assert wb.sheetnames[:3] == ["配送清单", "排序列表", "总清单"]
+    assert wb.sheetnames[-1] == "退款"
     total = await client.get("/api/exports/2026-11-23.csv?list=总清单")
     rows = list(csv.reader(io.StringIO((await total.read()).decode("utf-8-sig"))))
     assert rows[1][:2] == ["烟台苹果", "2"]

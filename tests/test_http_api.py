@@ -69,7 +69,9 @@ async def test_push_a_deal_then_read_tally_export_and_metrics(
     xlsx = await client.get("/api/exports/2026-11-23.xlsx", headers=AUTH)
     assert xlsx.status == 200
     wb = load_workbook(io.BytesIO(await xlsx.read()))
-    assert wb.sheetnames == ["配送清单", "排序列表", "总清单", "退款"]
+    assert wb.sheetnames[:3] == ["配送清单", "排序列表", "总清单"]
+    assert "分拣单-按商品" in wb.sheetnames  # the same workbook as the chat's 导出
+    assert wb.sheetnames[-1] == "退款"
     metrics = await (await client.get("/metrics")).text()
     assert "groupbuy_open_rounds 1" in metrics
 

@@ -60,7 +60,8 @@ async def test_a_round_from_head_to_cutoff(sim: Client) -> None:
     moved = await sim.post("/sim/api/clock", json={"ts": "2026-11-23T22:00:30"})
     final, summary = (await moved.json())["replies"]
     assert final["room"] == ROOM and final["text"].startswith("【已截单】")
-    assert "1. 张三 苹果2份\n2. 李姐 香蕉x2" in final["text"]
+    assert "1. 张三 苹果2份 ¥25.60\n2. 李姐 香蕉x2 ¥19.80" in final["text"]
+    assert "每人应付：张三 ¥25.60；李姐 ¥19.80" in final["text"]
     assert summary["to"] == LEADER and "金额 ¥45.40" in summary["text"]
     assert await say(sim, "王五", HEAD + "\n1. 张三 苹果2份\n2. 李姐 香蕉x2\n3. 王五 苹果1份")
     log = await (await sim.get("/sim/api/log")).json()

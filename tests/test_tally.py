@@ -15,8 +15,9 @@ import pytest
 from openpyxl import load_workbook
 
 from handlers.exports import write_exports
+from handlers.people import named_tally
 from handlers.reports import tally_report
-from models.store.tally import LeaderMonth, monthly_reconciliation, tally
+from models.store.tally import LeaderMonth, monthly_reconciliation
 from tests.chains import Chain
 from tests.chat import ChatHarness
 from tests.conftest import TZ, make_config, make_harness, split_schema
@@ -27,6 +28,7 @@ GROUPS = [
         "room": "east2",
         "topic": "阳光花园",
         "leader": "wxid_lead_east2",
+        "leader_name": "王姐",  # named by the operator: wins over the display name
         "route": "东线",
         "commission_rate": "0.12",
     },
@@ -38,6 +40,10 @@ GROUPS = [
         "pickup_point": "西湖小区南门",
     },
 ]
+
+
+# What each leader's WeChat shows as their name (east2's is overruled by the config file).
+LEADER_SAYS = {"east1": "李姐", "east2": "阳光花园-团长", "west1": "赵哥"}
 
 
 @pytest.fixture
@@ -52,7 +58,7 @@ async def day(db_url: str) -> AsyncIterator[ChatHarness]:
 
 async def chain_day(bot: ChatHarness, *, extra_east1: str | None = None) -> None:
     for g in GROUPS:
-        await bot.post("团长", Chain().text, room=g["room"], sender=g["leader"])
+        await bot.post(LEADER_SAYS[g["room"]], Chain().text, room=g["room"], sender=g["leader"])
     east1 = Chain().add("张三 苹果2份", "李四 香蕉x2")
     await bot.post("李四", east1.text, room="east1")
     if extra_east1 is not None:  # a later order that its poster then cancels
@@ -99,12 +105,12 @@ async def test_arrival_reminder_and_pickups(day: ChatHarness) -> None:
     await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")
     reminder = day.group_texts()[-1]
     assert reminder.startswith("【到货】") and "西湖小区南门" in reminder
-    assert "1.钱七" in reminder and "3.周九" in reminder
+    assert "1号 钱七" in reminder and "3号 周九" in reminder
     await day.post("团长", "到货", room="west1", sender="wxid_lead_west1")  # once only
     assert sum("【到货】" in t for t in day.group_texts()) == 1
     await day.post("团长", "#已取 1 3 9", room="west1", sender="wxid_lead_west1")
     [note] = [t for t in day.private_texts("wxid_lead_west1") if "已记录取货" in t]
-    assert "1.钱七" in note and "3.周九" in note and "没有第9条" in note
+    assert "1号 钱七" in note and "3号 周九" in note and "没有第9条" in note
     # 周九 wrote all three lines (代接): pickups go by contact id, so 孙八 saying 已取 marks
     # nothing (anyone can rename themselves 孙八); the poster or the leader's number does.
     await day.post("孙八", "已取", room="west1")
@@ -128,7 +134,7 @@ async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
 ) -> None:
     await chain_day(day)
     async with day.app.db.connect() as conn:
-        report = await tally(conn, TZ, date(2026, 11, 23))
+        report = await named_tally(conn, day.app.config, date(2026, 11, 23))
     paths = write_exports(report, tmp_path, "团购-2026-11-23")
     assert [p.name for p in paths] == [
         "团购-2026-11-23.xlsx",
@@ -139,13 +145,15 @@ async def test_exports_open_in_openpyxl_and_add_up_to_the_tally(
     ]
     wb = load_workbook(paths[0])
     assert wb.sheetnames == ["配送清单", "排序列表", "总清单", "退款"]
-    delivery = list(wb["配送清单"].iter_rows(min_row=2, values_only=True))
+    *delivery, total_row = list(wb["配送清单"].iter_rows(min_row=2, values_only=True))
+    assert total_row[0] == "合计" and round(Decimal(str(total_row[7])) * 100) == 13210
     # Route → leader order, and the amounts add up to the tally to the fen.
     assert [row[0] for row in delivery] == sorted(row[0] for row in delivery)
     total_fen = sum(round(Decimal(str(row[7])) * 100) for row in delivery)
     tally_fen = sum(r.amount_fen for r in report.rounds)
     assert total_fen == tally_fen == 13210
-    west_rows = [row for row in delivery if row[1] == "wxid_lead_west1"]
+    assert {row[1] for row in delivery} == {"李姐", "王姐", "赵哥"}  # names, not contact ids
+    west_rows = [row for row in delivery if row[1] == "赵哥"]
     assert ("海南香蕉", 1, "把") in [(r[4], r[5], r[6]) for r in west_rows]
     sorting = {row[0]: row for row in wb["排序列表"].iter_rows(min_row=2, values_only=True)}
     header = next(wb["排序列表"].iter_rows(max_row=1, values_only=True))
@@ -169,9 +177,9 @@ def test_export_command_writes_the_files(
     out = tmp_path / "out"
     assert main(["export", "--config", str(cfg), "--date", "2026-11-23", "--out", str(out)]) == 0
     wb = load_workbook(out / "团购-2026-11-23.xlsx")
-    amounts = [row[7] for row in wb["配送清单"].iter_rows(min_row=2, values_only=True)]
+    *amounts, total = [row[7] for row in wb["配送清单"].iter_rows(min_row=2, values_only=True)]
     # the fruit chain (12份 of apples, 3把 of bananas) and the one-line head's 3箱 of oranges
-    assert round(sum(amounts), 2) == 303.00
+    assert round(sum(amounts), 2) == total == 303.00
 
 
 async def test_daily_pickup_reminder_names_only_those_waiting(day: ChatHarness) -> None:
@@ -183,7 +191,7 @@ async def test_daily_pickup_reminder_names_only_those_waiting(day: ChatHarness) 
     await day.at("18:00", day=24)
     await day.at("18:30", day=24)  # the trigger fires again: still one reminder that day
     [reminder] = [t for t in day.group_texts() if t.startswith("【取货提醒】")]
-    assert "钱七" not in reminder and "2.孙八" in reminder and "3.周九" in reminder
+    assert "钱七" not in reminder and "2号 孙八" in reminder and "3号 周九" in reminder
     await day.post("团长", "已取 2 3", room="west1", sender="wxid_lead_west1")
     await day.at("18:00", day=25)
     assert sum(t.startswith("【取货提醒】") for t in day.group_texts()) == 1  # nobody waits
@@ -227,7 +235,10 @@ async def test_monthly_reconciliation_per_leader(day: ChatHarness) -> None:
         ),
     ]
     await day.post("管理员", "月结 2026-11", room=None, sender="wxid_admin")
-    assert day.private_texts("wxid_admin")[-1].startswith("【2026-11 月结】\nwxid_lead_east2：1团")
+    assert day.private_texts("wxid_admin")[-1].startswith(
+        "【2026年11月 月结】\n王姐：1团，销售 ¥64.00，佣金 ¥7.68，取消 0，已取 0/2，"
+        "已收 ¥0.00，待收 ¥64.00，佣金余额 ¥7.68\n李姐：1团"
+    )
 
 
 async def test_a_leader_has_no_power_in_another_leaders_group(day: ChatHarness) -> None:
@@ -246,13 +257,15 @@ async def test_admin_leader_detail_and_a_leaders_own_export(
 ) -> None:
     monkeypatch.setattr("handlers.private.EXPORTS_DIR", tmp_path)
     await chain_day(day)
-    await day.post("管理员", "团长 wxid_lead_east2 2026-11-23", room=None, sender="wxid_admin")
+    await day.post("管理员", "团长 王姐 11月23日", room=None, sender="wxid_admin")
     detail = day.private_texts("wxid_admin")[-1]
-    assert detail.startswith("【wxid_lead_east2 2026-11-23】阳光花园（东线）")
+    assert detail.startswith("【王姐 2026-11-23】阳光花园（东线）\n11月23日 水果团［已截单］")
     assert "合计 ¥64.00" in detail and "佣金 ¥7.68" in detail
-    await day.post("西一团长", "导出 2026-11-23", room=None, sender="wxid_lead_west1")
+    await day.post("赵哥", "导出 2026-11-23", room=None, sender="wxid_lead_west1")
     [sent] = [s for s in day.said if s.to == "wxid_lead_west1" and s.file_path]
     assert sent.file_path is not None
+    name = Path(sent.file_path).name  # what the leader sees in WeChat
+    assert name.startswith("团购-2026-11-23-赵哥-") and "wxid" not in name
     rows = list(load_workbook(sent.file_path)["配送清单"].iter_rows(min_row=2, values_only=True))
-    assert {r[1] for r in rows} == {"wxid_lead_west1"}  # only their own group
-    assert round(sum(r[7] for r in rows), 2) == 22.70
+    assert [r[:2] for r in rows] == [("西线", "赵哥"), ("西线", "赵哥"), ("合计", None)]
+    assert round(sum(r[7] for r in rows[:-1]), 2) == rows[-1][7] == 22.70

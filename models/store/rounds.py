@@ -647,21 +647,6 @@ async def load_rounds_by_id(conn: AsyncConnection, ids: list[int]) -> list[Round
     return await load_rounds(conn, rows)
 
 
-async def active_raws(conn: AsyncConnection, ids: list[int]) -> dict[int, list[tuple[str, bool]]]:
-    """Each round's active lines as written, and whether each is held for the leader's
-    review, in list order (one query)."""
-    raws: dict[int, list[tuple[str, bool]]] = {i: [] for i in ids}
-    for round_id, raw, held in (
-        await conn.execute(
-            select(Entry.round_id, Entry.raw, Entry.held)
-            .where(Entry.round_id.in_(ids), Entry.status == "active")
-            .order_by(Entry.round_id, Entry.pos)
-        )
-    ).all():
-        raws[round_id].append((raw, bool(held)))
-    return raws
-
-
 async def mark_unshipped(conn: AsyncConnection, round_id: int, keys: list[str]) -> None:
     """未成团: these products of the round do not ship."""
     await conn.execute(

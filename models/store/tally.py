@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -151,6 +151,7 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
                 Entry.round_id,
                 Entry.name,
                 Entry.poster,
+                Entry.poster_name,
                 Entry.raw,
                 Entry.flags,
                 Entry.held,
@@ -182,6 +183,7 @@ async def orders_report(conn: AsyncConnection) -> list[dict[str, object]]:
             {
                 "name": e.name,
                 "poster": e.poster,
+                "poster_name": e.poster_name,
                 "items": lines.get(e.id, []),
                 "raw": e.raw,
                 "flags": list(e.flags or ()),
@@ -224,6 +226,7 @@ class RoundTally:
     picked: int
     waiting: int
     held: int = 0  # lines waiting for the leader's decision: in no total
+    leader_name: str = ""  # what people call the leader (handlers/people.py fills it in)
 
 
 @dataclass(slots=True)
@@ -264,6 +267,11 @@ class Tally:
         mine = [r for r in self.rounds if r.leader == leader]
         ids = {r.id for r in mine}
         return Tally.of(mine, [f for f in self.refunds if f.round_id in ids])
+
+    def with_leader_names(self, names: dict[str, str]) -> Tally:
+        """The same figures with each round's leader named (contact id → name)."""
+        named = [replace(r, leader_name=names.get(r.leader or "", "")) for r in self.rounds]
+        return replace(self, rounds=named)
 
 
 @dataclass(slots=True)
