@@ -133,8 +133,9 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
     on_menu = _OnMenu(tuple(menu), tuple(known_products), ctx) if mode == "multi" else None
+    labels = _labels(header, [body for body, _ in readings]) if mode == "multi" else frozenset()
     entries = [
-        _settle(r, lines, idx, mode, ctx, on_menu)
+        _settle(r, lines, idx, mode, ctx, on_menu, labels)
         for r, (_, idx) in zip(read, readings, strict=True)
     ]
     return ParsedChain(
@@ -337,6 +338,7 @@ def _settle(
     mode: str,
     ctx: Context,
     on_menu: _OnMenu | None,
+    labels: frozenset[str] = frozenset(),
 ) -> ParsedEntry:
     first = lines[idx[0]]
     flags = set(r.flags)
@@ -373,6 +375,10 @@ def _settle(
             it.text is None and it.unit is not None for it in r.items
         ):
             flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
+        if len(items) >= 2:
+            items = _drop_source(items, r.rest, labels, ctx, notes)
+        if ctx.codes and any(_code_then_words(it.item, ctx) for it in items):
+            flags.add(FLAG_LEFTOVER)  # `8 抹茶黑芝麻巧克力`: box 8's flavours, or a note?
         if on_menu is not None:
             for it in r.items:
                 if it.text is not None and not on_menu.seen.get(it.text) and not on_menu(it.text):
@@ -395,6 +401,61 @@ def _settle(
     return ParsedEntry(
         seq=first.seq, name=name, items=items, note=note, raw=raw, flags=sorted(flags)
     )
+
+
+_BRACKET_LABEL = re.compile(r"(?<=[\u4e00-\u9fff])[（(]([\u4e00-\u9fff]{2,6})[）)]")
+_OWNER = re.compile(r"[\u4e00-\u9fff]{1,6}家?的(?:菜|饭)")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]{2,}")
+
+
+_CODE_SPACE_WORDS = re.compile(r"(\d{1,3})\s+[^\d\s(（]")
+
+
+def _code_then_words(text: str | None, ctx: Context) -> bool:
+    m = _CODE_SPACE_WORDS.match(text) if text else None
+    return m is not None and m.group(1) in ctx.codes
+
+
+def _labels(header: str, bodies: list[str]) -> frozenset[str]:
+    """Where the goods come from, as the chain writes it: a bracket after a dish that the
+    chain repeats (`春饼套餐（东方明珠）`, `京酱肉丝（东方）`). Written alone after the goods
+    (`… 东方明珠 uni 现金`) such a word names the shop, not a dish."""
+    seen: Counter[str] = Counter()
+    for text in (header, *bodies):
+        if "(" in text or "（" in text:
+            seen.update(_BRACKET_LABEL.findall(text))
+    if not seen:
+        return frozenset()
+    return frozenset(
+        w
+        for w in seen
+        if sum(c for v, c in seen.items() if v.startswith(w) or w.startswith(v)) >= 2
+    )
+
+
+def _drop_source(
+    items: list[ParsedItem], rest: str, labels: frozenset[str], ctx: Context, notes: list[str]
+) -> list[ParsedItem]:
+    """The last word after several goods, when it says where they come from or go to: a shop
+    the chain names in brackets (`东方明珠`), whose dishes (`莲花的菜`), or, where the entries
+    end in Latin pickup and payment words (`uni`, `paypal`), a place in that slot
+    (`möhringen`). A note, not one more dish."""
+    last = max(items, key=lambda it: rest.rfind(it.item) if it.item else -1)
+    text = last.item
+    if not text or last.qty != 1 or last.unit is not None:
+        return items
+    if (
+        text in labels
+        or _OWNER.fullmatch(text)
+        or (
+            ctx.fields
+            and _LATIN_WORD.fullmatch(text)
+            and text.casefold() not in {p.casefold() for p in ctx.products}
+        )
+    ):
+        notes.append(text)
+        return [it for it in items if it is not last]
+    return items
 
 
 def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
@@ -489,11 +550,50 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
     if len(counts) > 1 or (counted_addon and not counts):
         flags.add(FLAG_MANY_COUNTS)
     if ctx.addons and any(a in n for n in notes for a in ctx.addons):
-        flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
+        counted = _addons_in_notes(notes, ctx)
+        if counted is None:
+            flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
+        else:
+            kept.extend(counted)
     if alone and not counts:
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
     return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+_COUNT_BEFORE = re.compile(r"(\d{1,2}|[一两二三四五六七八九十])?\s*(?:加|\+|➕)?\s*$")
+_NOT_WANTED = re.compile(r"(?:换成?|不要|不加|不|免|没有?|去掉?|少)\s*$")
+_CUSTOM_WORD = re.compile(r"[\u4e00-\u9fff]{1,8}")
+
+
+def _addons_in_notes(notes: list[str], ctx: Context) -> list[ParsedItem] | None:
+    """`7份（1饭盒 3开胃萝卜 3黑凉粉）`, `2份（1饭盒加黑凉粉）`: the extras the head prices,
+    counted where a note names them, each with the number written just before it (1 if
+    none). None when one is swapped or refused (`换成黑凉粉`, `不要小菜`): that is for the
+    leader to read."""
+    found: list[ParsedItem] = []
+    offered = sorted(
+        (a for a in ctx.addons if _CUSTOM_WORD.fullmatch(a) and len(a) >= 2), key=len, reverse=True
+    )
+    for note in notes:
+        taken: list[tuple[int, int]] = []
+        for addon in offered:
+            at = note.find(addon)
+            while at >= 0:
+                end = at + len(addon)
+                if not any(a < end and at < b for a, b in taken):
+                    before = note[:at]
+                    if _NOT_WANTED.search(before) or note[end : end + 1] == "换":
+                        return None
+                    count = _COUNT_BEFORE.search(before)
+                    number = count.group(1) if count else None
+                    qty = quantities.to_number(number) if number else Decimal(1)
+                    if qty is None:
+                        return None
+                    found.append(ParsedItem(addon, qty, None))
+                    taken.append((at, end))
+                at = note.find(addon, end)
+    return found or None
 
 
 def _merged(items: list[ParsedItem]) -> list[ParsedItem]:

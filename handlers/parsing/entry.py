@@ -342,16 +342,16 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     if (
         n == 1
         and (lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace()))
-        and _LATIN_NAME_WORD.match(first)
+        and (_LATIN_NAME_WORD.match(first) or _initials(first, tokens[1]))
     ):  # the pattern needs a Latin letter or a symbol first
         # `Lily wang`, `Christine Hu💦`, `Z r`: an English name runs over several words
         while (
             n < len(tokens)
-            and _LATIN_NAME_WORD.match(tokens[n])
+            and (_LATIN_NAME_WORD.match(tokens[n]) or _LOWER_INITIAL.fullmatch(tokens[n]))
             and not (ctx.letters and tokens[n][:1].upper() in ctx.letters and len(tokens[n]) <= 2)
             and tokens[n].casefold() not in ctx.fields
             and not _is_goods(tokens[n], ctx)
-            and not is_note_token(tokens[n])
+            and (not is_note_token(tokens[n]) or _LOWER_INITIAL.fullmatch(tokens[n]))
         ):
             n += 1
         if n < len(tokens) and _NAME_WITH_PLACE.match(tokens[n]):
@@ -368,6 +368,17 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
 # start with one of its words or with digits before 超市.
 _PURE_START = frozenset("xX×*＊乘+＋加半零〇一二两俩三四五六七八九十百千")
 _LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# A lone lower-case letter after an English name is its initial (`Z r`), not an area: areas
+# and blocks are written in capitals (`B区`, `C2`).
+_LOWER_INITIAL = re.compile(r"[a-z]")
+
+
+_TRAILING_CODE = re.compile(r"^(?P<name>\D*[^\d\s+＋#＃.、])(?P<code>[1-9]\d?)$")
+
+
+def _initials(first: str, second: str) -> bool:
+    """`Z r`: a capital and a lower-case letter, a name written as its initials."""
+    return len(first) == 1 and first.isupper() and _LOWER_INITIAL.fullmatch(second) is not None
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
@@ -402,6 +413,12 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
 
 def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
+    code = _TRAILING_CODE.match(tok) if ctx.codes else None
+    if code and code["code"] in ctx.codes:
+        # `🔆7` under a numbered menu: box 7 for 🔆. After letters (`小雨7`) the digit may
+        # still be the nickname's own: flagged.
+        sure = not any(ch.isalnum() for ch in code["name"])
+        return code["name"], code["code"], frozenset() if sure else frozenset({FLAG_AMBIGUOUS_NAME})
     for name in sorted(ctx.products, key=len, reverse=True):
         short = name[-2:] if len(name) > 2 else name
         for probe in (name, short):
