@@ -17,6 +17,7 @@ Nothing is dropped: every non-blank line is in the head, an entry's raw, the foo
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
 from collections import Counter
@@ -81,7 +82,9 @@ __all__ = [
     "parse_menu",
 ]
 
-_INLINE_HINT = re.compile(r"\S\s+[0-9０-９]{1,3}\s*[\.、．]")
+_INLINE_HINT = re.compile(
+    r"\S[^\S\n]+[0-9０-９]{1,3}[^\S\n]*[\.、．](?![0-9０-９])"
+)  # within one line
 _HEAD_COUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)"
 )
@@ -108,18 +111,36 @@ SINGLE_SHARE = 0.5  # below this share of entries naming goods, the chain sells 
 
 
 def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain:
-    """Read one message. `known_products` (the round's goods) help when a copy lost its head."""
-    raw_lines: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
-        raw_lines.extend(pieces or [raw])
+    """Read one message. `known_products` (the round's goods) help when a copy lost its head.
+
+    The cycle collector is paused while it reads: a 500-line chain makes some ten thousand
+    small objects, none in a cycle, and collections triggered by them (which walk the line
+    caches too) took a quarter of the time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_chain(text, tuple(known_products))
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _INLINE_HINT.search(text) is None:  # one scan: most chains have no one-line part
+        raw_lines = text.split("\n")
+    else:
+        raw_lines = []
+        for raw in text.split("\n"):
+            pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
+            raw_lines.extend(pieces or [raw])
     lines = [prepare(r) for r in raw_lines]
     # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
     has_marker = marked("\x00".join([ln.norm for ln in lines]))
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
-    ctx = _context(header, menu, tuple(known_products))
+    ctx = _context(header, menu, known_products)
     readings = [
         (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
     ]
@@ -132,12 +153,22 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
     kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
-    on_menu = _OnMenu(tuple(menu), tuple(known_products), ctx) if mode == "multi" else None
+    on_menu = _OnMenu(tuple(menu), known_products, ctx) if mode == "multi" else None
     labels = _labels(header, [body for body, _ in readings]) if mode == "multi" else frozenset()
-    entries = [
-        _settle(r, lines, idx, mode, ctx, on_menu, labels)
-        for r, (_, idx) in zip(read, readings, strict=True)
-    ]
+    memo: dict[tuple[str, int, int], _Goods] = {}
+    settled = _settled_for((mode, ctx, labels, tuple(menu), known_products))
+    entries = []
+    for r, (_, idx) in zip(read, readings, strict=True):
+        key = raw_lines[idx[0]] if len(idx) == 1 else tuple(raw_lines[i] for i in idx)
+        done = settled.get(key)
+        if done is None:
+            done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo)
+        # a copy: the chain engine marks its entries (accepted, claimed)
+        entries.append(
+            ParsedEntry(
+                done.seq, done.name, list(done.items), done.note, done.raw, list(done.flags)
+            )
+        )
     return ParsedChain(
         header=header,
         entries=entries,
@@ -147,6 +178,23 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
         footer="\n".join(raw_lines[i] for i in seg.footer).strip("\n"),
         skipped=[raw_lines[i].strip() for i in seg.skipped],
     )
+
+
+# Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
+# repeats its lines under the same head, and then costs only the lines it adds.
+_SETTLED: dict[tuple[object, ...], dict[str | tuple[str, ...], ParsedEntry]] = {}
+_SETTLED_CHAINS = 64  # chain settings kept
+_SETTLED_LINES = 20000  # entries kept per setting
+
+
+def _settled_for(setting: tuple[object, ...]) -> dict[str | tuple[str, ...], ParsedEntry]:
+    settled = _SETTLED.pop(setting, None)
+    if settled is None or len(settled) > _SETTLED_LINES:
+        settled = {}
+    while len(_SETTLED) >= _SETTLED_CHAINS:
+        del _SETTLED[next(iter(_SETTLED))]  # the setting used longest ago
+    _SETTLED[setting] = settled  # now the newest
+    return settled
 
 
 def parse_entry_line(
@@ -178,6 +226,7 @@ def clear_caches() -> None:
         cached.cache_clear()
     entry_reader.clear_caches()
     quantities.clear_caches()
+    _SETTLED.clear()
 
 
 def _body(lines: list[Line], idx: list[int]) -> str:
@@ -339,6 +388,7 @@ def _settle(
     ctx: Context,
     on_menu: _OnMenu | None,
     labels: frozenset[str] = frozenset(),
+    memo: dict[tuple[str, int, int], _Goods] | None = None,
 ) -> ParsedEntry:
     first = lines[idx[0]]
     flags = set(r.flags)
@@ -367,22 +417,15 @@ def _settle(
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
     else:
-        if r.parsed is not None:
-            items = list(r.parsed)
-        else:
-            items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
-        if (ctx.codes or len(ctx.products) > 1) and any(
-            it.text is None and it.unit is not None for it in r.items
-        ):
-            flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
-        if len(items) >= 2:
-            items = _drop_source(items, r.rest, labels, ctx, notes)
-        if ctx.codes and any(_code_then_words(it.item, ctx) for it in items):
-            flags.add(FLAG_LEFTOVER)  # `8 抹茶黑芝麻巧克力`: box 8's flavours, or a note?
-        if on_menu is not None:
-            for it in r.items:
-                if it.text is not None and not on_menu.seen.get(it.text) and not on_menu(it.text):
-                    flags.add(FLAG_NOT_ON_MENU)
+        key = (r.rest, id(r.items), id(r.parsed))
+        goods = memo.get(key) if memo is not None else None
+        if goods is None:
+            goods = _goods(r, ctx, on_menu, labels)
+            if memo is not None:  # `read` holds every Reading while the chain is settled
+                memo[key] = goods
+        items = list(goods[0])
+        flags |= goods[1]
+        notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
     if name is None and not items and FLAG_CANCEL not in flags:
@@ -456,6 +499,35 @@ def _drop_source(
         notes.append(text)
         return [it for it in items if it is not last]
     return items
+
+
+_Goods = tuple[tuple[ParsedItem, ...], frozenset[str], tuple[str, ...]]
+
+
+def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[str]) -> _Goods:
+    """What an entry orders in a chain of several goods, and the doubts about it. Entries
+    repeat their goods (`1份晚餐`, `苹果2斤`): read once per chain for each text."""
+    flags: set[str] = set()
+    notes: list[str] = []
+    if r.parsed is not None:
+        items = list(r.parsed)
+    else:
+        items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
+    if (ctx.codes or len(ctx.products) > 1) and any(
+        it.text is None and it.unit is not None for it in r.items
+    ):
+        flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
+    if len(items) >= 2 and (labels or ctx.fields or "的" in r.rest):
+        items = _drop_source(items, r.rest, labels, ctx, notes)
+    if ctx.codes and any(
+        it.item and " " in it.item and _code_then_words(it.item, ctx) for it in items
+    ):
+        flags.add(FLAG_LEFTOVER)  # `8 抹茶黑芝麻巧克力`: box 8's flavours, or a note?
+    if on_menu is not None:
+        for it in r.items:
+            if it.text is not None and not on_menu(it.text):
+                flags.add(FLAG_NOT_ON_MENU)
+    return tuple(items), frozenset(flags), tuple(notes)
 
 
 def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
