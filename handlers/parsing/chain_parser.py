@@ -372,12 +372,15 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
         return "roster"
     if kind != "order":
         return "text"
+    with_goods = sum(1 for r in read if any(it.text is not None for it in r.items))
+    few_goods = bool(read) and with_goods < SINGLE_SHARE * len(read)
     if ctx.codes or ctx.letters:
-        return "multi"
+        # `今日菜单 1.红烧肉 2.炒青菜` over `1. 张三 2份`: the numbered dishes are one set meal
+        # when no price sets them apart and the entries name none of them.
+        return "single" if few_goods and len(menu) <= 1 and not ctx.letters else "multi"
     if len(menu) == 1 or (not menu and len(ctx.products) == 1):
         return "single"
-    with_goods = sum(1 for r in read if any(it.text is not None for it in r.items))
-    return "single" if read and with_goods < SINGLE_SHARE * len(read) else "multi"
+    return "single" if few_goods else "multi"
 
 
 def _settle(

@@ -196,6 +196,24 @@ TEMPLATE_WORDS = frozenset(
         "xxx",
         "某某",
         "金额",
+        "人数",
+        "几人",
+        "几位",
+        "室号",
+        "栋号",
+        "门牌",
+        "房间",
+        "小区",
+        "品种",
+        "重量",
+        "斤数",
+        "件数",
+        "箱数",
+        "盒数",
+        "时间",
+        "日期",
+        "编号",
+        "序号",
     ]
 )
 TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，()（）:：]+")
@@ -232,7 +250,18 @@ def is_template(body: str) -> bool:
     if _TEMPLATE_ANY.match(body.lstrip("#")) is None:  # most lines start with no such word
         return False
     parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
-    return bool(parts) and all(p in TEMPLATE_WORDS for p in parts)
+    return bool(parts) and all(p in TEMPLATE_WORDS or _all_template(p) for p in parts)
+
+
+def _all_template(part: str) -> bool:
+    """`姓名手机`, `楼号房号`: format words written without a separator."""
+    at = 0
+    while at < len(part):
+        word = _TEMPLATE_ANY.match(part, at)
+        if word is None:
+            return False
+        at = word.end()
+    return at > 0
 
 
 _TEMPLATE_ANY = re.compile(
