@@ -71,7 +71,7 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
-from handlers.parsing.vocab import is_note_token
+from handlers.parsing.vocab import is_note_token, is_template
 
 __all__ = [
     "MAX_LINE",
@@ -226,6 +226,8 @@ def clear_caches() -> None:
         cached.cache_clear()
     entry_reader.clear_caches()
     quantities.clear_caches()
+    is_note_token.cache_clear()
+    is_template.cache_clear()
     _SETTLED.clear()
 
 
@@ -372,7 +374,13 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
         return "roster"
     if kind != "order":
         return "text"
-    with_goods = sum(1 for r in read if any(it.text is not None for it in r.items))
+    named: dict[int, bool] = {}  # entries share their items (read once per text): look once
+    with_goods = 0
+    for r in read:
+        goods = named.get(id(r.items))
+        if goods is None:
+            goods = named[id(r.items)] = any(it.text is not None for it in r.items)
+        with_goods += goods
     few_goods = bool(read) and with_goods < SINGLE_SHARE * len(read)
     if ctx.codes or ctx.letters:
         # `今日菜单 1.红烧肉 2.炒青菜` over `1. 张三 2份`: the numbered dishes are one set meal

@@ -243,6 +243,7 @@ def may_be_place(text: str) -> bool:
     return bool(text) and (text[0] in _PLACE_START or text[0].isdecimal() or "取" in text)
 
 
+@lru_cache(maxsize=65536)
 def is_template(body: str) -> bool:
     """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot: a format line, not an entry."""
     if not body.strip():
