@@ -235,3 +235,9 @@ def test_a_repost_reuses_its_settled_lines_and_hands_out_fresh_entries() -> None
     assert [e.to_json() for e in again.entries[:79]] == [
         {**e.to_json(), "flags": []} if i == 0 else e.to_json() for i, e in enumerate(first.entries)
     ]
+
+
+def test_the_leader_closing_the_list_in_its_next_slot_is_no_entry() -> None:
+    chain = parse_chain("本周二夜场报名\n1. 张三\n2. 李四 +1\n3. 王五\n4. 人满截止")
+    assert [e.name for e in chain.entries] == ["张三", "李四", "王五"]
+    assert chain.skipped == ["4. 人满截止"]

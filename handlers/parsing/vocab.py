@@ -149,6 +149,10 @@ HEADER_WORDS = re.compile(
     r"截单|截止|自提|提货|取货|配送|时间|地址|团购|接龙|请大家|付款|群|限购|每人限|成团|到货|发货|"
     r"须知|注意|规则|说明|温馨提示|下单"
 )
+# The leader closing the list in its next slot (`5. 人满截止`, `12. 已截单`): not an entry.
+CLOSING = re.compile(
+    r"^(?:(?:人已?满|已满员?|满员|名额已满)[，,\s]*)?(?:已?截止|已?截单|结束|停止报名|报名截止)?[!！。.~～]*$"
+)
 # The format line of a chain (`姓名+楼号`, `1. 姓名/项目简介/Issue#`): not an entry.
 TEMPLATE_WORDS = frozenset(
     [
@@ -245,8 +249,11 @@ def may_be_place(text: str) -> bool:
 
 @lru_cache(maxsize=65536)
 def is_template(body: str) -> bool:
-    """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot: a format line, not an entry."""
+    """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot, the leader's `人满截止`: a format or a
+    closing line, not an entry."""
     if not body.strip():
+        return True
+    if body[:1] in "人已满名截结停报" and CLOSING.match(body.strip()):
         return True
     if _TEMPLATE_ANY.match(body.lstrip("#")) is None:  # most lines start with no such word
         return False
