@@ -241,3 +241,10 @@ def test_the_leader_closing_the_list_in_its_next_slot_is_no_entry() -> None:
     chain = parse_chain("本周二夜场报名\n1. 张三\n2. 李四 +1\n3. 王五\n4. 人满截止")
     assert [e.name for e in chain.entries] == ["张三", "李四", "王五"]
     assert chain.skipped == ["4. 人满截止"]
+
+
+def test_same_as_above_carries_the_goods_above_and_its_flag() -> None:
+    head = "#接龙\n苹果 10元/斤\n香蕉 5元/把\n\n"
+    got = parse_chain(head + "1. 张三 苹果一斤半\n2. 李四 同上\n").entries
+    assert [(i.item, i.qty, i.unit) for i in got[1].items] == [("苹果", Decimal("1.5"), "斤")]
+    assert "same_as_above" in got[1].flags

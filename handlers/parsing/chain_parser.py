@@ -169,6 +169,8 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
                 done.seq, done.name, list(done.items), done.note, done.raw, list(done.flags)
             )
         )
+    if mode in ("multi", "single"):
+        _copy_same_as_above(entries)
     return ParsedChain(
         header=header,
         entries=entries,
@@ -178,6 +180,17 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
         footer="\n".join(raw_lines[i] for i in seg.footer).strip("\n"),
         skipped=[raw_lines[i].strip() for i in seg.skipped],
     )
+
+
+def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
+    """`李四 同上`: the goods of the entry above, as the chain engine will count them; the flag
+    stays, so the leader still sees what was copied."""
+    above: list[ParsedItem] = []
+    for e in entries:
+        if FLAG_SAME_AS_ABOVE in e.flags and above:
+            e.items = list(above)
+        elif e.items:
+            above = e.items
 
 
 # Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
