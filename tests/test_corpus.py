@@ -18,16 +18,17 @@ SAMPLES = Path(__file__).resolve().parent / "fixtures" / "jielong"
 
 
 def test_real_order_chains_are_right_or_flagged() -> None:
-    """373 of 384 real order entries right, 9 flagged, 2 silently wrong (the salad a set-meal
+    """374 of 384 real order entries right, 8 flagged, 2 silently wrong (the salad a set-meal
     head never offers): at least 97% right, at most 1% silent, and few enough flagged that a
     leader reads the review list."""
     report = evaluate(CORPUS / "real")
     order = report.by_kind["order"]
     assert order.entries >= 384 and report.overall.files >= 57
-    assert order.right / order.entries >= 0.97
+    assert order.right / order.entries >= 0.973
     assert order.silent / order.entries <= 0.006
-    assert order.flagged / order.entries <= 0.03
-    assert report.overall.right / report.overall.entries >= 0.955
+    assert order.flagged / order.entries <= 0.025
+    assert report.overall.right / report.overall.entries >= 0.97
+    assert report.overall.silent <= 7 and report.overall.lost == 0
 
 
 def test_held_out_chains_read_blind_stay_right() -> None:
@@ -40,7 +41,7 @@ def test_held_out_chains_read_blind_stay_right() -> None:
 def test_every_real_chain_kind_is_told_apart() -> None:
     report = evaluate(CORPUS / "real")
     assert report.by_kind["order"].kind_right == report.by_kind["order"].files
-    assert report.overall.kind_right >= 53
+    assert report.overall.kind_right >= 54
 
 
 def test_invented_shapes_from_the_issue() -> None:

@@ -248,3 +248,13 @@ def test_same_as_above_carries_the_goods_above_and_its_flag() -> None:
     got = parse_chain(head + "1. 张三 苹果一斤半\n2. 李四 同上\n").entries
     assert [(i.item, i.qty, i.unit) for i in got[1].items] == [("苹果", Decimal("1.5"), "斤")]
     assert "same_as_above" in got[1].flags
+
+
+def test_a_check_in_keeps_its_own_numbered_list_and_both_names() -> None:
+    chain = parse_chain(
+        "#接龙\n早起打卡 第12天\n"
+        "1. 颜泱 1. 尝试了一下把代码传入github。2. 肝工作\n"
+        "2. 琴子 Miyo  6.35  6.40-7.20听力\n"
+        "3. 西瓜（虽然但是还是记一下 8:10\n"
+    )
+    assert [(e.seq, e.name) for e in chain.entries] == [(1, "颜泱"), (2, "琴子 Miyo"), (3, "西瓜")]

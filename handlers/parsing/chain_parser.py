@@ -295,9 +295,9 @@ class _OnMenu:
         return hit
 
     def _check(self, text: str) -> bool:
-        code = _CODE_START.match(text)
+        code = _CODE_START.match(text) or _CODE_OF.search(text)
         if code and code.group(1) in self._codes:
-            return True
+            return True  # `2芋泥`, `麻薯的1`: a box of the menu, named
         if not self._built:
             self._matcher = _matcher(self._menu, self._known)
             self._built = True
@@ -305,6 +305,7 @@ class _OnMenu:
 
 
 _CODE_START = re.compile(r"^(\d{1,3})(?!\d)")
+_CODE_OF = re.compile(r"的(\d{1,3})$")
 
 
 @lru_cache(maxsize=256)
@@ -437,6 +438,7 @@ def _settle(
         if name and status:  # `张紫钰已发送退订未发送`, `吃可爱长大的🐑5:00-5:30洗漱`
             notes.insert(0, name[status.start() :])
             name = name[: status.start()]
+        name = _text_name(name, r.rest, notes)
     elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
@@ -582,6 +584,26 @@ def _whole_name(body: str, name: str, rest: str) -> str:
     start = body.find(name)
     end = body.find(rest, start + len(name)) + len(rest) if start >= 0 else -1
     return body[start:end] if start >= 0 and end > start else f"{name} {rest}"
+
+
+_ENGLISH_THEN_LOG = re.compile(r"([A-Z][A-Za-z]+)\s+(?=[0-9])")
+
+
+def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
+    """A check-in's name: `琴子 Miyo  6.35 …` is one person with two names before the log;
+    `西瓜（虽然但是还是记一下` opens a remark the name does not include."""
+    if not name:
+        return name
+    english = _ENGLISH_THEN_LOG.match(rest)
+    if english and notes and notes[0] == rest:
+        name = f"{name} {english.group(1)}"
+        notes[0] = rest[english.end() :].strip()
+    for opener, closer in (("（", "）"), ("(", ")")):
+        at = name.find(opener)
+        if at > 0 and closer not in name[at:]:
+            notes.insert(0, name[at:].strip())
+            name = name[:at].rstrip()
+    return name
 
 
 def _head_count(r: Reading, notes: list[str]) -> ParsedItem:

@@ -114,6 +114,8 @@ def split_one_line(raw: str) -> list[str] | None:
     first_pos, first_value = hits[best[0]]
     if len(best) < 2 or not (first_value == 1 or first_pos == 0):
         return None
+    if hits[0][0] == 0 and best[0] != 0:
+        return None  # `2. 颜泱 1. 写文档 2. 肝工作`: an entry with its own numbered list
     cuts = [hits[k][0] for k in best]
     pieces = [raw[: cuts[0]].strip()] if raw[: cuts[0]].strip() else []
     pieces += [raw[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(raw)], strict=True)]
