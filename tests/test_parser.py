@@ -258,3 +258,9 @@ def test_a_check_in_keeps_its_own_numbered_list_and_both_names() -> None:
         "3. 西瓜（虽然但是还是记一下 8:10\n"
     )
     assert [(e.seq, e.name) for e in chain.entries] == [(1, "颜泱"), (2, "琴子 Miyo"), (3, "西瓜")]
+
+
+def test_a_letter_code_followed_by_words_that_name_no_dish_is_asked_about() -> None:
+    head = "#接龙\n周四午餐\nA：红烧排骨饭 25元\nC：素三鲜饭 18元\n\n"
+    got = _read(head + "1. 孙八 C 加饭\n2. 张三 A 红烧排骨饭\n3. 李四 A2\n")
+    assert [g[4] for g in got] == [True, False, False]

@@ -477,12 +477,21 @@ _OWNER = re.compile(r"[\u4e00-\u9fff]{1,6}家?的(?:菜|饭)")
 _LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]{2,}")
 
 
-_CODE_SPACE_WORDS = re.compile(r"(\d{1,3})\s+[^\d\s(（]")
+_CODE_SPACE_WORDS = re.compile(r"(\d{1,3}|[A-Za-z])\s+[\u4e00-\u9fffA-Za-z]")
 
 
 def _code_then_words(text: str | None, ctx: Context) -> bool:
+    """`8 抹茶黑芝麻`, `C 加饭`: a menu code, a space, then words that are not a product."""
     m = _CODE_SPACE_WORDS.match(text) if text else None
-    return m is not None and m.group(1) in ctx.codes
+    if text is None or m is None:
+        return False
+    code = m.group(1)
+    if code.isdigit():
+        return code in ctx.codes
+    words = text[m.end() - 1 :]  # `J 鸡胸球` names the dish after its letter, as menus do
+    return code.upper() in ctx.letters and not any(
+        words in p or p in words for p in ctx.products if p
+    )
 
 
 def _labels(header: str, bodies: list[str]) -> frozenset[str]:
@@ -545,7 +554,7 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
         flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
     if len(items) >= 2 and (labels or ctx.fields or "的" in r.rest):
         items = _drop_source(items, r.rest, labels, ctx, notes)
-    if ctx.codes and any(
+    if (ctx.codes or ctx.letters) and any(
         it.item and " " in it.item and _code_then_words(it.item, ctx) for it in items
     ):
         flags.add(FLAG_LEFTOVER)  # `8 抹茶黑芝麻巧克力`: box 8's flavours, or a note?
