@@ -264,3 +264,14 @@ def test_a_letter_code_followed_by_words_that_name_no_dish_is_asked_about() -> N
     head = "#接龙\n周四午餐\nA：红烧排骨饭 25元\nC：素三鲜饭 18元\n\n"
     got = _read(head + "1. 孙八 C 加饭\n2. 张三 A 红烧排骨饭\n3. 李四 A2\n")
     assert [g[4] for g in got] == [True, False, False]
+
+
+def test_a_game_night_sign_up_keeps_names_apart_from_their_remarks() -> None:
+    head = "#接龙 9月7日 血染钟楼（下午场）\n"
+    chain = parse_chain(head + "1. 清扬\n2. 老王（全天）\n3. 阿进（罐军授权）")
+    assert chain.kind == "signup"
+    assert [(e.name, e.note) for e in chain.entries] == [
+        ("清扬", None),
+        ("老王", "全天"),
+        ("阿进", "罐军授权"),
+    ]

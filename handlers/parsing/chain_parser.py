@@ -105,6 +105,11 @@ _GOODS_FLAGS = frozenset(
     }
 )
 _ALONE = re.compile(r"^单点")
+# A sign-up's remark in brackets after the name: when or how they come, not another name.
+_ROSTER_REMARK = re.compile(
+    r"[（(]([^（()）]*(?:全天|上午|下午|中午|晚上|半天|全程|补位|替补|请假|迟到|早退|待定|可能|授权|代报|代接)"
+    r"[^（()）]*)[）)]$"
+)
 _ADD_PREFIX = re.compile(r"^(?:另加|再加|加)")
 _TIME_IN_NAME = re.compile(r"\d{1,2}[:：.]\d{2}")
 SINGLE_SHARE = 0.5  # below this share of entries naming goods, the chain sells one thing
@@ -429,6 +434,10 @@ def _settle(
     if mode == "roster":
         items = [_head_count(r, notes)]
         flags -= _GOODS_FLAGS
+        remark = _ROSTER_REMARK.search(name) if name and name[-1:] in ")）" else None
+        if name and remark and remark.start() > 0:  # `老王（全天）`: when, not who
+            notes.insert(0, remark.group(1))
+            name = name[: remark.start()].rstrip()
     elif mode == "text":
         items = []
         flags -= _GOODS_FLAGS | {FLAG_CONTINUED}
