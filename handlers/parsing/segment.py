@@ -69,7 +69,8 @@ def is_menu_line(line: str) -> bool:
 def prepare(raw: str) -> Line:
     """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
     head = raw[:MAX_LINE]
-    cleaned = INVISIBLE.sub("", head)
+    # every INVISIBLE character is a control or format character, none printable
+    cleaned = head if head.isprintable() else INVISIBLE.sub("", head)
     lead = cleaned.lstrip()[:1]
     # NFKC would fold ⑨ into a bare 9: look first
     circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
