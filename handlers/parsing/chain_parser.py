@@ -202,7 +202,7 @@ def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
 # repeats its lines under the same head, and then costs only the lines it adds.
 _SETTLED: dict[tuple[object, ...], dict[str | tuple[str, ...], ParsedEntry]] = {}
 _SETTLED_CHAINS = 64  # chain settings kept
-_SETTLED_LINES = 20000  # entries kept per setting
+_SETTLED_LINES = 2000  # entries kept per setting (a longer chain starts it again)
 
 
 def _settled_for(setting: tuple[object, ...]) -> dict[str | tuple[str, ...], ParsedEntry]:
