@@ -275,3 +275,16 @@ def test_a_game_night_sign_up_keeps_names_apart_from_their_remarks() -> None:
         ("老王", "全天"),
         ("阿进", "罐军授权"),
     ]
+
+
+def test_a_report_chain_whose_slots_hold_a_dot_reads_the_line_under_it() -> None:
+    chain = parse_chain(
+        "#接龙\n4月27日勤工俭学活动情况统计\n\n"
+        "1. .\n北京王小琼家皮皮7岁，\n今天问询35次，\n给出4个书签，成交4本，\n当天收入85元。\n"
+        "2. .\n广州缪峰家嘉龄4.5岁，\n今天问询10次，\n成交5本，\n当天收入110元，\n累计115本。\n"
+    )
+    assert chain.kind == "report"
+    assert [(e.seq, e.name, e.items) for e in chain.entries] == [
+        (1, "北京王小琼家皮皮7岁", []),
+        (2, "广州缪峰家嘉龄4.5岁", []),
+    ]

@@ -249,10 +249,17 @@ def clear_caches() -> None:
     _SETTLED.clear()
 
 
+_PLACEHOLDER = re.compile(r"[\s.·．。，,、…\-—_~～]*")
+
+
 def _body(lines: list[Line], idx: list[int]) -> str:
+    """An entry's text over its lines. `1. .` then the report on the next lines: the dot only
+    holds the slot, the entry starts under it."""
     if len(idx) == 1:
         return lines[idx[0]].body
-    return " ".join([lines[idx[0]].body, *(lines[j].body for j in idx[1:])])
+    first = lines[idx[0]].body
+    rest = [lines[j].body for j in idx[1:]]
+    return " ".join(rest if _PLACEHOLDER.fullmatch(first) else [first, *rest])
 
 
 def _context(header: str, menu: list[MenuLine], known: tuple[str, ...]) -> Context:

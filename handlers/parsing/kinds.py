@@ -14,8 +14,11 @@ from handlers.parsing.entry import Reading
 
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
 _REPORT = re.compile(
-    r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数"
+    r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数|"
+    r"情况统计|数据统计|统计表"
 )
+# Figures an entry reports (`今天问询30次，成交5本，当天收入125元，累计248本`): a report.
+_FIGURES = re.compile(r"收入|成交|累计|问询|销量|业绩|营业额|完成率|达成率")
 _OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号|投票|点赞")
 _LINK = re.compile(r"https?://|www\.")
 _ORDER = re.compile(
@@ -59,6 +62,8 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
     if n and 2 * logs >= n and not _STRONG_ORDER.search(header):
         return "checkin"
     if n and 2 * sum(1 for r in read if _STATUS.search(r.rest)) >= n:
+        return "report"
+    if n and 2 * sum(1 for r in read if len(set(_FIGURES.findall(r.rest))) >= 2) >= n:
         return "report"
     goods = sum(
         1
