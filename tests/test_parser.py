@@ -288,3 +288,20 @@ def test_a_report_chain_whose_slots_hold_a_dot_reads_the_line_under_it() -> None
         (1, "北京王小琼家皮皮7岁", []),
         (2, "广州缪峰家嘉龄4.5岁", []),
     ]
+
+
+def test_a_roll_call_half_numbered_without_marks_is_one_list_of_answers() -> None:
+    chain = parse_chain(
+        "#接龙\n请上报有无返郑人员。没有就回复无\n\n"
+        "1. 王墨宸无\n2. 朱可皓 无\n3. 母子轩妈妈 无\n\n4张恺腾无\n5吴锦心无\n6. 张三 6栋\n7李四 ?"
+    )
+    assert chain.kind == "checkin"
+    assert [(e.seq, e.name) for e in chain.entries] == [
+        (1, "王墨宸"),
+        (2, "朱可皓"),
+        (3, "母子轩妈妈"),
+        (4, "张恺腾"),
+        (5, "吴锦心"),
+        (6, "张三"),
+        (7, "李四"),
+    ]

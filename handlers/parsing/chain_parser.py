@@ -29,7 +29,7 @@ from functools import lru_cache
 from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities
 from handlers.parsing.entry import Context, Reading, read_entry
-from handlers.parsing.kinds import detect_kind
+from handlers.parsing.kinds import detect_kind, roll_call_answer
 from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.menu import (
     _parse_menu_cached,
@@ -142,6 +142,7 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     lines = [prepare(r) for r in raw_lines]
     # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
     has_marker = marked("\x00".join([ln.norm for ln in lines]))
+    _number_glued_slots(lines)
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
@@ -161,13 +162,15 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     on_menu = _OnMenu(tuple(menu), known_products, ctx) if mode == "multi" else None
     labels = _labels(header, [body for body, _ in readings]) if mode == "multi" else frozenset()
     memo: dict[tuple[str, int, int], _Goods] = {}
-    settled = _settled_for((mode, ctx, labels, tuple(menu), known_products))
+    answer = roll_call_answer(read) if mode == "text" else None
+    settled = _settled_for((mode, ctx, labels, tuple(menu), known_products, answer))
     entries = []
     for r, (_, idx) in zip(read, readings, strict=True):
-        key = raw_lines[idx[0]] if len(idx) == 1 else tuple(raw_lines[i] for i in idx)
+        # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
+        key = (lines[idx[0]].body, *(raw_lines[i] for i in idx))
         done = settled.get(key)
         if done is None:
-            done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo)
+            done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo, answer)
         # a copy: the chain engine marks its entries (accepted, claimed)
         entries.append(
             ParsedEntry(
@@ -200,12 +203,12 @@ def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
 
 # Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
 # repeats its lines under the same head, and then costs only the lines it adds.
-_SETTLED: dict[tuple[object, ...], dict[str | tuple[str, ...], ParsedEntry]] = {}
+_SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], ParsedEntry]] = {}
 _SETTLED_CHAINS = 64  # chain settings kept
 _SETTLED_LINES = 2000  # entries kept per setting (a longer chain starts it again)
 
 
-def _settled_for(setting: tuple[object, ...]) -> dict[str | tuple[str, ...], ParsedEntry]:
+def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], ParsedEntry]:
     settled = _SETTLED.pop(setting, None)
     if settled is None or len(settled) > _SETTLED_LINES:
         settled = {}
@@ -250,6 +253,29 @@ def clear_caches() -> None:
 
 
 _PLACEHOLDER = re.compile(r"[\s.·．。，,、…\-—_~～]*")
+
+
+# `19张恺腾无` after `18. 苏家乐无`: the next number glued to a name, no mark between. Not a
+# building, a count, a date or a time (`6栋`, `6个`, `6月`, `6点`).
+_GLUED_SLOT = re.compile(
+    r"^(\d{1,3})(?=[^\d\s栋幢号楼单元室层斤两个份箱盒包袋瓶罐把条只元块毛角月日年周时分点:：.．\-/、,，()（）+xX×*%])"
+)
+
+
+def _number_glued_slots(lines: list[Line]) -> None:
+    """Give a line its slot number when it starts with the number that follows the last entry
+    and a name glued to it; a list written half with marks and half without is one list."""
+    last: int | None = None
+    for i, ln in enumerate(lines):
+        if ln.seq is not None:
+            last = ln.seq
+            continue
+        if last is None or not ln.body[:1].isdigit():
+            continue
+        m = _GLUED_SLOT.match(ln.body)
+        if m and int(m.group(1)) == last + 1:
+            last += 1
+            lines[i] = ln._replace(seq=last, body=ln.body[m.end() :].strip())
 
 
 def _body(lines: list[Line], idx: list[int]) -> str:
@@ -426,6 +452,7 @@ def _settle(
     on_menu: _OnMenu | None,
     labels: frozenset[str] = frozenset(),
     memo: dict[tuple[str, int, int], _Goods] | None = None,
+    answer: str | None = None,
 ) -> ParsedEntry:
     first = lines[idx[0]]
     flags = set(r.flags)
@@ -455,6 +482,9 @@ def _settle(
             notes.insert(0, name[status.start() :])
             name = name[: status.start()]
         name = _text_name(name, r.rest, notes)
+        if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
+            notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name
+            name = name[: -len(answer)].rstrip()
     elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)

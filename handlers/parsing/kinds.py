@@ -43,14 +43,29 @@ _DAY_LOG = re.compile(
     r"早上|早餐|早饭|起床|洗漱|学习|读书|跑步|运动|上班|通勤|睡觉|打卡|完成|在写|写了|看了"
 )
 LOG_MIN_CHARS = 10
+# A roll call's answer after each name (`王墨宸无`, `李四 收到`): the word most entries end with.
+_ANSWER = re.compile(r"(无|没有|有|收到|好的|已阅|已读|已报|已填|已交|确认)\s*[，,。.!！?？]?\s*$")
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
+
+
+def roll_call_answer(read: Sequence[Reading]) -> str | None:
+    """The answer at least half the entries end with (`无` to `有无境外返郑人员`), if any."""
+    if len(read) < 4:
+        return None
+    answers: dict[str, int] = {}
+    for r in read:
+        m = _ANSWER.search(f"{r.name or ''} {r.rest}")
+        if m:
+            answers[m.group(1)] = answers.get(m.group(1), 0) + 1
+    best = max(answers.items(), key=lambda kv: kv[1], default=None)
+    return best[0] if best and 2 * best[1] >= len(read) else None
 
 
 def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
     """order | signup | checkin | report | other."""
     if has_menu:
         return "order"
-    if _CHECKIN.search(header):
+    if _CHECKIN.search(header) or roll_call_answer(read) is not None:
         return "checkin"
     n = len(read)
     links = sum(1 for r in read if _LINK.search(r.rest))
