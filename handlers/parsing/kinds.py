@@ -44,7 +44,7 @@ _DAY_LOG = re.compile(
 )
 LOG_MIN_CHARS = 10
 # A roll call's answer after each name (`王墨宸无`, `李四 收到`): the word most entries end with.
-_ANSWER = re.compile(r"(无|没有|有|收到|好的|已阅|已读|已报|已填|已交|确认)\s*[，,。.!！?？]?\s*$")
+_ANSWER = re.compile(r"(无|没有|有|收到|已阅|已读|已报|已填|已交)\s*[，,。.!！?？]?\s*$")
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
 
 
