@@ -258,7 +258,8 @@ _PLACEHOLDER = re.compile(r"[\s.·．。，,、…\-—_~～]*")
 # `19张恺腾无` after `18. 苏家乐无`: the next number glued to a name, no mark between. Not a
 # building, a count, a date or a time (`6栋`, `6个`, `6月`, `6点`).
 _GLUED_SLOT = re.compile(
-    r"^(\d{1,3})(?=[^\d\s栋幢号楼单元室层斤两个份箱盒包袋瓶罐把条只元块毛角月日年周时分点:：.．\-/、,，()（）+xX×*%])"
+    r"^(\d{1,3})(?=[^\d\sA-Za-z栋幢号楼单元室层斤两个份箱盒包袋瓶罐把条只元块毛角月日年周时分点"
+    r"成折寸米克升:：.．\-/、,，()（）+×*%])"
 )
 
 
