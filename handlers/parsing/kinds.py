@@ -44,7 +44,7 @@ _DAY_LOG = re.compile(
 )
 LOG_MIN_CHARS = 10
 # A roll call's answer after each name (`王墨宸无`, `李四 收到`): the word most entries end with.
-_ANSWER = re.compile(r"(无|没有|有|收到|已阅|已读|已报|已填|已交)\s*[，,。.!！?？]?\s*$")
+_ANSWER = re.compile(r"(无|没有|收到|已阅|已读|已报|已填)\s*[，,。.!！?？]?\s*$")
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
 
 
@@ -65,7 +65,7 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
     """order | signup | checkin | report | other."""
     if has_menu:
         return "order"
-    if _CHECKIN.search(header) or roll_call_answer(read) is not None:
+    if _CHECKIN.search(header):
         return "checkin"
     n = len(read)
     links = sum(1 for r in read if _LINK.search(r.rest))
@@ -89,6 +89,8 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
             for it in r.items
         )
     )
+    if 2 * goods < n and roll_call_answer(read) is not None:
+        return "checkin"  # `王墨宸无`, `李四 收到`: a roll call of answers, no goods
     heads = sum(1 for r in read if any(it.unit in _HEAD_UNITS for it in r.items))
     order_words = _ORDER.search(header) is not None
     signup_words = _SIGNUP.search(header) is not None
