@@ -305,3 +305,15 @@ def test_a_roll_call_half_numbered_without_marks_is_one_list_of_answers() -> Non
         (6, "张三"),
         (7, "李四"),
     ]
+
+
+def test_paid_order_lines_stay_orders() -> None:
+    """`已交` after goods says the money is paid: still an order chain, the word a note."""
+    chain = parse_chain("#接龙 周五团购 苹果\n1. 张三 2斤 已交\n2. 李四 3斤 已交\n3. 王五 1斤 已交")
+    assert chain.kind == "order"
+    got = [(e.name, [(i.item, i.qty, i.unit) for i in e.items], e.note) for e in chain.entries]
+    assert got == [
+        ("张三", [(None, 2, "斤")], "已交"),
+        ("李四", [(None, 3, "斤")], "已交"),
+        ("王五", [(None, 1, "斤")], "已交"),
+    ]

@@ -34,9 +34,8 @@ _SIGNUP = re.compile(
     r"场次|上午场|下午场|晚场|夜场|补位|替补|桌游|剧本杀|狼人杀|血染"
 )
 # Entries that report a status (`已发送`, `已完成`, `收到`): a report or a check-in, no goods.
-_STATUS = re.compile(
-    r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已交|已提交|已签|已报|已发|已做|完成"
-)
+# Not `已交`: after an order it says the money is paid.
+_STATUS = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已提交|已签|已报|已发|已做|完成")
 # A day's log (`7:20-8:45 起床，跳绳`, `早饭+daily plan`): a check-in, whatever the head says.
 _DAY_LOG = re.compile(
     r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}(?:\.\d{1,2})?\s*-\s*\d{1,2}(?:[.:：]\d{2})?(?!\d)|\d+点|"
