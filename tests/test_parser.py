@@ -157,3 +157,163 @@ def test_a_single_line_is_read_against_the_rounds_menu_codes() -> None:
     assert boxes.flags == [] and not boxes.needs_review
     unknown = parse_entry_line("3. 小鹿 2+4", ["芋泥麻薯", "芝士流心"])
     assert unknown.needs_review  # without the codes, bare numbers are a question
+
+
+def _read(chain: str) -> list[tuple[object, ...]]:
+    return [
+        (e.seq, e.name, [(i.item, i.qty, i.unit) for i in e.items], e.note, e.needs_review)
+        for e in parse_chain(chain).entries
+    ]
+
+
+def test_the_shop_after_the_dishes_is_a_note_not_a_dish() -> None:
+    """Where entries name their shop in brackets, the shop written alone after the goods is
+    where they come from; so is `X的菜`, and a word in the slot where others put `uni`."""
+    got = _read(
+        "1. 刘老五 春饼套餐（东方明珠）超市147258\n"
+        "2. 亚森先生 青椒小炒肉（东方）梅菜扣肉（东方）uni PayPal\n"
+        "3. Lulina 小炒辣子鸡，葱爆羊肉(不辣)  东方明珠 uni 现金\n"
+        "4. Bombebon 三香豆干，麻酱粉皮 莲花的菜\n"
+        "5. Coney997 鸭蛋10个 uni\n"
+        "6. Felix 鸭蛋20个 möhringen\n"
+    )
+    assert [i[0] for i in got[2][2]] == ["小炒辣子鸡", "葱爆羊肉(不辣)"]
+    assert "东方明珠" in str(got[2][3])
+    assert [i[0] for i in got[3][2]] == ["三香豆干", "麻酱粉皮"]
+    assert got[5][2] == [("鸭蛋", 20, "个")] and got[5][3] == "möhringen"
+
+
+def test_extras_named_inside_a_set_meal_customisation_are_counted() -> None:
+    """The head prices 黑凉粉 and 开胃萝卜; a portion line that names them inside its
+    customisation orders them, each with the number written before it."""
+    head = "今日套餐 杂粮饭\n黑凉粉3元（450毫升圆碗）\n小菜1元：开胃萝卜\n\n"
+    got = _read(
+        head + "1. 刘展-J区 6份（1饭盒 2黑凉粉 1炒饭换炒粉 米饭换炒面+黑凉粉+开胃萝卜）\n"
+        "2. 小周 2份（1饭盒加黑凉粉）\n"
+        "3. 阿May 1份 不要黑凉粉\n"
+        "4. 老王 少饭\n"
+    )
+    assert got[0][2][0] == (None, 6, "份")
+    assert sorted(got[0][2][1:]) == [("开胃萝卜", 1, None), ("黑凉粉", 3, None)]
+    assert got[1][2] == [(None, 2, "份"), ("黑凉粉", 1, None)]
+    assert got[2][4]  # `不要黑凉粉`: refused, so the leader reads it
+
+
+def test_numbers_after_a_name_and_initials() -> None:
+    """`🔆7` under a numbered menu is box 7; `Z r` is one name; `3栋502 李姐12` is a
+    building-room and a nickname; `8 抹茶黑芝麻` (a box, a space, words) is asked about."""
+    head = "#接龙\n1. 原味 25元\n7. 红豆 25元\n8. 抹茶 28元\n\n"
+    got = _read(head + "1. 🔆7\n2. Z r 8\n3. 3栋502 李姐12 1\n4. Sarah 8 抹茶黑芝麻+7\n")
+    assert got[0][1:3] == ("🔆", [("7", 1, None)])
+    assert got[1][1] == "Z r"
+    assert got[2][1] == "3栋502 李姐12"
+    assert got[3][4]
+
+
+def test_a_numbered_dish_list_over_portion_lines_is_one_set_meal() -> None:
+    """No price sets the dishes apart and nobody names one: `2份` is two set meals."""
+    got = _read("#接龙\n今日菜单\n1.红烧肉\n2.炒青菜\n\n1. 张三 2份\n2. 李四 1份 不要辣\n")
+    assert [(g[1], g[2], g[4]) for g in got] == [
+        ("张三", [(None, 2, "份")], False),
+        ("李四", [(None, 1, "份")], False),
+    ]
+
+
+def test_format_words_glued_together_are_a_format_line() -> None:
+    chain = parse_chain("#接龙\n周日爬山\n1. 姓名+人数\n2. 张三 2人\n3. 李四\n")
+    assert chain.skipped == ["1. 姓名+人数"]
+    assert [e.name for e in chain.entries] == ["张三", "李四"]
+
+
+def test_a_repost_reuses_its_settled_lines_and_hands_out_fresh_entries() -> None:
+    lines = "\n".join(f"{n}. 住户{n} 苹果2份" for n in range(1, 80))
+    chain = "#接龙\n水果团 苹果 12.8元/3斤\n\n" + lines
+    first = parse_chain(chain)
+    first.entries[0].flags.append("accepted")  # the chain engine marks its own copies
+    again = parse_chain(chain + "\n80. 新人 苹果1份")
+    assert len(again.entries) == 80 and again.entries[0].flags == []
+    assert [e.to_json() for e in again.entries[:79]] == [
+        {**e.to_json(), "flags": []} if i == 0 else e.to_json() for i, e in enumerate(first.entries)
+    ]
+
+
+def test_the_leader_closing_the_list_in_its_next_slot_is_no_entry() -> None:
+    chain = parse_chain("本周二夜场报名\n1. 张三\n2. 李四 +1\n3. 王五\n4. 人满截止")
+    assert [e.name for e in chain.entries] == ["张三", "李四", "王五"]
+    assert chain.skipped == ["4. 人满截止"]
+
+
+def test_same_as_above_carries_the_goods_above_and_its_flag() -> None:
+    head = "#接龙\n苹果 10元/斤\n香蕉 5元/把\n\n"
+    got = parse_chain(head + "1. 张三 苹果一斤半\n2. 李四 同上\n").entries
+    assert [(i.item, i.qty, i.unit) for i in got[1].items] == [("苹果", Decimal("1.5"), "斤")]
+    assert "same_as_above" in got[1].flags
+
+
+def test_a_check_in_keeps_its_own_numbered_list_and_both_names() -> None:
+    chain = parse_chain(
+        "#接龙\n早起打卡 第12天\n"
+        "1. 颜泱 1. 尝试了一下把代码传入github。2. 肝工作\n"
+        "2. 琴子 Miyo  6.35  6.40-7.20听力\n"
+        "3. 西瓜（虽然但是还是记一下 8:10\n"
+    )
+    assert [(e.seq, e.name) for e in chain.entries] == [(1, "颜泱"), (2, "琴子 Miyo"), (3, "西瓜")]
+
+
+def test_a_letter_code_followed_by_words_that_name_no_dish_is_asked_about() -> None:
+    head = "#接龙\n周四午餐\nA：红烧排骨饭 25元\nC：素三鲜饭 18元\n\n"
+    got = _read(head + "1. 孙八 C 加饭\n2. 张三 A 红烧排骨饭\n3. 李四 A2\n")
+    assert [g[4] for g in got] == [True, False, False]
+
+
+def test_a_game_night_sign_up_keeps_names_apart_from_their_remarks() -> None:
+    head = "#接龙 9月7日 血染钟楼（下午场）\n"
+    chain = parse_chain(head + "1. 清扬\n2. 老王（全天）\n3. 阿进（罐军授权）")
+    assert chain.kind == "signup"
+    assert [(e.name, e.note) for e in chain.entries] == [
+        ("清扬", None),
+        ("老王", "全天"),
+        ("阿进", "罐军授权"),
+    ]
+
+
+def test_a_report_chain_whose_slots_hold_a_dot_reads_the_line_under_it() -> None:
+    chain = parse_chain(
+        "#接龙\n4月27日勤工俭学活动情况统计\n\n"
+        "1. .\n北京王小琼家皮皮7岁，\n今天问询35次，\n给出4个书签，成交4本，\n当天收入85元。\n"
+        "2. .\n广州缪峰家嘉龄4.5岁，\n今天问询10次，\n成交5本，\n当天收入110元，\n累计115本。\n"
+    )
+    assert chain.kind == "report"
+    assert [(e.seq, e.name, e.items) for e in chain.entries] == [
+        (1, "北京王小琼家皮皮7岁", []),
+        (2, "广州缪峰家嘉龄4.5岁", []),
+    ]
+
+
+def test_a_roll_call_half_numbered_without_marks_is_one_list_of_answers() -> None:
+    chain = parse_chain(
+        "#接龙\n请上报有无返郑人员。没有就回复无\n\n"
+        "1. 王墨宸无\n2. 朱可皓 无\n3. 母子轩妈妈 无\n\n4张恺腾无\n5吴锦心无\n6. 张三 6栋\n7李四 ?"
+    )
+    assert chain.kind == "checkin"
+    assert [(e.seq, e.name) for e in chain.entries] == [
+        (1, "王墨宸"),
+        (2, "朱可皓"),
+        (3, "母子轩妈妈"),
+        (4, "张恺腾"),
+        (5, "吴锦心"),
+        (6, "张三"),
+        (7, "李四"),
+    ]
+
+
+def test_paid_order_lines_stay_orders() -> None:
+    """`已交` after goods says the money is paid: still an order chain, the word a note."""
+    chain = parse_chain("#接龙 周五团购 苹果\n1. 张三 2斤 已交\n2. 李四 3斤 已交\n3. 王五 1斤 已交")
+    assert chain.kind == "order"
+    got = [(e.name, [(i.item, i.qty, i.unit) for i in e.items], e.note) for e in chain.entries]
+    assert got == [
+        ("张三", [(None, 2, "斤")], "已交"),
+        ("李四", [(None, 3, "斤")], "已交"),
+        ("王五", [(None, 1, "斤")], "已交"),
+    ]

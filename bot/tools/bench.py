@@ -1,6 +1,7 @@
 """`groupbuy bench`: the bot measured where it works hardest.
 
-parse    a 500-entry chain, lines never seen before (caches cleared each run)
+parse    a 500-entry chain, lines never seen before (caches cleared each run); and that chain
+         posted again with one line added (what a repost costs the parser)
 ingest   chain posts through the dispatcher (dedupe, parse, diff, write, replies), with forks,
          duplicates and edits mixed in; throughput and per-message p50/p99
 growth   cost per post in a 500-entry round against a 50-entry round (should stay near 1)
@@ -79,10 +80,19 @@ def bench_parse(repeats: int) -> dict[str, float]:
         chain_parser.parse_chain(message)
         times.append((time.perf_counter() - t0) * 1000)
     med = statistics.median(times)
+    reposts = []
+    for r, message in enumerate(texts):  # the same chain again with one line added
+        chain_parser.clear_caches()
+        chain_parser.parse_chain(message)
+        longer = chain_text(501, offset=r * 1000)
+        t0 = time.perf_counter()
+        chain_parser.parse_chain(longer)
+        reposts.append((time.perf_counter() - t0) * 1000)
     return {
         "parse_500_median_ms": round(med, 3),
         "parse_500_p99_ms": round(pct(times, 0.99), 3),
         "parse_lines_per_s": round(500 / (med / 1000)),
+        "parse_repost_501_median_ms": round(statistics.median(reposts), 3),
     }
 
 

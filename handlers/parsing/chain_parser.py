@@ -17,6 +17,7 @@ Nothing is dropped: every non-blank line is in the head, an entry's raw, the foo
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
 from collections import Counter
@@ -28,7 +29,7 @@ from functools import lru_cache
 from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities
 from handlers.parsing.entry import Context, Reading, read_entry
-from handlers.parsing.kinds import detect_kind
+from handlers.parsing.kinds import detect_kind, roll_call_answer
 from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.menu import (
     _parse_menu_cached,
@@ -70,7 +71,7 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
-from handlers.parsing.vocab import is_note_token
+from handlers.parsing.vocab import is_note_token, is_template
 
 __all__ = [
     "MAX_LINE",
@@ -81,7 +82,9 @@ __all__ = [
     "parse_menu",
 ]
 
-_INLINE_HINT = re.compile(r"\S\s+[0-9０-９]{1,3}\s*[\.、．]")
+_INLINE_HINT = re.compile(
+    r"\S[^\S\n]+[0-9０-９]{1,3}[^\S\n]*[\.、．](?![0-9０-９])"
+)  # within one line
 _HEAD_COUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)"
 )
@@ -102,24 +105,48 @@ _GOODS_FLAGS = frozenset(
     }
 )
 _ALONE = re.compile(r"^单点")
+# A sign-up's remark in brackets after the name: when or how they come, not another name.
+_ROSTER_REMARK = re.compile(
+    r"[（(]([^（()）]*(?:全天|上午|下午|中午|晚上|半天|全程|补位|替补|请假|迟到|早退|待定|可能|授权|代报|代接)"
+    r"[^（()）]*)[）)]$"
+)
 _ADD_PREFIX = re.compile(r"^(?:另加|再加|加)")
 _TIME_IN_NAME = re.compile(r"\d{1,2}[:：.]\d{2}")
 SINGLE_SHARE = 0.5  # below this share of entries naming goods, the chain sells one thing
 
 
 def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain:
-    """Read one message. `known_products` (the round's goods) help when a copy lost its head."""
-    raw_lines: list[str] = []
-    for raw in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-        pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
-        raw_lines.extend(pieces or [raw])
+    """Read one message. `known_products` (the round's goods) help when a copy lost its head.
+
+    The cycle collector is paused while it reads: a 500-line chain makes some ten thousand
+    small objects, none in a cycle, and collections triggered by them (which walk the line
+    caches too) took a quarter of the time."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _parse_chain(text, tuple(known_products))
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if _INLINE_HINT.search(text) is None:  # one scan: most chains have no one-line part
+        raw_lines = text.split("\n")
+    else:
+        raw_lines = []
+        for raw in text.split("\n"):
+            pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
+            raw_lines.extend(pieces or [raw])
     lines = [prepare(r) for r in raw_lines]
     # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
     has_marker = marked("\x00".join([ln.norm for ln in lines]))
+    _number_glued_slots(lines)
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
-    ctx = _context(header, menu, tuple(known_products))
+    ctx = _context(header, menu, known_products)
     readings = [
         (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
     ]
@@ -132,11 +159,26 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
     head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
     kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
-    on_menu = _OnMenu(tuple(menu), tuple(known_products), ctx) if mode == "multi" else None
-    entries = [
-        _settle(r, lines, idx, mode, ctx, on_menu)
-        for r, (_, idx) in zip(read, readings, strict=True)
-    ]
+    on_menu = _OnMenu(tuple(menu), known_products, ctx) if mode == "multi" else None
+    labels = _labels(header, [body for body, _ in readings]) if mode == "multi" else frozenset()
+    memo: dict[tuple[str, int, int], _Goods] = {}
+    answer = roll_call_answer(read) if mode == "text" else None
+    settled = _settled_for((mode, ctx, labels, tuple(menu), known_products, answer))
+    entries = []
+    for r, (_, idx) in zip(read, readings, strict=True):
+        # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
+        key = (lines[idx[0]].body, *(raw_lines[i] for i in idx))
+        done = settled.get(key)
+        if done is None:
+            done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo, answer)
+        # a copy: the chain engine marks its entries (accepted, claimed)
+        entries.append(
+            ParsedEntry(
+                done.seq, done.name, list(done.items), done.note, done.raw, list(done.flags)
+            )
+        )
+    if mode in ("multi", "single"):
+        _copy_same_as_above(entries)
     return ParsedChain(
         header=header,
         entries=entries,
@@ -146,6 +188,34 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
         footer="\n".join(raw_lines[i] for i in seg.footer).strip("\n"),
         skipped=[raw_lines[i].strip() for i in seg.skipped],
     )
+
+
+def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
+    """`李四 同上`: the goods of the entry above, as the chain engine will count them; the flag
+    stays, so the leader still sees what was copied."""
+    above: list[ParsedItem] = []
+    for e in entries:
+        if FLAG_SAME_AS_ABOVE in e.flags and above:
+            e.items = list(above)
+        elif e.items:
+            above = e.items
+
+
+# Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
+# repeats its lines under the same head, and then costs only the lines it adds.
+_SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], ParsedEntry]] = {}
+_SETTLED_CHAINS = 64  # chain settings kept
+_SETTLED_LINES = 2000  # entries kept per setting (a longer chain starts it again)
+
+
+def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], ParsedEntry]:
+    settled = _SETTLED.pop(setting, None)
+    if settled is None or len(settled) > _SETTLED_LINES:
+        settled = {}
+    while len(_SETTLED) >= _SETTLED_CHAINS:
+        del _SETTLED[next(iter(_SETTLED))]  # the setting used longest ago
+    _SETTLED[setting] = settled  # now the newest
+    return settled
 
 
 def parse_entry_line(
@@ -177,12 +247,46 @@ def clear_caches() -> None:
         cached.cache_clear()
     entry_reader.clear_caches()
     quantities.clear_caches()
+    is_note_token.cache_clear()
+    is_template.cache_clear()
+    _SETTLED.clear()
+
+
+_PLACEHOLDER = re.compile(r"[\s.·．。，,、…\-—_~～]*")
+
+
+# `19张恺腾无` after `18. 苏家乐无`: the next number glued to a name, no mark between. Not a
+# building, a count, a date or a time (`6栋`, `6个`, `6月`, `6点`).
+_GLUED_SLOT = re.compile(
+    r"^(\d{1,3})(?=[^\d\sA-Za-z栋幢号楼单元室层斤两个份箱盒包袋瓶罐把条只元块毛角月日年周时分点"
+    r"成折寸米克升:：.．\-/、,，()（）+×*%])"
+)
+
+
+def _number_glued_slots(lines: list[Line]) -> None:
+    """Give a line its slot number when it starts with the number that follows the last entry
+    and a name glued to it; a list written half with marks and half without is one list."""
+    last: int | None = None
+    for i, ln in enumerate(lines):
+        if ln.seq is not None:
+            last = ln.seq
+            continue
+        if last is None or not ln.body[:1].isdigit():
+            continue
+        m = _GLUED_SLOT.match(ln.body)
+        if m and int(m.group(1)) == last + 1:
+            last += 1
+            lines[i] = ln._replace(seq=last, body=ln.body[m.end() :].strip())
 
 
 def _body(lines: list[Line], idx: list[int]) -> str:
+    """An entry's text over its lines. `1. .` then the report on the next lines: the dot only
+    holds the slot, the entry starts under it."""
     if len(idx) == 1:
         return lines[idx[0]].body
-    return " ".join([lines[idx[0]].body, *(lines[j].body for j in idx[1:])])
+    first = lines[idx[0]].body
+    rest = [lines[j].body for j in idx[1:]]
+    return " ".join(rest if _PLACEHOLDER.fullmatch(first) else [first, *rest])
 
 
 def _context(header: str, menu: list[MenuLine], known: tuple[str, ...]) -> Context:
@@ -230,9 +334,9 @@ class _OnMenu:
         return hit
 
     def _check(self, text: str) -> bool:
-        code = _CODE_START.match(text)
+        code = _CODE_START.match(text) or _CODE_OF.search(text)
         if code and code.group(1) in self._codes:
-            return True
+            return True  # `2芋泥`, `麻薯的1`: a box of the menu, named
         if not self._built:
             self._matcher = _matcher(self._menu, self._known)
             self._built = True
@@ -240,6 +344,7 @@ class _OnMenu:
 
 
 _CODE_START = re.compile(r"^(\d{1,3})(?!\d)")
+_CODE_OF = re.compile(r"的(\d{1,3})$")
 
 
 @lru_cache(maxsize=256)
@@ -322,12 +427,21 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
         return "roster"
     if kind != "order":
         return "text"
+    named: dict[int, bool] = {}  # entries share their items (read once per text): look once
+    with_goods = 0
+    for r in read:
+        goods = named.get(id(r.items))
+        if goods is None:
+            goods = named[id(r.items)] = any(it.text is not None for it in r.items)
+        with_goods += goods
+    few_goods = bool(read) and with_goods < SINGLE_SHARE * len(read)
     if ctx.codes or ctx.letters:
-        return "multi"
+        # `今日菜单 1.红烧肉 2.炒青菜` over `1. 张三 2份`: the numbered dishes are one set meal
+        # when no price sets them apart and the entries name none of them.
+        return "single" if few_goods and len(menu) <= 1 and not ctx.letters else "multi"
     if len(menu) == 1 or (not menu and len(ctx.products) == 1):
         return "single"
-    with_goods = sum(1 for r in read if any(it.text is not None for it in r.items))
-    return "single" if read and with_goods < SINGLE_SHARE * len(read) else "multi"
+    return "single" if few_goods else "multi"
 
 
 def _settle(
@@ -337,6 +451,9 @@ def _settle(
     mode: str,
     ctx: Context,
     on_menu: _OnMenu | None,
+    labels: frozenset[str] = frozenset(),
+    memo: dict[tuple[str, int, int], _Goods] | None = None,
+    answer: str | None = None,
 ) -> ParsedEntry:
     first = lines[idx[0]]
     flags = set(r.flags)
@@ -352,6 +469,10 @@ def _settle(
     if mode == "roster":
         items = [_head_count(r, notes)]
         flags -= _GOODS_FLAGS
+        remark = _ROSTER_REMARK.search(name) if name and name[-1:] in ")）" else None
+        if name and remark and remark.start() > 0:  # `老王（全天）`: when, not who
+            notes.insert(0, remark.group(1))
+            name = name[: remark.start()].rstrip()
     elif mode == "text":
         items = []
         flags -= _GOODS_FLAGS | {FLAG_CONTINUED}
@@ -361,22 +482,23 @@ def _settle(
         if name and status:  # `张紫钰已发送退订未发送`, `吃可爱长大的🐑5:00-5:30洗漱`
             notes.insert(0, name[status.start() :])
             name = name[: status.start()]
+        name = _text_name(name, r.rest, notes)
+        if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
+            notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name
+            name = name[: -len(answer)].rstrip()
     elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
     else:
-        if r.parsed is not None:
-            items = list(r.parsed)
-        else:
-            items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
-        if (ctx.codes or len(ctx.products) > 1) and any(
-            it.text is None and it.unit is not None for it in r.items
-        ):
-            flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
-        if on_menu is not None:
-            for it in r.items:
-                if it.text is not None and not on_menu.seen.get(it.text) and not on_menu(it.text):
-                    flags.add(FLAG_NOT_ON_MENU)
+        key = (r.rest, id(r.items), id(r.parsed))
+        goods = memo.get(key) if memo is not None else None
+        if goods is None:
+            goods = _goods(r, ctx, on_menu, labels)
+            if memo is not None:  # `read` holds every Reading while the chain is settled
+                memo[key] = goods
+        items = list(goods[0])
+        flags |= goods[1]
+        notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
     if name is None and not items and FLAG_CANCEL not in flags:
@@ -395,6 +517,99 @@ def _settle(
     return ParsedEntry(
         seq=first.seq, name=name, items=items, note=note, raw=raw, flags=sorted(flags)
     )
+
+
+_BRACKET_LABEL = re.compile(r"(?<=[\u4e00-\u9fff])[（(]([\u4e00-\u9fff]{2,6})[）)]")
+_OWNER = re.compile(r"[\u4e00-\u9fff]{1,6}家?的(?:菜|饭)")
+_LATIN_WORD = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'’\-]{2,}")
+
+
+_CODE_SPACE_WORDS = re.compile(r"(\d{1,3}|[A-Za-z])\s+[\u4e00-\u9fffA-Za-z]")
+
+
+def _code_then_words(text: str | None, ctx: Context) -> bool:
+    """`8 抹茶黑芝麻`, `C 加饭`: a menu code, a space, then words that are not a product."""
+    m = _CODE_SPACE_WORDS.match(text) if text else None
+    if text is None or m is None:
+        return False
+    code = m.group(1)
+    if code.isdigit():
+        return code in ctx.codes
+    words = text[m.end() - 1 :]  # `J 鸡胸球` names the dish after its letter, as menus do
+    return code.upper() in ctx.letters and not any(
+        words in p or p in words for p in ctx.products if p
+    )
+
+
+def _labels(header: str, bodies: list[str]) -> frozenset[str]:
+    """Where the goods come from, as the chain writes it: a bracket after a dish that the
+    chain repeats (`春饼套餐（东方明珠）`, `京酱肉丝（东方）`). Written alone after the goods
+    (`… 东方明珠 uni 现金`) such a word names the shop, not a dish."""
+    seen: Counter[str] = Counter()
+    for text in (header, *bodies):
+        if "(" in text or "（" in text:
+            seen.update(_BRACKET_LABEL.findall(text))
+    if not seen:
+        return frozenset()
+    return frozenset(
+        w
+        for w in seen
+        if sum(c for v, c in seen.items() if v.startswith(w) or w.startswith(v)) >= 2
+    )
+
+
+def _drop_source(
+    items: list[ParsedItem], rest: str, labels: frozenset[str], ctx: Context, notes: list[str]
+) -> list[ParsedItem]:
+    """The last word after several goods, when it says where they come from or go to: a shop
+    the chain names in brackets (`东方明珠`), whose dishes (`莲花的菜`), or, where the entries
+    end in Latin pickup and payment words (`uni`, `paypal`), a place in that slot
+    (`möhringen`). A note, not one more dish."""
+    last = max(items, key=lambda it: rest.rfind(it.item) if it.item else -1)
+    text = last.item
+    if not text or last.qty != 1 or last.unit is not None:
+        return items
+    if (
+        text in labels
+        or _OWNER.fullmatch(text)
+        or (
+            ctx.fields
+            and _LATIN_WORD.fullmatch(text)
+            and text.casefold() not in {p.casefold() for p in ctx.products}
+        )
+    ):
+        notes.append(text)
+        return [it for it in items if it is not last]
+    return items
+
+
+_Goods = tuple[tuple[ParsedItem, ...], frozenset[str], tuple[str, ...]]
+
+
+def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[str]) -> _Goods:
+    """What an entry orders in a chain of several goods, and the doubts about it. Entries
+    repeat their goods (`1份晚餐`, `苹果2斤`): read once per chain for each text."""
+    flags: set[str] = set()
+    notes: list[str] = []
+    if r.parsed is not None:
+        items = list(r.parsed)
+    else:
+        items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
+    if (ctx.codes or len(ctx.products) > 1) and any(
+        it.text is None and it.unit is not None for it in r.items
+    ):
+        flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
+    if len(items) >= 2 and (labels or ctx.fields or "的" in r.rest):
+        items = _drop_source(items, r.rest, labels, ctx, notes)
+    if (ctx.codes or ctx.letters) and any(
+        it.item and " " in it.item and _code_then_words(it.item, ctx) for it in items
+    ):
+        flags.add(FLAG_LEFTOVER)  # `8 抹茶黑芝麻巧克力`: box 8's flavours, or a note?
+    if on_menu is not None:
+        for it in r.items:
+            if it.text is not None and not on_menu(it.text):
+                flags.add(FLAG_NOT_ON_MENU)
+    return tuple(items), frozenset(flags), tuple(notes)
 
 
 def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
@@ -425,6 +640,26 @@ def _whole_name(body: str, name: str, rest: str) -> str:
     start = body.find(name)
     end = body.find(rest, start + len(name)) + len(rest) if start >= 0 else -1
     return body[start:end] if start >= 0 and end > start else f"{name} {rest}"
+
+
+_ENGLISH_THEN_LOG = re.compile(r"([A-Z][A-Za-z]+)\s+(?=[0-9])")
+
+
+def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
+    """A check-in's name: `琴子 Miyo  6.35 …` is one person with two names before the log;
+    `西瓜（虽然但是还是记一下` opens a remark the name does not include."""
+    if not name:
+        return name
+    english = _ENGLISH_THEN_LOG.match(rest)
+    if english and notes and notes[0] == rest:
+        name = f"{name} {english.group(1)}"
+        notes[0] = rest[english.end() :].strip()
+    for opener, closer in (("（", "）"), ("(", ")")):
+        at = name.find(opener)
+        if at > 0 and closer not in name[at:]:
+            notes.insert(0, name[at:].strip())
+            name = name[:at].rstrip()
+    return name
 
 
 def _head_count(r: Reading, notes: list[str]) -> ParsedItem:
@@ -489,11 +724,50 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
     if len(counts) > 1 or (counted_addon and not counts):
         flags.add(FLAG_MANY_COUNTS)
     if ctx.addons and any(a in n for n in notes for a in ctx.addons):
-        flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
+        counted = _addons_in_notes(notes, ctx)
+        if counted is None:
+            flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
+        else:
+            kept.extend(counted)
     if alone and not counts:
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
     return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+_COUNT_BEFORE = re.compile(r"(\d{1,2}|[一两二三四五六七八九十])?\s*(?:加|\+|➕)?\s*$")
+_NOT_WANTED = re.compile(r"(?:换成?|不要|不加|不|免|没有?|去掉?|少)\s*$")
+_CUSTOM_WORD = re.compile(r"[\u4e00-\u9fff]{1,8}")
+
+
+def _addons_in_notes(notes: list[str], ctx: Context) -> list[ParsedItem] | None:
+    """`7份（1饭盒 3开胃萝卜 3黑凉粉）`, `2份（1饭盒加黑凉粉）`: the extras the head prices,
+    counted where a note names them, each with the number written just before it (1 if
+    none). None when one is swapped or refused (`换成黑凉粉`, `不要小菜`): that is for the
+    leader to read."""
+    found: list[ParsedItem] = []
+    offered = sorted(
+        (a for a in ctx.addons if _CUSTOM_WORD.fullmatch(a) and len(a) >= 2), key=len, reverse=True
+    )
+    for note in notes:
+        taken: list[tuple[int, int]] = []
+        for addon in offered:
+            at = note.find(addon)
+            while at >= 0:
+                end = at + len(addon)
+                if not any(a < end and at < b for a, b in taken):
+                    before = note[:at]
+                    if _NOT_WANTED.search(before) or note[end : end + 1] == "换":
+                        return None
+                    count = _COUNT_BEFORE.search(before)
+                    number = count.group(1) if count else None
+                    qty = quantities.to_number(number) if number else Decimal(1)
+                    if qty is None:
+                        return None
+                    found.append(ParsedItem(addon, qty, None))
+                    taken.append((at, end))
+                at = note.find(addon, end)
+    return found or None
 
 
 def _merged(items: list[ParsedItem]) -> list[ParsedItem]:

@@ -109,6 +109,9 @@ _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True
 _GLUED_QTY = re.compile(
     rf"^(?P<name>[^\d\s+＋xX×*]{{1,12}}?)[-—_]?(?P<qty>(?:\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})|[一两二三四五六七八九十]份))(?P<tail>.*)$"
 )
+# What _GLUED_QTY needs somewhere: a number and its unit. Most nicknames have neither, and
+# this search rules them out faster than the anchored pattern can.
+_GLUED_HINT = re.compile(rf"\d\s*(?:{_UNIT_ALT})|[一两二三四五六七八九十]份")
 # `梨3斤可乐一箱`: a unit followed by another product that has its own quantity.
 _GLUED_GOODS = re.compile(
     rf"^(?P<left>.*?[^\d\s.]\s*(?:{NUM})\s*(?:{_UNIT_ALT}))(?P<right>[^\d\s半装的每].*)$"
@@ -173,8 +176,13 @@ def is_emoji_token(tok: str) -> bool:
     """A word made only of emoji and their joiners (`🫧`, `🌸`): part of a nickname."""
     if not tok or tok[0].isalnum():
         return False
-    cats = [unicodedata.category(ch) for ch in tok]
-    return all(c in _EMOJI_CATEGORIES for c in cats) and ("So" in cats or "Sk" in cats)
+    symbol = False
+    for ch in tok:  # most nicknames fail at their second character: stop there
+        cat = unicodedata.category(ch)
+        if cat not in _EMOJI_CATEGORIES:
+            return False
+        symbol = symbol or cat in ("So", "Sk")
+    return symbol
 
 
 def _decoration(tok: str) -> bool:
@@ -315,8 +323,12 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         return _single_token(first, ctx)
     n = 1
     address = (lead.isdecimal() or lead in _LATIN_LETTERS) and ADDRESS.match(first) is not None
-    if address and not _is_goods(tokens[1], ctx) and not is_note_token(tokens[1]):
-        n = 2  # `12栋302 刘姐 …`: the building-room and the nickname
+    if (
+        address
+        and (not _is_goods(tokens[1], ctx) or _KIN_NUMBERED.match(tokens[1]))
+        and not is_note_token(tokens[1])
+    ):
+        n = 2  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
     if n == 1 and not address:
         glued = _glued_name(first, ctx)
         if glued is not None:
@@ -342,16 +354,16 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     if (
         n == 1
         and (lead in _LATIN_LETTERS or not (lead.isalnum() or lead == "_" or lead.isspace()))
-        and _LATIN_NAME_WORD.match(first)
+        and (_LATIN_NAME_WORD.match(first) or _initials(first, tokens[1]))
     ):  # the pattern needs a Latin letter or a symbol first
         # `Lily wang`, `Christine Hu💦`, `Z r`: an English name runs over several words
         while (
             n < len(tokens)
-            and _LATIN_NAME_WORD.match(tokens[n])
+            and (_LATIN_NAME_WORD.match(tokens[n]) or _LOWER_INITIAL.fullmatch(tokens[n]))
             and not (ctx.letters and tokens[n][:1].upper() in ctx.letters and len(tokens[n]) <= 2)
             and tokens[n].casefold() not in ctx.fields
             and not _is_goods(tokens[n], ctx)
-            and not is_note_token(tokens[n])
+            and (not is_note_token(tokens[n]) or _LOWER_INITIAL.fullmatch(tokens[n]))
         ):
             n += 1
         if n < len(tokens) and _NAME_WITH_PLACE.match(tokens[n]):
@@ -368,6 +380,21 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
 # start with one of its words or with digits before 超市.
 _PURE_START = frozenset("xX×*＊乘+＋加半零〇一二两俩三四五六七八九十百千")
 _LATIN_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+# A lone lower-case letter after an English name is its initial (`Z r`), not an area: areas
+# and blocks are written in capitals (`B区`, `C2`).
+_LOWER_INITIAL = re.compile(r"[a-z]")
+
+
+_TRAILING_CODE = re.compile(r"^(?P<name>\D*[^\d\s+＋#＃.、])(?P<code>[1-9]\d?)$")
+
+
+# A kinship word with a number (`李姐12`): a nickname, never 12 of something.
+_KIN_NUMBERED = re.compile(r"^[\u4e00-\u9fff]{0,3}[姐哥姨叔婶嫂妈爸弟妹爷奶婆公](?:\d+|[A-Za-z]+)$")
+
+
+def _initials(first: str, second: str) -> bool:
+    """`Z r`: a capital and a lower-case letter, a name written as its initials."""
+    return len(first) == 1 and first.isupper() and _LOWER_INITIAL.fullmatch(second) is not None
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
@@ -388,7 +415,7 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
     A name of more than three characters may itself end in goods (`张三榴莲2个`): flagged
     unless the chain sells one thing (the chain reader drops the flag there)."""
-    m = _GLUED_QTY.match(tok)
+    m = _GLUED_QTY.match(tok) if _GLUED_HINT.search(tok, 1) else None
     if m and not _is_goods(m["name"], ctx):
         name = m["name"].rstrip("-—_")
         return name, tok[len(name) :], frozenset({FLAG_AMBIGUOUS_NAME} if len(name) > 3 else ())
@@ -402,6 +429,12 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
 
 def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
+    code = _TRAILING_CODE.match(tok) if ctx.codes else None
+    if code and code["code"] in ctx.codes:
+        # `🔆7` under a numbered menu: box 7 for 🔆. After letters (`小雨7`) the digit may
+        # still be the nickname's own: flagged.
+        sure = not any(ch.isalnum() for ch in code["name"])
+        return code["name"], code["code"], frozenset() if sure else frozenset({FLAG_AMBIGUOUS_NAME})
     for name in sorted(ctx.products, key=len, reverse=True):
         short = name[-2:] if len(name) > 2 else name
         for probe in (name, short):

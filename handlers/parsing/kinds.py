@@ -14,8 +14,11 @@ from handlers.parsing.entry import Reading
 
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
 _REPORT = re.compile(
-    r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数"
+    r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数|"
+    r"情况统计|数据统计|统计表"
 )
+# Figures an entry reports (`今天问询30次，成交5本，当天收入125元，累计248本`): a report.
+_FIGURES = re.compile(r"收入|成交|累计|问询|销量|业绩|营业额|完成率|达成率")
 _OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号|投票|点赞")
 _LINK = re.compile(r"https?://|www\.")
 _ORDER = re.compile(
@@ -27,19 +30,34 @@ _STRONG_ORDER = re.compile(r"团购|开团|拼团|下单|订餐|点餐|价格|�
 _SIGNUP = re.compile(
     r"报名|参加|参与|出席|人数|名单|确认|活动|聚餐|聚会|比赛|羽毛球|篮球|足球|乒乓|爬山|徒步|"
     r"会议|培训|讲座|志愿|值班|角色|签名|团建|出游|旅游|拼车|上课|课程|听课|演讲|到场|座位|"
-    r"跑|配速|训练|集合|运动|骑行|健身|瑜伽|游泳|打球|约球|场地|组队|分组"
+    r"跑|配速|训练|集合|运动|骑行|健身|瑜伽|游泳|打球|约球|场地|组队|分组|"
+    r"场次|上午场|下午场|晚场|夜场|补位|替补|桌游|剧本杀|狼人杀|血染"
 )
 # Entries that report a status (`已发送`, `已完成`, `收到`): a report or a check-in, no goods.
-_STATUS = re.compile(
-    r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已交|已提交|已签|已报|已发|已做|完成"
-)
+# Not `已交`: after an order it says the money is paid.
+_STATUS = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已提交|已签|已报|已发|已做|完成")
 # A day's log (`7:20-8:45 起床，跳绳`, `早饭+daily plan`): a check-in, whatever the head says.
 _DAY_LOG = re.compile(
     r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}(?:\.\d{1,2})?\s*-\s*\d{1,2}(?:[.:：]\d{2})?(?!\d)|\d+点|"
     r"早上|早餐|早饭|起床|洗漱|学习|读书|跑步|运动|上班|通勤|睡觉|打卡|完成|在写|写了|看了"
 )
 LOG_MIN_CHARS = 10
+# A roll call's answer after each name (`王墨宸无`, `李四 收到`): the word most entries end with.
+_ANSWER = re.compile(r"(无|没有|收到|已阅|已读|已报|已填)\s*[，,。.!！?？]?\s*$")
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
+
+
+def roll_call_answer(read: Sequence[Reading]) -> str | None:
+    """The answer at least half the entries end with (`无` to `有无境外返郑人员`), if any."""
+    if len(read) < 4:
+        return None
+    answers: dict[str, int] = {}
+    for r in read:
+        m = _ANSWER.search(f"{r.name or ''} {r.rest}")
+        if m:
+            answers[m.group(1)] = answers.get(m.group(1), 0) + 1
+    best = max(answers.items(), key=lambda kv: kv[1], default=None)
+    return best[0] if best and 2 * best[1] >= len(read) else None
 
 
 def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
@@ -59,6 +77,8 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
         return "checkin"
     if n and 2 * sum(1 for r in read if _STATUS.search(r.rest)) >= n:
         return "report"
+    if n and 2 * sum(1 for r in read if len(set(_FIGURES.findall(r.rest))) >= 2) >= n:
+        return "report"
     goods = sum(
         1
         for r in read
@@ -68,6 +88,8 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
             for it in r.items
         )
     )
+    if 2 * goods < n and roll_call_answer(read) is not None:
+        return "checkin"  # `王墨宸无`, `李四 收到`: a roll call of answers, no goods
     heads = sum(1 for r in read if any(it.unit in _HEAD_UNITS for it in r.items))
     order_words = _ORDER.search(header) is not None
     signup_words = _SIGNUP.search(header) is not None

@@ -69,7 +69,8 @@ def is_menu_line(line: str) -> bool:
 def prepare(raw: str) -> Line:
     """One line read for recognition; memoised, since every copy of a chain repeats its lines."""
     head = raw[:MAX_LINE]
-    cleaned = INVISIBLE.sub("", head)
+    # every INVISIBLE character is a control or format character, none printable
+    cleaned = head if head.isprintable() else INVISIBLE.sub("", head)
     lead = cleaned.lstrip()[:1]
     # NFKC would fold ⑨ into a bare 9: look first
     circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
@@ -114,6 +115,8 @@ def split_one_line(raw: str) -> list[str] | None:
     first_pos, first_value = hits[best[0]]
     if len(best) < 2 or not (first_value == 1 or first_pos == 0):
         return None
+    if hits[0][0] == 0 and best[0] != 0:
+        return None  # `2. 颜泱 1. 写文档 2. 肝工作`: an entry with its own numbered list
     cuts = [hits[k][0] for k in best]
     pieces = [raw[: cuts[0]].strip()] if raw[: cuts[0]].strip() else []
     pieces += [raw[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(raw)], strict=True)]

@@ -16,6 +16,11 @@ NOTE_WORDS = frozenset(
         "已转",
         "已付",
         "已付款",
+        "已交",
+        "已交款",
+        "已缴",
+        "已缴费",
+        "未交",
         "已支付",
         "已转账",
         "转账",
@@ -149,6 +154,10 @@ HEADER_WORDS = re.compile(
     r"截单|截止|自提|提货|取货|配送|时间|地址|团购|接龙|请大家|付款|群|限购|每人限|成团|到货|发货|"
     r"须知|注意|规则|说明|温馨提示|下单"
 )
+# The leader closing the list in its next slot (`5. 人满截止`, `12. 已截单`): not an entry.
+CLOSING = re.compile(
+    r"^(?:(?:人已?满|已满员?|满员|名额已满)[，,\s]*)?(?:已?截止|已?截单|结束|停止报名|报名截止)?[!！。.~～]*$"
+)
 # The format line of a chain (`姓名+楼号`, `1. 姓名/项目简介/Issue#`): not an entry.
 TEMPLATE_WORDS = frozenset(
     [
@@ -196,6 +205,24 @@ TEMPLATE_WORDS = frozenset(
         "xxx",
         "某某",
         "金额",
+        "人数",
+        "几人",
+        "几位",
+        "室号",
+        "栋号",
+        "门牌",
+        "房间",
+        "小区",
+        "品种",
+        "重量",
+        "斤数",
+        "件数",
+        "箱数",
+        "盒数",
+        "时间",
+        "日期",
+        "编号",
+        "序号",
     ]
 )
 TEMPLATE_SPLIT = re.compile(r"[\s/+、\-|｜,，()（）:：]+")
@@ -225,14 +252,29 @@ def may_be_place(text: str) -> bool:
     return bool(text) and (text[0] in _PLACE_START or text[0].isdecimal() or "取" in text)
 
 
+@lru_cache(maxsize=65536)
 def is_template(body: str) -> bool:
-    """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot: a format line, not an entry."""
+    """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot, the leader's `人满截止`: a format or a
+    closing line, not an entry."""
     if not body.strip():
+        return True
+    if body[:1] in "人已满名截结停报" and CLOSING.match(body.strip()):
         return True
     if _TEMPLATE_ANY.match(body.lstrip("#")) is None:  # most lines start with no such word
         return False
     parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
-    return bool(parts) and all(p in TEMPLATE_WORDS for p in parts)
+    return bool(parts) and all(p in TEMPLATE_WORDS or _all_template(p) for p in parts)
+
+
+def _all_template(part: str) -> bool:
+    """`姓名手机`, `楼号房号`: format words written without a separator."""
+    at = 0
+    while at < len(part):
+        word = _TEMPLATE_ANY.match(part, at)
+        if word is None:
+            return False
+        at = word.end()
+    return at > 0
 
 
 _TEMPLATE_ANY = re.compile(
