@@ -24,7 +24,7 @@ from models.money import fen_str
 from models.rounds import RoundCache, RoundState
 from models.store import payments
 from models.store.payments import LineMoney
-from models.store.rounds import latest_closed_round, lock_rounds
+from models.store.rounds import lock_latest_closed, lock_rounds
 
 router = Router()
 
@@ -33,9 +33,10 @@ MAX_NAMED = 30  # names in one reminder; WeChat truncates very long messages
 
 
 async def payment_round(ctx: Context, cache: RoundCache) -> RoundState | None:
-    """The round payments are about: the latest closed one, else the open one."""
+    """The round payments are about: the latest closed one, else the open one; locked, so
+    what a line owes cannot change between reading it and recording its payment."""
     assert ctx.msg.room is not None
-    closed = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    closed = await lock_latest_closed(ctx.conn, cache, ctx.msg.room)
     if closed is not None:
         return closed
     open_rounds = await lock_rounds(ctx.conn, cache, ctx.msg.room)

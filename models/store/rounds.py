@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.parsing.matching import Product, ProductMatcher
@@ -461,17 +461,47 @@ async def lock_rounds(
     stale: a cached version one below the returned one is current; anything else is reloaded.
     """
     result = await conn.execute(_LOCK_ROUNDS, {"b_room": room, "b_statuses": list(statuses)})
-    states: list[RoundState] = []
-    for round_id, version in sorted(result.all(), reverse=True):
-        state = cache.get(round_id)
-        if state is None or state.version != version - 1:
-            row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
-            state = await load_round(conn, row)
-            state.pending_merge_id = await pending_merge_id(conn, round_id)
-            cache.put(state)
-        state.version = version
-        states.append(state)
-    return states
+    return [
+        await _locked(conn, cache, round_id, version)
+        for round_id, version in sorted(result.all(), reverse=True)
+    ]
+
+
+async def _locked(
+    conn: AsyncConnection, cache: RoundCache, round_id: int, version: int
+) -> RoundState:
+    """The state of a round this transaction has just locked (and bumped to `version`)."""
+    state = cache.get(round_id)
+    if state is None or state.version != version - 1:
+        row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
+        state = await load_round(conn, row)
+        state.pending_merge_id = await pending_merge_id(conn, round_id)
+        cache.put(state)
+    state.version = version
+    return state
+
+
+_LOCK_LATEST_CLOSED = (
+    update(Round)
+    .where(
+        Round.id
+        == select(func.max(Round.id))
+        .where(Round.room == bindparam("b_room"), Round.status == "closed")
+        .scalar_subquery()
+    )
+    .values(version=Round.version + 1)
+    .returning(Round.id, Round.version)
+)
+
+
+async def lock_latest_closed(
+    conn: AsyncConnection, cache: RoundCache, room: str
+) -> RoundState | None:
+    """The room's most recently closed round, locked for a change to its money (缺货, 退款,
+    收款): a second such command, in this process or another, waits for this transaction and
+    then reads what it wrote, so a shortage or a refund is never counted twice."""
+    row = (await conn.execute(_LOCK_LATEST_CLOSED, {"b_room": room})).one_or_none()
+    return await _locked(conn, cache, row[0], row[1]) if row is not None else None
 
 
 async def pending_merge_id(conn: AsyncConnection, round_id: int) -> int | None:
