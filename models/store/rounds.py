@@ -677,13 +677,20 @@ async def load_rounds_by_id(conn: AsyncConnection, ids: list[int]) -> list[Round
     return await load_rounds(conn, rows)
 
 
-async def mark_unshipped(conn: AsyncConnection, round_id: int, keys: list[str]) -> None:
-    """未成团: these products of the round do not ship."""
-    await conn.execute(
+async def mark_unshipped(conn: AsyncConnection, round_id: int, keys: list[str]) -> set[str]:
+    """未成团: these products of the round do not ship; returns those this call marked (a
+    second close after 重开 finds them marked already and gives no stock back twice)."""
+    result = await conn.execute(
         update(RoundProduct)
-        .where(RoundProduct.round_id == round_id, RoundProduct.key.in_(keys))
+        .where(
+            RoundProduct.round_id == round_id,
+            RoundProduct.key.in_(keys),
+            RoundProduct.shipped.is_not(False),
+        )
         .values(shipped=False)
+        .returning(RoundProduct.key)
     )
+    return set(result.scalars().all())
 
 
 async def due_for_cutoff(conn: AsyncConnection, now: datetime) -> list[int]:
