@@ -41,8 +41,9 @@ async def test_a_shortage_takes_from_the_latest_orders_first(sqlite_bot: ChatHar
     assert notice.mentions == ("wxid_王五", "wxid_李四")
     await bot.post("团长", "收款 1")  # 张三 paid in full and keeps all of it
     await bot.post("团长", "统计")
-    assert bot.private_texts(LEADER)[-1].endswith(
-        "收款：已收 1单 ¥25.60；未付 1单；待收 ¥9.90；退款 ¥38.40"
+    assert bot.private_texts(LEADER)[-1].endswith(  # what is owed after refunds, no sums
+        "；合计 ¥73.90，退款 ¥38.40，应收 ¥35.50，佣金 ¥7.39，已取 0，待取 3\n"
+        "收款：已收 1单 ¥25.60；未付 1单；待收 ¥9.90"
     )
     await bot.post("团长", "缺货 苹果 5份")  # more than is left: takes what there is, says so
     assert "（接龙里只剩2份可扣）" in bot.group_texts()[-1]
@@ -76,6 +77,12 @@ async def test_a_whole_line_short_and_an_after_sales_refund(
     await bot.post("团长", "退款 1 5.00")
     assert bot.private_texts(LEADER)[-1] == "已记退款：第1条 张三 ¥5.00。"
     assert bot.group_texts()[-1] == "张三 第1条退款 ¥5.00，团长已同意。"
+    await bot.at("09:00", day=24)  # the next day: the round is yesterday's, its money is not
+    await bot.post("团长", "统计")
+    assert bot.private_texts(LEADER)[-1] == (
+        "11月23日 水果团：合计 ¥73.90，退款 ¥27.70，应收 ¥46.20；"
+        "收款：已收 0单 ¥0.00；未付 2单；待收 ¥46.20"
+    )
 
     await bot.post("管理员", "月结 2026-11", room=None, sender=ADMIN)
     assert bot.private_texts(ADMIN)[-1].endswith(
