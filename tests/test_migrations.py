@@ -6,13 +6,15 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.engine import Connection
 
 from models.db import Database
 from models.store import stock
-from models.tables import Base, DealStock
-from tests.conftest import split_schema
+from models.tables import Base, DealStock, LedgerEntry
+from tests.chains import Chain
+from tests.chat import ADMIN, LEADER
+from tests.conftest import make_harness, split_schema
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -68,4 +70,43 @@ async def test_an_upgraded_database_counts_the_lines_already_taken(
         async with db.connect() as conn:
             assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (1000, 5000)}}
     finally:
+        await db.dispose()
+
+
+async def test_rounds_closed_before_the_ledger_get_their_commission(db_url: str) -> None:
+    """The upgrade books what closing would have: the same lines, keys, amounts and dates;
+    not for a round whose group has had another leader since it closed."""
+    base, schema = split_schema(db_url)
+    db = Database(base, pg_schema=schema)
+    bot = await make_harness(db_url)
+    ledger = select(
+        LedgerEntry.leader,
+        LedgerEntry.kind,
+        LedgerEntry.amount_fen,
+        LedgerEntry.note,
+        LedgerEntry.dedupe_key,
+        LedgerEntry.created_at,
+    ).order_by(LedgerEntry.dedupe_key)
+    try:
+        await bot.post("王姐", Chain().text, sender=LEADER)
+        await bot.post("张三", Chain().add("张三 苹果2份", "李四 香蕉3把").text)
+        await bot.at("22:00")
+        await bot.post("王姐", "退款 2 9.90", sender=LEADER)
+        async with db.connect() as conn:
+            booked = (await conn.execute(ledger)).all()
+        assert [r.amount_fen for r in booked] == [553, -99]  # commission, refund deducted
+
+        await db.downgrade("0012")  # a database from before the ledger
+        await db.upgrade()
+        async with db.connect() as conn:
+            assert (await conn.execute(ledger)).all() == booked
+
+        await bot.at("23:00")
+        await bot.post("管理员", "换团长 幸福里3栋团购群 wxid_new_liu", room=None, sender=ADMIN)
+        await db.downgrade("0012")
+        await db.upgrade()  # the round closed under 王姐, the group is 刘姐's now: left out
+        async with db.connect() as conn:
+            assert (await conn.execute(ledger)).all() == []
+    finally:
+        await bot.app.close()
         await db.dispose()
