@@ -145,6 +145,8 @@ async def _cheng_tuan(
         for k, u in stock.counted(state).items():
             if k in marked:
                 back[k] = back.get(k, 0) + u
+    state.unshipped |= marked
+    state.stock_left = state.shared_stock(state.stock_left)
     if not ordered:
         return None  # nobody ordered anything: nothing to tell the group
     listed = "；".join(

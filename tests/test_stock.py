@@ -238,6 +238,7 @@ async def test_a_product_that_does_not_ship_gives_its_stock_back(tmp_path: Path)
         ]
         await bot.at("23:00")  # west ships: nothing more comes back
         await bot.post("东团长", "重开 23:30", room="east1", sender="wxid_lead_east1")
+        await bot.post("张三", "取消", room="east1")  # its 2 went back at the first close
         await bot.at("23:30")  # closed again: given back once, not twice
         async with bot.app.db.connect() as conn:
             assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (0, 5000)}}

@@ -367,13 +367,14 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
                 if r.limit_milli or r.stock_milli or r.min_milli
             },
             deal_key=row.deal_key,
+            unshipped=frozenset(r.key for r in prows if r.shipped is False),
         )
     deals = [s.deal_key for s in states.values() if s.deal_key is not None]
     if deals:  # only rounds of platform deals share a stock counter
         shared = await stock.left(conn, deals)
         for s in states.values():
             if s.deal_key is not None:
-                s.stock_left = shared.get(s.deal_key, {})
+                s.stock_left = s.shared_stock(shared.get(s.deal_key, {}))
     lines: dict[int, list[LineView]] = {}
     for ln in (
         await conn.execute(
