@@ -1,7 +1,9 @@
 """Admins manage groups in a private chat; every change is in the database for all processes.
 
 - 绑定 <room id> <leader id> [route] [topic]: serve a new group (or re-bind one);
-- 换团长 <room or topic> <leader id>: a new leader from now on (rounds and money stay put);
+- 换团长 <room or topic> <leader id> [name]: a new leader from now on (rounds and money stay
+  put); the name is shown until the new leader speaks (their display name then) or the
+  config file names them;
 - 暂停 <room or topic> / 恢复 <room or topic>: the bot stops / resumes acting in that group
   (messages are still stored; deals skip a paused group).
 Replies name leaders as people know them (handlers/people.py), never by contact id.
@@ -36,6 +38,7 @@ def _find(ctx: Context, key: str) -> GroupConfig | None:
 async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     room, leader, *rest = cmd.args
     old = ctx.groups.get(room)
+    same = old is not None and old.leader == leader
     route = rest[0] if rest else (old.route if old else "")
     topic = " ".join(rest[1:]) if len(rest) > 1 else (old.topic if old else room)
     group = GroupConfig(
@@ -45,6 +48,7 @@ async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
         route=route,
         pickup_point=old.pickup_point if old else "",
         commission_rate=old.commission_rate if old else Decimal("0.10"),
+        leader_name=old.leader_name if old and same else "",
     )
     await ctx.groups.save(ctx.conn, group, ctx.now)
     names = await leader_names(ctx.conn, ctx.config, [group])
@@ -55,15 +59,18 @@ async def bind(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
     )
 
 
-@router.command("换团长", Role.ADMIN, "换团长 群 团长微信号：换团长", args="words", chat="private")
+@router.command(
+    "换团长", Role.ADMIN, "换团长 群 团长微信号 [名字]：换团长", args="words", chat="private"
+)
 async def change_leader(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
-    key, leader = cmd.args[0], cmd.args[1]
+    key, leader, name = cmd.args[0], cmd.args[1], " ".join(cmd.args[2:])[:64]
     group = _find(ctx, key)
     if group is None:
         ctx.reply("leader", f"没有找到群「{key}」（写群号或完整群名）。", private=True)
         return
-    names = await leader_names(ctx.conn, ctx.config, [group, replace(group, leader=leader)])
-    await ctx.groups.save(ctx.conn, replace(group, leader=leader), ctx.now)
+    new = replace(group, leader=leader, leader_name=name)
+    names = await leader_names(ctx.conn, ctx.config, [group, new])
+    await ctx.groups.save(ctx.conn, new, ctx.now)
     ctx.reply(
         "leader",
         f"「{group.topic}」的团长改为 {names[leader]}（原 {names[group.leader]}）。",

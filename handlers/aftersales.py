@@ -8,7 +8,8 @@
 - `售后 3 坏了2个` (resident, their own line): the leader is told privately, and the claim waits;
 - `退款 3 5.00` (leader): refunds line 3 exactly ¥5.00 (settling its open claim, if any).
 Refunds show in the leader's 统计, the admin's 月结 and the exports, and the commission on
-them comes off the leader's ledger. All of it is about the latest closed round.
+them comes off the leader's ledger. All of it is about the latest closed round, locked
+while the command runs: two at once (two bot processes) never count a shortage twice.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from models.money import fen_str, fmt_qty, sale_word, to_fen, units_of_sale
 from models.rounds import EntryView, RoundCache, RoundState
 from models.store import payments, refunds
 from models.store.refunds import AFTERSALE, OWED, REQUESTED, SHORTAGE, NewRefund
-from models.store.rounds import latest_closed_round
+from models.store.rounds import lock_latest_closed
 
 router = Router()
 
@@ -36,7 +37,7 @@ MAX_REASON = 100
 
 async def _closed(ctx: Context, cache: RoundCache) -> RoundState | None:
     assert ctx.msg.room is not None
-    return await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    return await lock_latest_closed(ctx.conn, cache, ctx.msg.room)
 
 
 def _product(state: RoundState, text: str) -> Product | None:

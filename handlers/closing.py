@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from handlers import replies
+from handlers import replies, stock
 from handlers.chain_plan import units_milli
 from handlers.ledger import commission_line
 from handlers.pickup import reminder_text
@@ -23,8 +23,10 @@ from models.rounds import RoundCache, RoundState
 from models.store import groups as group_store
 from models.store import ledger as ledger_store
 from models.store import pickups, rounds
+from models.store import stock as stock_store
 from models.store.outbox import enqueue
 from models.store.sorting import LineGoods, final_lines
+from models.store.stock import Ask
 from models.store.tally import rounds_totals_and_amounts
 
 log = logging.getLogger(__name__)
@@ -59,11 +61,14 @@ async def close_rounds(conn: Conn, cache: RoundCache, ids: list[int], now: datet
     verdicts: list[OutgoingMessage] = []
     with_minimum = await rounds.with_minimum(conn, closed)
     if with_minimum:
+        unshipped: dict[str, dict[str, int]] = {}  # deal → product → thousandths given back
         for state in await rounds.load_rounds_by_id(conn, with_minimum):
             cache.put(state)
-            verdict = await _cheng_tuan(conn, state)  # before the totals: it drops products
+            verdict = await _cheng_tuan(conn, state, unshipped)  # before the totals
             if verdict is not None:
                 verdicts.append(verdict)
+        for deal_key, back in unshipped.items():  # one statement per deal, not per round
+            await stock_store.take(conn, deal_key, {k: Ask(-u) for k, u in back.items()})
     lines_by = await final_lines(conn, closed)
     totals_by, amounts = await rounds_totals_and_amounts(conn, closed)
     live = await group_store.load(conn)  # as the table says now, in this transaction
@@ -111,8 +116,12 @@ def _held_note(active: list[LineGoods]) -> str:
     return f"另有{held}单待你确认（发“核对”查看，“确认 序号”计入）。" if held else ""
 
 
-async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:
-    """成团: products below their minimum at cutoff do not ship; the group is told which."""
+async def _cheng_tuan(
+    conn: Conn, state: RoundState, unshipped: dict[str, dict[str, int]]
+) -> OutgoingMessage | None:
+    """成团: products below their minimum at cutoff do not ship; the group is told which.
+    What their counted lines took of a shared deal stock is added to `unshipped`, to go back
+    to the other groups."""
     ordered: dict[str, int] = {}
     for e in state.active_entries():
         if e.held:
@@ -130,7 +139,14 @@ async def _cheng_tuan(conn: Conn, state: RoundState) -> OutgoingMessage | None:
     ]
     if not short:
         return None
-    await rounds.mark_unshipped(conn, state.id, [p.key for p, _, _ in short])
+    marked = await rounds.mark_unshipped(conn, state.id, [p.key for p, _, _ in short])
+    if state.deal_key is not None:
+        back = unshipped.setdefault(state.deal_key, {})
+        for k, u in stock.counted(state).items():
+            if k in marked:
+                back[k] = back.get(k, 0) + u
+    state.unshipped |= marked
+    state.stock_left = state.shared_stock(state.stock_left)
     if not ordered:
         return None  # nobody ordered anything: nothing to tell the group
     listed = "；".join(

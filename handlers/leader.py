@@ -17,7 +17,7 @@ from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
 from handlers.payments import payment_lines, payment_round
-from handlers.reports import goods_text, money_text, status_word
+from handlers.reports import goods_text, money_text, net_text, status_word
 from handlers.router import Router
 from handlers.sorting import held_reason
 from models.context import Context
@@ -121,12 +121,14 @@ async def show_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) 
     lines = []
     paid = await payment_lines(ctx.conn, [r.id for r in mine] + ([earlier.id] if earlier else []))
     for r in mine:
+        money = money_text(r, paid[r.id].refund_fen)
         lines.append(
-            f"{r.title}［{status_word(r.status)}］{goods_text(r.totals) or '暂无'}；{money_text(r)}"
+            f"{r.title}［{status_word(r.status)}］{goods_text(r.totals) or '暂无'}；{money}"
         )
-        lines.append(f"收款：{paid[r.id]}")
+        lines.append(f"收款：{paid[r.id].text}")
     if earlier is not None:
-        lines.append(f"{earlier.title} 收款：{paid[earlier.id]}")
+        p = paid[earlier.id]
+        lines.append(f"{earlier.title}：{net_text(p.amount_fen, p.refund_fen)}；收款：{p.text}")
     ctx.reply("tally", "\n".join(lines), private=True)
 
 

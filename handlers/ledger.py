@@ -2,7 +2,8 @@
 an admin. Exact fen throughout.
 
 - `钱包` (a leader, privately): the balance and the latest lines;
-- `结算 <团长名字> <金额>` (an admin, privately): records a payment to the leader;
+- `结算 <团长名字> <金额>` (an admin, privately): records a payment to the leader, found by
+  the name people see (handlers/people.py) or by contact id;
 - closing a round credits its commission; approving a refund deducts the commission on it.
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from handlers.commands import Command, Role
+from handlers.people import find_leader, leader_names
 from handlers.router import Router
 from models.config import GroupConfig
 from models.context import Context
@@ -87,7 +89,9 @@ async def wallet(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     """`钱包`: the leader's balance and latest ledger lines, privately."""
     me = ctx.msg.sender
     total = await ledger.balance(ctx.conn, me)
-    lines = [f"【钱包】佣金余额 ¥{fen_str(total)}"]
+    mine = [g for g in ctx.groups.all() if g.leader == me]
+    name = (await leader_names(ctx.conn, ctx.config, mine)).get(me, "")
+    lines = [f"【钱包】{f'{name} ' if name else ''}佣金余额 ¥{fen_str(total)}"]
     for b in await ledger.history(ctx.conn, me):
         sign = "+" if b.amount_fen >= 0 else "-"
         lines.append(
@@ -103,19 +107,18 @@ async def wallet(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
     "结算", Role.ADMIN, "结算 团长名字 金额：记下付给团长的佣金", args="words", chat="private"
 )
 async def settle(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
-    """`结算 王姐 120.00`: an admin paid a leader; the leader's balance goes down by it."""
+    """`结算 王姐 120.00`: an admin paid a leader (named as 汇总 shows them: the config's
+    name, else their display name; or by contact id); the leader's balance goes down by it."""
     who, amount = " ".join(cmd.args[:-1]), parse_money(cmd.args[-1])
-    leaders = {g.leader for g in ctx.groups.all()}
-    names = await ledger.names_of(ctx.conn, leaders)
-    found = sorted({lead for lead in leaders if who in (lead, names.get(lead))})
-    if amount is None or amount <= 0 or len(found) != 1:
-        known = "、".join(sorted(names.get(lead, lead) for lead in leaders)) or "（没有）"
+    names = await leader_names(ctx.conn, ctx.config, ctx.groups.all())
+    leader = find_leader(names, who)
+    if amount is None or amount <= 0 or leader is None:
+        known = "、".join(sorted(set(names.values()))) or "（没有）"
         why = "金额要写成 120 或 120.50" if amount is None or amount <= 0 else f"找不到团长“{who}”"
-        if len(found) > 1:
-            why = f"“{who}”对应不止一位团长"
+        if leader is None and list(names.values()).count(who) > 1:
+            why = f"“{who}”对应不止一位团长（写微信号）"
         ctx.reply("settle", f"没有记下：{why}。团长：{known}", private=True)
         return
-    leader = found[0]
     await ledger.book(
         ctx.conn,
         [
@@ -130,9 +133,8 @@ async def settle(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> N
         ctx.now,
     )
     left = await ledger.balance(ctx.conn, leader)
-    name = names.get(leader, leader)
     ctx.reply(
         "settle",
-        f"已记结算：{name} ¥{fen_str(amount)}，余额 ¥{fen_str(left)}。",
+        f"已记结算：{names[leader]} ¥{fen_str(amount)}，余额 ¥{fen_str(left)}。",
         private=True,
     )

@@ -14,6 +14,7 @@ round, or the open one when none has closed yet; numbers are those of the final 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
 from handlers.commands import Command, Role, parse_seq
@@ -24,7 +25,7 @@ from models.money import fen_str
 from models.rounds import RoundCache, RoundState
 from models.store import payments
 from models.store.payments import LineMoney
-from models.store.rounds import latest_closed_round, lock_rounds
+from models.store.rounds import lock_latest_closed, lock_rounds
 
 router = Router()
 
@@ -33,9 +34,10 @@ MAX_NAMED = 30  # names in one reminder; WeChat truncates very long messages
 
 
 async def payment_round(ctx: Context, cache: RoundCache) -> RoundState | None:
-    """The round payments are about: the latest closed one, else the open one."""
+    """The round payments are about: the latest closed one, else the open one; locked, so
+    what a line owes cannot change between reading it and recording its payment."""
     assert ctx.msg.room is not None
-    closed = await latest_closed_round(ctx.conn, cache, ctx.msg.room)
+    closed = await lock_latest_closed(ctx.conn, cache, ctx.msg.room)
     if closed is not None:
         return closed
     open_rounds = await lock_rounds(ctx.conn, cache, ctx.msg.room)
@@ -117,13 +119,22 @@ async def remind_unpaid(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RoundPayments:
+    """One round's payments as the leader reads them, with the sums they come from."""
+
+    text: str  # `已收 2单 ¥35.50；…；待收 ¥22.70`
+    amount_fen: int  # the counted lines' amount
+    refund_fen: int  # going back on them
+
+
 def payment_text(entries: Sequence[int], money: dict[int, LineMoney]) -> str:
-    """`已收 2单 ¥35.50；自报已付 1单 ¥9.90；未付 1单；待收 ¥22.70；退款 ¥5.00` for one round."""
+    """`已收 2单 ¥35.50；自报已付 1单 ¥9.90；未付 1单；待收 ¥22.70` for one round (its refunds
+    are shown with its 合计: reports.net_text)."""
     mine = [money[i] for i in entries if i in money and money[i].amount_fen]
     got = [m for m in mine if m.confirmed]
     claimed = [m for m in mine if not m.confirmed and m.claimed]
     unpaid = [m for m in mine if not m.confirmed and not m.claimed and m.owed_fen]
-    refunds = sum(m.refund_fen for m in mine)
     to_return = sum(m.to_return_fen for m in mine)
     parts = [
         f"已收 {len(got)}单 ¥{fen_str(sum(m.paid_fen or 0 for m in got))}",
@@ -132,7 +143,6 @@ def payment_text(entries: Sequence[int], money: dict[int, LineMoney]) -> str:
         else "",
         f"未付 {len(unpaid)}单",
         f"待收 ¥{fen_str(sum(m.outstanding_fen for m in mine))}",
-        f"退款 ¥{fen_str(refunds)}" if refunds else "",
         f"其中已收款要退回 ¥{fen_str(to_return)}" if to_return else "",
     ]
     return "；".join(p for p in parts if p)
@@ -155,10 +165,17 @@ async def month_money(ctx: Context, year: int, month: int) -> dict[str, str]:
     }
 
 
-async def payment_lines(conn: Conn, round_ids: Sequence[int]) -> dict[int, str]:
-    """Round id → its payment text, for the leader's 统计."""
+async def payment_lines(conn: Conn, round_ids: Sequence[int]) -> dict[int, RoundPayments]:
+    """Round id → its payments, for the leader's 统计."""
     money = await payments.line_money(conn, round_ids)
     by_round: dict[int, list[int]] = {}
     for entry_id, m in money.items():
         by_round.setdefault(m.round_id, []).append(entry_id)
-    return {i: payment_text(by_round.get(i, []), money) for i in round_ids}
+    return {
+        i: RoundPayments(
+            payment_text(by_round.get(i, []), money),
+            sum(money[e].amount_fen for e in by_round.get(i, [])),
+            sum(money[e].refund_fen for e in by_round.get(i, [])),
+        )
+        for i in round_ids
+    }

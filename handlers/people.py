@@ -2,7 +2,8 @@
 
 A name the config file gives a leader wins (the operator chose it); otherwise the display
 name of the leader's latest message, kept current by every message they send; a leader who
-has never spoken is "<group topic>团长". Contact ids stay the key in the data and in JSON.
+has never spoken goes by the name an admin gave with `换团长 群 微信号 名字`, else
+"<group topic>团长". Contact ids stay the key in the data and in JSON.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ def unnamed(topic: str) -> str:
 async def leader_names(conn: Conn, config: Config, groups: Iterable[GroupConfig]) -> dict[str, str]:
     """Leader contact id → the name to show, for these groups' leaders (one query)."""
     topics: dict[str, str] = {}
+    given: dict[str, str] = {}
     for g in groups:
         topics.setdefault(g.leader, g.topic)
+        if g.leader_name:
+            given.setdefault(g.leader, g.leader_name)
     configured = config.leader_names
     learned = await display_names(conn, set(topics) - set(configured))
     return {
-        leader: configured.get(leader) or learned.get(leader) or unnamed(topic)
+        leader: configured.get(leader) or learned.get(leader) or given.get(leader) or unnamed(topic)
         for leader, topic in topics.items()
     }
 

@@ -25,7 +25,7 @@ from handlers.ledger import balance_texts
 from handlers.parsing.dates import parse_day, parse_month
 from handlers.payments import month_money, payment_lines
 from handlers.people import find_leader, leader_names, named_tally, unnamed
-from handlers.reports import fmt, money_text, status_word
+from handlers.reports import fmt, money_text, refunds_by_round, status_word
 from handlers.router import Router
 from models.context import Context
 from models.messages import OutgoingMessage
@@ -152,10 +152,12 @@ async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
         return
     report = await tally(ctx.conn, ctx.clock.tz, day)
     mine = [r for r in report.rounds if r.leader == leader]
+    refunds = refunds_by_round(report)
     lines = [f"【{names[leader]} {day}】{'、'.join(g.topic for g in groups)}（{groups[0].route}）"]
     for r in mine:
         goods = "，".join(f"{n}{fmt(t)}¥{fen_str(t.amount_fen)}" for n, t in r.totals.items())
-        lines.append(f"{r.title}［{status_word(r.status)}］{goods or '暂无'}；{money_text(r)}")
+        money = money_text(r, refunds.get(r.id, 0))
+        lines.append(f"{r.title}［{status_word(r.status)}］{goods or '暂无'}；{money}")
     if not mine:
         lines.append("这一天没有团。")
     ctx.reply("leader", "\n".join(lines), private=True)
@@ -172,7 +174,10 @@ async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role
     paid = await payment_lines(ctx.conn, [r.id for r in mine])
     ctx.reply(
         "tally",
-        "\n".join(f"{r.title}：{money_text(r)}\n收款：{paid[r.id]}" for r in mine),
+        "\n".join(
+            f"{r.title}：{money_text(r, paid[r.id].refund_fen)}\n收款：{paid[r.id].text}"
+            for r in mine
+        ),
         private=True,
     )
 

@@ -40,12 +40,18 @@ def round_json(r: RoundTally) -> dict[str, object]:
     }
 
 
-def tally_json(t: Tally) -> dict[str, Any]:
-    """The `groupbuy tally --json` contract: per round, per product, per route."""
+def refunds_by_round(t: Tally) -> dict[int, int]:
+    """Round id → fen going back on it (shortages and settled after-sales claims)."""
     refunds: dict[int, int] = {}
     for f in t.refunds:
         if f.status == OWED:
             refunds[f.round_id] = refunds.get(f.round_id, 0) + f.amount_fen
+    return refunds
+
+
+def tally_json(t: Tally) -> dict[str, Any]:
+    """The `groupbuy tally --json` contract: per round, per product, per route."""
+    refunds = refunds_by_round(t)
     return {
         # refunds: shortages and after-sales money going back on the round (not in `amount`)
         "rounds": [{**round_json(r), "refunds": fen_str(refunds.get(r.id, 0))} for r in t.rounds],
@@ -71,11 +77,23 @@ def goods_text(totals: dict[str, Amount]) -> str:
     return "，".join(f"{name}{fmt(s)}（¥{fen_str(s.amount_fen)}）" for name, s in totals.items())
 
 
-def money_text(r: RoundTally) -> str:
-    """`合计 ¥25.60，佣金 ¥2.56，已取 1，待取 2` for one round (and what waits for the leader)."""
+def net_text(amount_fen: int, refund_fen: int) -> str:
+    """`合计 ¥73.90，退款 ¥27.70，应收 ¥46.20`: what is owed after refunds, so the leader
+    reads the net without doing the sum; `合计 ¥73.90` alone when nothing goes back."""
+    if not refund_fen:
+        return f"合计 ¥{fen_str(amount_fen)}"
+    return (
+        f"合计 ¥{fen_str(amount_fen)}，退款 ¥{fen_str(refund_fen)}，"
+        f"应收 ¥{fen_str(max(0, amount_fen - refund_fen))}"
+    )
+
+
+def money_text(r: RoundTally, refund_fen: int = 0) -> str:
+    """`合计 ¥25.60，佣金 ¥2.56，已取 1，待取 2` for one round (and what waits for the leader);
+    with refunds, `合计 ¥73.90，退款 ¥27.70，应收 ¥46.20，佣金 …`."""
     held = f"，待确认 {r.held}（未计入，发“核对”查看）" if r.held else ""
     return (
-        f"合计 ¥{fen_str(r.amount_fen)}，佣金 ¥{fen_str(r.commission_fen)}，"
+        f"{net_text(r.amount_fen, refund_fen)}，佣金 ¥{fen_str(r.commission_fen)}，"
         f"已取 {r.picked}，待取 {r.waiting}{held}"
     )
 

@@ -15,7 +15,8 @@ handlers/routes.py includes every file's router into one, which the dispatcher r
 check and the audit log are middleware here, once for every command; the usage lines and the
 private help are generated from the registrations. Matching, in a group:
 - a message is a command only if its first word is a registered verb and its arguments fit
-  (`截单了吗？` is chat, not 截单); with a `#` or `/` in front, a misfit gets a usage line;
+  (`截单了吗？` is chat, not 截单), and the verb is not run into other words or asked about
+  (`分拣单是什么`); with a `#` or `/` in front, a misfit gets a usage line (or a refusal);
 - a private-chat command typed with a prefix in a group is refused there and audited;
 - any other prefixed short line gets the usage lines; everything else may be a chain.
 A refusal, usage line or help goes once per person, room and command each hour.
@@ -268,14 +269,14 @@ class Router:
         text, cut = bound_for_parsing(msg.text, MAX_TEXT)  # linear parsing; cuts are told
         group_verbs = self.table("group")
         cmd = parse_command(text, self.verbs("group"))
-        if cmd is not None:
+        if cmd is not None and not cmd.chatty:
             route = group_verbs[cmd.verb]
             if route.fits(cmd):
                 await self._command(ctx, cache, route, cmd, group)
                 return
             if cmd.verb == CHAIN_VERB:
                 pass  # `#接龙 周六到 赣南脐橙 39.9元/箱…`: a one-line chain head, read below
-            elif route.role > (role := role_of(ctx, group)):
+            elif cmd.prefixed and route.role > (role := role_of(ctx, group)):
                 # Not theirs to use: one short refusal (audited), never the leader's usage.
                 await self._refuse(ctx, cmd, route, role)
                 return
@@ -286,7 +287,9 @@ class Router:
                     mention=True,
                 )
                 return
-            # An unprefixed verb with words that do not fit (`截单了吗？`) is chat.
+            # An unprefixed verb with words that do not fit (`截单了吗？`) is chat, whoever says it.
+        elif cmd is not None:
+            pass  # `分拣单是什么`, `代接的也算吗`: talk about a command, not the command
         elif (other := parse_command(text, self.verbs("private"))) is not None and (other.prefixed):
             # `#汇总` in a group: refused there (figures are not for the group). Unprefixed, the
             # same words are ordinary chat (`团长，明天几点到？`).

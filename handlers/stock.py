@@ -140,7 +140,8 @@ async def settle(conn: Conn, state: RoundState, before: dict[str, int]) -> None:
 async def refresh(conn: Conn, state: RoundState) -> None:
     """Read the shared counters again (other groups take from them too) before showing them."""
     if state.deal_key is not None and state.stock_left:
-        state.stock_left = (await stock.left(conn, [state.deal_key])).get(state.deal_key, {})
+        left = (await stock.left(conn, [state.deal_key])).get(state.deal_key, {})
+        state.stock_left = state.shared_stock(left)
 
 
 def stock_note(state: RoundState) -> str:

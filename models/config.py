@@ -39,7 +39,7 @@ class GroupConfig:
     pickup_point: str = ""
     commission_rate: Decimal = Decimal("0.10")  # the leader's share of the group's sales
     paused: bool = False  # an admin paused the bot here: messages are stored, nothing else
-    leader_name: str = ""  # the name the operator gave the leader in the config file
+    leader_name: str = ""  # a name given to the leader: in the config file, or by an admin
 
 
 @dataclass(frozen=True, slots=True)

@@ -109,6 +109,13 @@ class RoundState:
     # The deal's shared stock of each limited product: (left, stock) in thousandths, as last
     # read or taken by this process (models/store/stock.py holds the one counter).
     stock_left: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # Products that do not ship (未成团 at a close): their lines hold no shared stock, also
+    # after 重开 (what they took went back at that close).
+    unshipped: frozenset[str] = frozenset()
+
+    def shared_stock(self, left: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        """The deal's counters this round takes from: those of products that ship."""
+        return {k: v for k, v in left.items() if k not in self.unshipped}
 
     def index_former(self, entry: EntryView) -> None:
         """Remember the line's earlier texts (after a load or an edit)."""

@@ -48,6 +48,9 @@ class Group(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The leader's commission in basis points (1000 = 10%), exact without a decimal type.
     commission_bp: Mapped[int] = mapped_column(Integer, default=1000, server_default="1000")
+    # A name given to the leader (config file, or an admin's 换团长 … 名字): shown until the
+    # leader's own messages carry one; the config file's name wins over both.
+    leader_name: Mapped[str] = mapped_column(String(256), default="", server_default="")
 
 
 class Round(Base):

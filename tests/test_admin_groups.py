@@ -57,3 +57,20 @@ async def test_bind_change_leader_pause_and_resume(bot: ChatHarness, db_url: str
 
     await bot.post("张三", "暂停 new@chatroom", room=None)
     assert "只有管理员可以" in bot.private_texts("wxid_张三")[-1]
+
+
+async def test_a_new_leader_goes_by_the_name_the_admin_gave_until_they_speak(
+    bot: ChatHarness,
+) -> None:
+    await bot.post("李姐", "大家好", sender=LEADER)
+    await bot.post("管理员", "换团长 幸福里3栋团购群 wxid_new_liu 刘姐", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1] == "「幸福里3栋团购群」的团长改为 刘姐（原 李姐）。"
+    await bot.post("管理员", "团长 刘姐", room=None, sender=ADMIN)  # kept in the database
+    assert bot.private_texts(ADMIN)[-1].startswith("【刘姐 2026-11-23】幸福里3栋团购群")
+    await bot.post("小刘", "大家好", sender="wxid_new_liu")  # her own name from now on
+    await bot.post("管理员", "团长 小刘", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1].startswith("【小刘 2026-11-23】幸福里3栋团购群")
+    await bot.post("管理员", "换团长 幸福里3栋团购群 wxid_new_wu", room=None, sender=ADMIN)
+    assert bot.private_texts(ADMIN)[-1] == (
+        "「幸福里3栋团购群」的团长改为 幸福里3栋团购群团长（原 小刘）。"  # no name given
+    )

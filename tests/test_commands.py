@@ -180,3 +180,21 @@ async def test_admin_commands_are_refused_in_a_group(bot: ChatHarness) -> None:
 async def test_an_impossible_date_gets_the_usage_line(sqlite_bot: ChatHarness) -> None:
     await sqlite_bot.post("管理员", "汇总 2026-13-45", room=None, sender=ADMIN)
     assert sqlite_bot.private_texts(ADMIN)[-1] == "用法：汇总 11月23日"
+
+
+async def test_talk_about_a_command_is_not_the_command(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await ordered(bot)
+    said = len(bot.said)
+    await bot.post("张三", "分拣单是什么")  # a resident asking, not a leader's command
+    await bot.post("李四", "代接的也算吗")
+    await bot.post("李四", "缺货 苹果怎么办？")
+    await bot.post("团长", "分拣单 怎么用？")  # the leader asking about it
+    assert bot.said[said:] == []  # quiet: nothing refused, nothing sent
+    async with bot.app.db.connect() as conn:
+        assert (await conn.execute(select(AuditLog.verb))).all() == []
+    await bot.post("张三", "分拣单")  # the word alone is the command: refused once
+    assert bot.group_texts()[-1] == "张三 只有团长可以“分拣单”。"
+    await bot.post("张三", "#分拣单是什么")  # typed for the bot: a refusal (already said today)
+    await bot.post("团长", "分拣单 按楼号")
+    assert bot.private_texts(LEADER)[-1].startswith("【分拣单")

@@ -80,3 +80,29 @@ async def test_shared_deal_stock_costs_one_crossing_more(
     # raw row, round lock, the stock counter, entry, order lines, commit
     assert max(per_post) <= 6, per_post
     assert per_post[-1] == per_post[0]
+
+
+async def test_stock_given_back_at_close_costs_one_crossing_per_deal(
+    tmp_path: Path, crossings: Counter[str]
+) -> None:
+    """未成团 in both groups of a deal: what their lines took of the shared stock goes back in
+    one UPDATE for the deal, whatever the number of its rounds."""
+    from tests.test_stock import head, start
+
+    async def close(folder: Path, item: str) -> int:
+        folder.mkdir()
+        bot = await start(f"sqlite+aiosqlite:///{folder}/bot.db", folder, extra="min_total = 3")
+        try:
+            await bot.at("08:00")
+            for room in ("east1", "west1"):
+                await bot.post("张三", head(bot, room) + f"\n1. 张三 {item}", room=room)
+            before = sum(crossings.values())
+            await bot.at("22:00")
+            return sum(crossings.values()) - before
+        finally:
+            await bot.app.close()
+
+    nothing_back = await close(tmp_path / "a", "草莓1盒")  # no shared stock taken
+    given_back = await close(tmp_path / "b", "车厘子1盒")
+    print("[round trips] close of two unshipped deal rounds", nothing_back, given_back)
+    assert given_back == nothing_back + 1

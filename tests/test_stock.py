@@ -214,3 +214,33 @@ async def test_the_leaders_fixes_follow_the_counter(two_groups: ChatHarness) -> 
     await bot.post("东团长", "删 1", **lead)  # and the last one
     async with bot.app.db.connect() as conn:
         assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (5000, 5000)}}
+
+
+async def test_a_product_that_does_not_ship_gives_its_stock_back(tmp_path: Path) -> None:
+    """未成团 in one group at its cutoff: what it took goes back to the groups still open."""
+    bot = await start(
+        f"sqlite+aiosqlite:///{tmp_path}/bot.db", tmp_path, stock_=5, extra="min_total = 3"
+    )
+    try:
+        await bot.at("08:00")
+        await bot.post("张三", head(bot, "east1") + "\n1. 张三 车厘子2盒", room="east1")
+        west = head(bot, "west1") + "\n1. 李四 车厘子2盒"
+        await bot.post("李四", west, room="west1")
+        await bot.post("西团长", "截单时间 23:00", room="west1", sender="wxid_lead_west1")
+        await bot.at("22:00")  # 幸福里 closes with 2 of its minimum 3: does not ship
+        assert "【未成团】智利车厘子 共接2盒，不足3盒" in bot.group_texts()[-1]
+        async with bot.app.db.connect() as conn:
+            assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (3000, 5000)}}
+        await bot.post("王五", west + "\n2. 王五 车厘子3盒", room="west1")
+        assert (await counted(bot))["west1"] == [
+            ("1. 李四 车厘子2盒", False),
+            ("2. 王五 车厘子3盒", False),  # the 2 given back made room for it
+        ]
+        await bot.at("23:00")  # west ships: nothing more comes back
+        await bot.post("东团长", "重开 23:30", room="east1", sender="wxid_lead_east1")
+        await bot.post("张三", "取消", room="east1")  # its 2 went back at the first close
+        await bot.at("23:30")  # closed again: given back once, not twice
+        async with bot.app.db.connect() as conn:
+            assert await stock.left(conn, ["cherries"]) == {"cherries": {"1": (0, 5000)}}
+    finally:
+        await bot.app.close()

@@ -34,6 +34,7 @@ def _row_to_group(row: Group) -> GroupConfig:
         pickup_point=row.pickup_point,
         commission_rate=Decimal(row.commission_bp) / 10_000,
         paused=row.status == "paused",
+        leader_name=row.leader_name,
     )
 
 
@@ -79,6 +80,7 @@ class Groups:
                             "status": "active",
                             "created_at": now,
                             "commission_bp": _bp(g.commission_rate),
+                            "leader_name": g.leader_name,
                         }
                         for g in self._seed
                     ],
@@ -95,6 +97,7 @@ class Groups:
             "pickup_point": group.pickup_point,
             "status": "paused" if group.paused else "active",
             "commission_bp": _bp(group.commission_rate),
+            "leader_name": group.leader_name,
         }
         changed = await conn.execute(update(Group).where(Group.room == group.room).values(**values))
         if not changed.rowcount:

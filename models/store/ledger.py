@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.store.outbox import insert_ignore
-from models.tables import InboundMessage, LedgerEntry
+from models.tables import LedgerEntry
 
 COMMISSION = "commission"
 REFUND = "refund"
@@ -106,22 +106,3 @@ async def history(conn: AsyncConnection, leader: str, limit: int = 12) -> list[B
         .limit(limit)
     )
     return [Booked(r.kind, int(r.amount_fen), r.note, r.created_at) for r in rows.all()]
-
-
-async def names_of(conn: AsyncConnection, contacts: Iterable[str]) -> dict[str, str]:
-    """Each contact's display name as their latest message carried it."""
-    ids = list(contacts)
-    if not ids:
-        return {}
-    latest = (
-        select(InboundMessage.sender, func.max(InboundMessage.id).label("last"))
-        .where(InboundMessage.sender.in_(ids))
-        .group_by(InboundMessage.sender)
-        .subquery()
-    )
-    rows = await conn.execute(
-        select(InboundMessage.sender, InboundMessage.sender_name).join(
-            latest, InboundMessage.id == latest.c.last
-        )
-    )
-    return {r.sender: r.sender_name for r in rows.all() if r.sender_name}

@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.parsing.matching import Product, ProductMatcher
@@ -367,13 +367,14 @@ async def load_rounds(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[R
                 if r.limit_milli or r.stock_milli or r.min_milli
             },
             deal_key=row.deal_key,
+            unshipped=frozenset(r.key for r in prows if r.shipped is False),
         )
     deals = [s.deal_key for s in states.values() if s.deal_key is not None]
     if deals:  # only rounds of platform deals share a stock counter
         shared = await stock.left(conn, deals)
         for s in states.values():
             if s.deal_key is not None:
-                s.stock_left = shared.get(s.deal_key, {})
+                s.stock_left = s.shared_stock(shared.get(s.deal_key, {}))
     lines: dict[int, list[LineView]] = {}
     for ln in (
         await conn.execute(
@@ -461,17 +462,47 @@ async def lock_rounds(
     stale: a cached version one below the returned one is current; anything else is reloaded.
     """
     result = await conn.execute(_LOCK_ROUNDS, {"b_room": room, "b_statuses": list(statuses)})
-    states: list[RoundState] = []
-    for round_id, version in sorted(result.all(), reverse=True):
-        state = cache.get(round_id)
-        if state is None or state.version != version - 1:
-            row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
-            state = await load_round(conn, row)
-            state.pending_merge_id = await pending_merge_id(conn, round_id)
-            cache.put(state)
-        state.version = version
-        states.append(state)
-    return states
+    return [
+        await _locked(conn, cache, round_id, version)
+        for round_id, version in sorted(result.all(), reverse=True)
+    ]
+
+
+async def _locked(
+    conn: AsyncConnection, cache: RoundCache, round_id: int, version: int
+) -> RoundState:
+    """The state of a round this transaction has just locked (and bumped to `version`)."""
+    state = cache.get(round_id)
+    if state is None or state.version != version - 1:
+        row = (await conn.execute(select(Round).where(Round.id == round_id))).one()
+        state = await load_round(conn, row)
+        state.pending_merge_id = await pending_merge_id(conn, round_id)
+        cache.put(state)
+    state.version = version
+    return state
+
+
+_LOCK_LATEST_CLOSED = (
+    update(Round)
+    .where(
+        Round.id
+        == select(func.max(Round.id))
+        .where(Round.room == bindparam("b_room"), Round.status == "closed")
+        .scalar_subquery()
+    )
+    .values(version=Round.version + 1)
+    .returning(Round.id, Round.version)
+)
+
+
+async def lock_latest_closed(
+    conn: AsyncConnection, cache: RoundCache, room: str
+) -> RoundState | None:
+    """The room's most recently closed round, locked for a change to its money (缺货, 退款,
+    收款): a second such command, in this process or another, waits for this transaction and
+    then reads what it wrote, so a shortage or a refund is never counted twice."""
+    row = (await conn.execute(_LOCK_LATEST_CLOSED, {"b_room": room})).one_or_none()
+    return await _locked(conn, cache, row[0], row[1]) if row is not None else None
 
 
 async def pending_merge_id(conn: AsyncConnection, round_id: int) -> int | None:
@@ -647,13 +678,20 @@ async def load_rounds_by_id(conn: AsyncConnection, ids: list[int]) -> list[Round
     return await load_rounds(conn, rows)
 
 
-async def mark_unshipped(conn: AsyncConnection, round_id: int, keys: list[str]) -> None:
-    """未成团: these products of the round do not ship."""
-    await conn.execute(
+async def mark_unshipped(conn: AsyncConnection, round_id: int, keys: list[str]) -> set[str]:
+    """未成团: these products of the round do not ship; returns those this call marked (a
+    second close after 重开 finds them marked already and gives no stock back twice)."""
+    result = await conn.execute(
         update(RoundProduct)
-        .where(RoundProduct.round_id == round_id, RoundProduct.key.in_(keys))
+        .where(
+            RoundProduct.round_id == round_id,
+            RoundProduct.key.in_(keys),
+            RoundProduct.shipped.is_not(False),
+        )
         .values(shipped=False)
+        .returning(RoundProduct.key)
     )
+    return set(result.scalars().all())
 
 
 async def due_for_cutoff(conn: AsyncConnection, now: datetime) -> list[int]:

@@ -13,12 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, ColumnElement, case, literal, select, update
+from sqlalchemy import BigInteger, ColumnElement, case, false, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from models.money import units_of_sale
 from models.store.outbox import insert_ignore
-from models.tables import DealStock
+from models.tables import DealStock, Entry, OrderLine, Round, RoundProduct
+
+# (deal, product, quantity in thousandths, unit written, the product's unit of sale)
+LineTaking = tuple[str, str, int, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +106,58 @@ async def left(
     return out
 
 
+def taken_by_lines(lines: Iterable[LineTaking]) -> dict[tuple[str, str], int]:
+    """(deal, product) → thousandths of units of sale the lines hold: what a counter would
+    have taken for them (lines whose unit does not convert take nothing, as when posted)."""
+    out: dict[tuple[str, str], int] = {}
+    for deal, product, qty_milli, unit, sale_unit in lines:
+        units = units_of_sale(Decimal(qty_milli) / 1000, unit, sale_unit)
+        if units is not None:
+            out[(deal, product)] = out.get((deal, product), 0) + int(units * 1000)
+    return out
+
+
+async def counted_lines(
+    conn: AsyncConnection, deal_keys: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    """What the counted lines (active, not held, of products that ship) of every round of
+    these deals hold: a counter that starts after rounds were opened starts from this."""
+    rows = await conn.execute(
+        select(
+            Round.deal_key,
+            OrderLine.product_key,
+            OrderLine.qty_milli,
+            OrderLine.unit,
+            RoundProduct.sale_unit,
+        )
+        .join(Entry, Entry.id == OrderLine.entry_id)
+        .join(Round, Round.id == OrderLine.round_id)
+        .join(
+            RoundProduct,
+            (RoundProduct.round_id == OrderLine.round_id)
+            & (RoundProduct.key == OrderLine.product_key),
+        )
+        .where(
+            Round.deal_key.in_(list(set(deal_keys))),
+            Entry.status == "active",
+            Entry.held == false(),
+            RoundProduct.shipped.is_not(False),
+        )
+    )
+    return taken_by_lines(
+        (str(r.deal_key), str(r.product_key), int(r.qty_milli), r.unit, r.sale_unit)
+        for r in rows.all()
+    )
+
+
 async def set_stock(conn: AsyncConnection, rows: Sequence[tuple[str, str, int]]) -> None:
     """(deal, product, stock) from the deals file or the API: the stock is the newest word,
-    what has been taken stays."""
+    what has been taken stays. A new counter starts from the lines already counted in the
+    deal's rounds (a stock added to a deal already posted, or the first start after an
+    upgrade), so they are not sold a second time."""
     if not rows:
         return
+    taken = await counted_lines(conn, {d for d, _, _ in rows})
     stmt = insert_ignore(conn)(DealStock)
     stmt = stmt.on_conflict_do_update(
         index_elements=["deal_key", "product_key"],
@@ -113,5 +165,13 @@ async def set_stock(conn: AsyncConnection, rows: Sequence[tuple[str, str, int]])
     )
     await conn.execute(
         stmt,
-        [{"deal_key": d, "product_key": p, "stock_milli": s, "taken_milli": 0} for d, p, s in rows],
+        [
+            {
+                "deal_key": d,
+                "product_key": p,
+                "stock_milli": s,
+                "taken_milli": taken.get((d, p), 0),
+            }
+            for d, p, s in rows
+        ],
     )
