@@ -7,7 +7,7 @@ owed then, so a later refund shows as money to give back rather than changing th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -47,6 +47,47 @@ class LineMoney:
     def to_return_fen(self) -> int:
         """Paid more than it now owes (a refund after payment): money to give back."""
         return max(0, (self.paid_fen or 0) - self.owed_fen)
+
+
+def line_state(m: LineMoney) -> str:
+    """Where a line's payment stands: collected (the leader confirmed it), claimed (自报已付,
+    waiting for the leader), unpaid, or nothing to pay (no amount, or refunded in full)."""
+    if m.confirmed:
+        return "collected"
+    if m.claimed:
+        return "claimed"
+    return "unpaid" if m.owed_fen else "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSums:
+    """One round's payments summed: what the leader's 统计 and the dashboard both show."""
+
+    collected_fen: int = 0
+    collected_lines: int = 0
+    claimed_fen: int = 0
+    claimed_lines: int = 0
+    unpaid_lines: int = 0
+    outstanding_fen: int = 0
+    refund_fen: int = 0
+    to_return_fen: int = 0
+
+    @classmethod
+    def of(cls, lines: Iterable[LineMoney]) -> PaymentSums:
+        """Lines with no amount (nothing matched the menu) are left out, as in 统计."""
+        mine = [m for m in lines if m.amount_fen]
+        got = [m for m in mine if line_state(m) == "collected"]
+        claimed = [m for m in mine if line_state(m) == "claimed"]
+        return cls(
+            collected_fen=sum(m.paid_fen or 0 for m in got),
+            collected_lines=len(got),
+            claimed_fen=sum(m.owed_fen for m in claimed),
+            claimed_lines=len(claimed),
+            unpaid_lines=sum(line_state(m) == "unpaid" for m in mine),
+            outstanding_fen=sum(m.outstanding_fen for m in mine),
+            refund_fen=sum(m.refund_fen for m in mine),
+            to_return_fen=sum(m.to_return_fen for m in mine),
+        )
 
 
 async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[int, LineMoney]:
