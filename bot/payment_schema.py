@@ -23,6 +23,7 @@ class PaymentSumsOut(BaseModel):
     refunds: Money = Field(description="refunds owed: shortages (缺货) and approved 售后")
     refunds_requested: int = Field(description="售后 claims waiting for the leader's amount")
     to_return: Money = Field(description="collected more than the line now owes: give back")
+    unpriced_lines: int = Field(description="lines with goods that have no price: in no sum")
 
 
 class PaymentLineOut(BaseModel):
@@ -34,7 +35,8 @@ class PaymentLineOut(BaseModel):
     owed: Money | None = Field(description="what it comes to now; null while held for review")
     paid: Money | None = Field(description="what the leader confirmed; null when not confirmed")
     refund: Money
-    state: Literal["collected", "claimed", "unpaid", "nothing", "held"]
+    unpriced: bool = Field(description="some goods have no price: `owed` leaves them out")
+    state: Literal["collected", "claimed", "unpaid", "unpriced", "nothing", "held"]
 
 
 class RefundOut(BaseModel):

@@ -35,6 +35,7 @@ def _sums_json(s: PaymentSums, requested: int) -> dict[str, Any]:
         "refunds": fen_str(s.refund_fen),
         "refunds_requested": requested,
         "to_return": fen_str(s.to_return_fen),
+        "unpriced_lines": s.unpriced_lines,
     }
 
 
@@ -77,6 +78,7 @@ async def day_payments(conn: Conn, config: Config, day: date) -> dict[str, Any]:
                 "owed": None if line.held else fen_str(m.owed_fen),
                 "paid": None if m.paid_fen is None else fen_str(m.paid_fen),
                 "refund": fen_str(m.refund_fen),
+                "unpriced": m.unpriced,
                 "state": "held" if line.held else line_state(m),
             }
         )
@@ -124,6 +126,8 @@ async def collect_line(conn: Conn, entry_id: int, by: str, now: datetime) -> dic
     state = line_state(m)
     if state == "collected":
         raise CollectRefused("这一条已经收过款了。")
+    if state == "unpriced":
+        raise CollectRefused("这一条未定价，不知道该收多少。")
     if state == "nothing":
         raise CollectRefused("这一条不用付款。")
     owed = await collect(conn, line.round_id, [line.id], now, by)

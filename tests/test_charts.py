@@ -101,3 +101,8 @@ async def test_product_sales_per_day_add_up_over_groups(sqlite_bot: ChatHarness)
         data = await product_sales_by_day(conn, bot.app.config.timezone, *DAYS)
     # the held 榴莲 line counts nowhere until the leader decides
     assert data == {"烟台苹果": {DAYS[1]: 3840}, "海南香蕉": {DAYS[1]: 990}}
+    await bot.post("李姐", "确认 3", sender=LEADER)
+    assert bot.said[-1].text.startswith("已确认")
+    async with bot.app.db.connect() as conn:
+        again = await product_sales_by_day(conn, bot.app.config.timezone, *DAYS)
+    assert again == data  # counted now, but with no price it sold no money to chart

@@ -245,6 +245,7 @@ async def test_payments_per_round_and_line_as_the_leader_sees_them(
         "refunds": "12.80",
         "refunds_requested": 1,
         "to_return": "0.00",
+        "unpriced_lines": 0,
     }
     assert day["totals"] == sums
     [r] = day["rounds"]
@@ -283,6 +284,17 @@ async def test_one_click_collects_like_the_leaders_collect(
         f"/api/payments/{entry['赵六']}/collect", headers={"X-CSRF-Token": csrf}
     )
     assert held.status == 409
+    await client.post(f"/api/review/{entry['赵六']}/accept", headers={"X-CSRF-Token": csrf})
+    day = await (await client.get("/api/payments?date=2026-11-23")).json()
+    [durian] = [x for x in day["rounds"][0]["lines"] if x["name"] == "赵六"]
+    assert (durian["state"], durian["owed"]) == ("unpriced", "0.00")  # 榴莲 has no price
+    assert day["totals"]["unpriced_lines"] == 1
+    unpriced = await client.post(
+        f"/api/payments/{entry['赵六']}/collect", headers={"X-CSRF-Token": csrf}
+    )
+    assert unpriced.status == 409 and "未定价" in (await unpriced.json())["error"]
+    page = await (await client.get("/dashboard?date=2026-11-23")).text()
+    assert "未定价 1单（不在合计里）" in page
     missing = await client.post("/api/payments/99999/collect", headers={"X-CSRF-Token": csrf})
     assert missing.status == 404
     async with bot.app.db.connect() as conn:

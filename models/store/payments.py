@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.store.outbox import insert_ignore
@@ -28,6 +28,7 @@ class LineMoney:
     refund_fen: int = 0
     claimed: bool = False
     paid_fen: int | None = None  # None: the leader has not confirmed a payment
+    unpriced: bool = False  # some of its goods have no price (榴莲 on an apples menu)
 
     @property
     def owed_fen(self) -> int:
@@ -51,12 +52,15 @@ class LineMoney:
 
 def line_state(m: LineMoney) -> str:
     """Where a line's payment stands: collected (the leader confirmed it), claimed (自报已付,
-    waiting for the leader), unpaid, or nothing to pay (no amount, or refunded in full)."""
+    waiting for the leader), unpaid, unpriced (what it owes is not known: never a silent ¥0),
+    or nothing to pay (refunded in full)."""
     if m.confirmed:
         return "collected"
     if m.claimed:
         return "claimed"
-    return "unpaid" if m.owed_fen else "nothing"
+    if m.owed_fen:
+        return "unpaid"
+    return "unpriced" if m.unpriced and not m.amount_fen else "nothing"
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,11 +75,13 @@ class PaymentSums:
     outstanding_fen: int = 0
     refund_fen: int = 0
     to_return_fen: int = 0
+    unpriced_lines: int = 0  # in no sum: what they owe is not known
 
     @classmethod
     def of(cls, lines: Iterable[LineMoney]) -> PaymentSums:
         """Lines with no amount (nothing matched the menu) are left out, as in 统计."""
-        mine = [m for m in lines if m.amount_fen]
+        every = list(lines)
+        mine = [m for m in every if m.amount_fen]
         got = [m for m in mine if line_state(m) == "collected"]
         claimed = [m for m in mine if line_state(m) == "claimed"]
         return cls(
@@ -87,6 +93,7 @@ class PaymentSums:
             outstanding_fen=sum(m.outstanding_fen for m in mine),
             refund_fen=sum(m.refund_fen for m in mine),
             to_return_fen=sum(m.to_return_fen for m in mine),
+            unpriced_lines=sum(m.unpriced for m in every),
         )
 
 
@@ -101,6 +108,12 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
                 Entry.id,
                 Entry.round_id,
                 func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+                func.max(
+                    case(
+                        (OrderLine.entry_id.is_not(None) & OrderLine.amount_fen.is_(None), 1),
+                        else_=0,
+                    )
+                ).label("unpriced"),
             )
             .select_from(Entry)
             .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
@@ -139,7 +152,7 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
         ).all()
     }
     out: dict[int, LineMoney] = {}
-    for entry_id, round_id, amount in amounts:
+    for entry_id, round_id, amount, unpriced in amounts:
         p = paid.get(entry_id)
         out[entry_id] = LineMoney(
             round_id=round_id,
@@ -147,6 +160,7 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
             refund_fen=int(refunds.get(entry_id) or 0),
             claimed=p is not None and p.claimed_at is not None,
             paid_fen=int(p.paid_fen) if p is not None and p.paid_fen is not None else None,
+            unpriced=bool(unpriced),
         )
     return out
 

@@ -508,10 +508,13 @@ async def product_sales_by_day(
     conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
 ) -> dict[str, dict[date, int]]:
     """Product name → day → sales in fen, over every group; an item that matched no product
-    is summed under the words it was written with."""
+    is summed under the words it was written with. Goods with no price sold nothing that
+    can be charted (not ¥0): they are left out."""
     name = func.coalesce(RoundProduct.name, OrderLine.item_text, "（未写商品）").label("product")
     out: dict[str, dict[date, int]] = {}
     for r in await _sales_rows(conn, tz, first, last, name):
+        if not r.amount:
+            continue
         day = r.cutoff_at.astimezone(tz).date()
         per_day = out.setdefault(str(r.product), {})
         per_day[day] = per_day.get(day, 0) + int(r.amount)
