@@ -82,11 +82,17 @@ async def day_payments(conn: Conn, config: Config, day: date) -> dict[str, Any]:
                 "state": "held" if line.held else line_state(m),
             }
         )
+    money_of: dict[int, list[LineMoney]] = {i: [] for i in ids}
+    for m in money.values():
+        money_of[m.round_id].append(m)
+    refunds_of: dict[int, list[RefundRow]] = {i: [] for i in ids}
+    for f in report.refunds:
+        refunds_of[f.round_id].append(f)
     rounds = []
     for r in report.rounds:
-        refunds = [f for f in report.refunds if f.round_id == r.id]
+        refunds = refunds_of[r.id]
         requested = sum(f.status == REQUESTED for f in refunds)
-        sums = PaymentSums.of(m for m in money.values() if m.round_id == r.id)
+        sums = PaymentSums.of(money_of[r.id])
         rounds.append(
             {
                 "id": r.id,

@@ -339,7 +339,9 @@ def test_openapi_lists_the_dashboards_endpoints() -> None:
         "/api/review/{entry}/fix",
         "/api/exports/{date}.csv",
         "/api/charts/sales.png",
+        "/api/charts/products.png",
         "/api/payments",
+        "/api/payments/{entry}/collect",
         "/api/events",
     ):
         assert path in paths
