@@ -16,7 +16,7 @@ from bot.adapters.web_sim import SimChat
 from bot.app import build_app
 from bot.http_api import make_web_app
 from bot.web.dashboard import add_dashboard
-from bot.web.simulator import add_simulator
+from bot.web.simulator import SIM_KEY, add_simulator
 from models.clock import MovableClock
 from tests.chat import ADMIN, LEADER, ROOM
 from tests.conftest import START, TZ, make_config
@@ -156,3 +156,15 @@ async def test_people_are_shown_by_name(sim: Client) -> None:
     page = await (await sim.get("/sim")).text()
     assert "团长 李姐" in page and 'value="李姐"' in page  # the compose box says the name
     assert f'data-id="{LEADER}"' in page  # the contact id goes with the name, for the API
+
+
+async def test_mentions_are_named_even_for_people_who_spoke_before_the_page(sim: Client) -> None:
+    await say(sim, "团长", HEAD)
+    [told] = await say(sim, "王五", HEAD + "\n1. 王五 榴莲一个")
+    assert (told["mentions"], told["mention_names"]) == (["wxid_王五"], ["王五"])
+    await say(sim, "张三", HEAD + "\n1. 王五 榴莲一个\n2. 张三 苹果2份")
+    await sim.post("/sim/api/clock", json={"ts": "2026-11-24T15:00:00+08:00"})
+    await say(sim, "团长", "到货")
+    sim.app[SIM_KEY].names.clear()  # as after a restart on a kept database
+    [short] = await say(sim, "团长", "缺货 苹果 1份")
+    assert (short["mentions"], short["mention_names"]) == (["wxid_张三"], ["张三"])

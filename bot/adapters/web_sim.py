@@ -21,6 +21,7 @@ from bot.changes import Changes
 from handlers.people import leader_names
 from models.clock import MovableClock
 from models.messages import ChatMessage, OutgoingMessage
+from models.store.people import display_names
 
 LOG_LIMIT = 5000  # lines kept for a page that opens later; older ones are in the database
 
@@ -80,7 +81,10 @@ class SimChat:
     async def _name(self, contact: str) -> str:
         if contact not in self.names:
             await self.learn_names()
-        return self.names.get(contact, contact)  # someone no one here has named: their id
+        if contact not in self.names:  # spoke before this page opened (a kept --db)
+            async with self.app.db.connect() as conn:
+                self.names.update(await display_names(conn, [contact]))
+        return self.names.get(contact, contact)  # someone nobody ever named: their id
 
     async def send(self, out: OutgoingMessage) -> None:
         n = next(self._n)
