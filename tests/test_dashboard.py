@@ -295,6 +295,7 @@ async def test_one_click_collects_like_the_leaders_collect(
     assert unpriced.status == 409 and "未定价" in (await unpriced.json())["error"]
     page = await (await client.get("/dashboard?date=2026-11-23")).text()
     assert "未定价 1单（不在合计里）" in page
+    assert '<td>榴莲</td><td>1个</td><td><span class="why">未定价</span>' in page  # not ¥0.00
     missing = await client.post("/api/payments/99999/collect", headers={"X-CSRF-Token": csrf})
     assert missing.status == 404
     async with bot.app.db.connect() as conn:
