@@ -7,7 +7,9 @@
 - POST /api/review/{entry}/accept   count a held line as read (the leader's 确认)
 - POST /api/review/{entry}/fix      replace a held line with {"line": "张三 苹果2份"}
 - GET  /api/charts/sales.png        ?days=7, sales per day per leader
-- GET  /api/payments     ?date=, payments and refunds (not connected yet: says so)
+- GET  /api/charts/products.png     ?days=7, sales per day per product
+- GET  /api/payments     ?date=, payments and refunds per round and per line
+- POST /api/payments/{entry}/collect   the leader's 收款 for one line
 - GET  /api/events       server-sent events: "change" whenever orders or replies move
 - GET  /health           liveness (no token)
 - GET  /metrics          Prometheus text (no token)
@@ -25,7 +27,7 @@ import hmac
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -38,20 +40,23 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.app import App
 from bot.changes import stream
+from bot.payment_schema import Collected, DayPayments
 from bot.web.session import COOKIE, CSRF_HEADER, Sessions
 from handlers.board import FixRefused, accept_line, board, fix_line
-from handlers.charts import render_sales_chart
+from handlers.charts import product_figure, render_chart, sales_figure
 from handlers.day_export import export_day
 from handlers.deals import post_due_deals
 from handlers.exports import DELIVERY
+from handlers.payment_board import CollectRefused, collect_line, day_payments
 from handlers.people import leader_names, named_tally
 from handlers.reports import tally_json
 from models.config import ConfigError
+from models.db import Conn
 from models.deals import DealsIn, validation_message
 from models.store import deals as deal_store
 from models.store import outbox as outbox_store
 from models.store.board import room_of_entry
-from models.store.tally import sales_by_day
+from models.store.tally import product_sales_by_day, sales_by_day
 
 MAX_BODY = 1024 * 1024
 OPERATOR = "dashboard"  # who decided, in the audit log: someone holding the token
@@ -87,13 +92,6 @@ class FixIn(BaseModel):
     line: str = Field(min_length=1, max_length=200, description="what the line should say")
 
 
-class Payments(BaseModel):
-    """Payments and refunds of the day: not connected to this build yet, and it says so."""
-
-    available: bool = Field(description="false until payments are recorded by the bot")
-    note: str
-
-
 def openapi_document() -> dict[str, Any]:
     """This API's description, generated from the models that validate its input and output."""
     schemas: dict[str, Any] = {}
@@ -114,6 +112,7 @@ def openapi_document() -> dict[str, Any]:
         "schema": TallyQuery.model_json_schema()["properties"]["date"],
     }
     entry_param = {"in": "path", "name": "entry", "required": True, "schema": {"type": "integer"}}
+    days_param = {"in": "query", "name": "days", "schema": {"type": "integer"}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "groupbuy-bot", "version": "0.1.0"},
@@ -202,17 +201,38 @@ def openapi_document() -> dict[str, Any]:
             "/api/charts/sales.png": {
                 "get": {
                     "summary": "Sales per day per leader over the last `days` days (PNG)",
-                    "parameters": [
-                        {"in": "query", "name": "days", "schema": {"type": "integer"}},
-                    ],
+                    "parameters": [days_param],
+                    "responses": {"200": {"description": "PNG image"}, "400": problem},
+                }
+            },
+            "/api/charts/products.png": {
+                "get": {
+                    "summary": "Sales per day per product over the last `days` days (PNG)",
+                    "parameters": [days_param],
                     "responses": {"200": {"description": "PNG image"}, "400": problem},
                 }
             },
             "/api/payments": {
                 "get": {
-                    "summary": "Payments and refunds of the day (not connected yet: says so)",
+                    "summary": "The day's payments and refunds per round and per line: "
+                    "collected, claimed (自报已付), unpaid, outstanding, refunds, to give back",
                     "parameters": [date_param],
-                    "responses": {"200": {"description": "payments", **json_body(Payments)}},
+                    "responses": {
+                        "200": {"description": "payments", **json_body(DayPayments)},
+                        "400": problem,
+                    },
+                }
+            },
+            "/api/payments/{entry}/collect": {
+                "post": {
+                    "summary": "Record one line as collected (the leader's 收款), audit-logged",
+                    "parameters": [entry_param],
+                    "responses": {
+                        "200": {"description": "collected", **json_body(Collected)},
+                        "403": problem,
+                        "404": problem,
+                        "409": problem,
+                    },
                 }
             },
             "/api/events": {
@@ -381,13 +401,25 @@ def _today(app: App) -> dt.date:
     return app.clock.now().astimezone(app.config.timezone).date()
 
 
-async def get_board(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
+def _day_asked(request: web.Request) -> dt.date:
+    """`?date=` when given (ValueError when it is not a date), else the bot's today."""
+    text = request.query.get("date")
+    return _day(text) if text is not None else _today(request.app[APP_KEY])
+
+
+async def _day_json(
+    request: web.Request, view: Callable[[App, dt.date], Awaitable[dict[str, Any]]]
+) -> web.Response:
+    """One day's view as JSON: the asked day's, or today's; a bad date is a 400."""
     try:
-        day = _day(request.query["date"]) if "date" in request.query else _today(app)
+        day = _day_asked(request)
     except ValueError as exc:
         return _error(400, str(exc))
-    return web.json_response(await board_of(app, day))
+    return web.json_response(await view(request.app[APP_KEY], day))
+
+
+async def get_board(request: web.Request) -> web.Response:
+    return await _day_json(request, board_of)
 
 
 async def board_of(app: App, day: dt.date) -> dict[str, Any]:
@@ -442,7 +474,11 @@ async def fix_review(request: web.Request) -> web.Response:
     return web.json_response(Decided(line=line).model_dump())
 
 
-async def sales_chart(request: web.Request) -> web.StreamResponse:
+ChartDrawer = Callable[[Conn, App, dt.date, dt.date], Awaitable[Any]]
+
+
+async def _chart(request: web.Request, draw: ChartDrawer) -> web.StreamResponse:
+    """A chart of the last `days` days up to today (7 unless asked) as a PNG."""
     app = request.app[APP_KEY]
     days_text = request.query.get("days", "7")
     if not days_text.isdigit() or not 1 <= int(days_text) <= 92:
@@ -450,18 +486,55 @@ async def sales_chart(request: web.Request) -> web.StreamResponse:
     last = _today(app)
     first = last - dt.timedelta(days=int(days_text) - 1)
     async with app.db.connect() as conn:
-        data = await sales_by_day(conn, app.config.timezone, first, last)
-        names = await leader_names(conn, app.config, app.groups.all())
+        fig = await draw(conn, app, first, last)
     folder = Path(tempfile.mkdtemp(prefix="groupbuy-chart-"))
-    body = _read_and_remove(render_sales_chart(data, names, first, last, folder / "sales.png"))
+    body = _read_and_remove(render_chart(fig, folder / "chart.png"))
     return web.Response(body=body, content_type="image/png")
 
 
+async def _leaders_figure(conn: Conn, app: App, first: dt.date, last: dt.date) -> Any:
+    data = await sales_by_day(conn, app.config.timezone, first, last)
+    names = await leader_names(conn, app.config, app.groups.all())
+    return sales_figure(data, names, first, last)
+
+
+async def _products_figure(conn: Conn, app: App, first: dt.date, last: dt.date) -> Any:
+    data = await product_sales_by_day(conn, app.config.timezone, first, last)
+    return product_figure(data, first, last)
+
+
+async def sales_chart(request: web.Request) -> web.StreamResponse:
+    return await _chart(request, _leaders_figure)
+
+
+async def products_chart(request: web.Request) -> web.StreamResponse:
+    return await _chart(request, _products_figure)
+
+
 async def get_payments(request: web.Request) -> web.Response:
-    # Payments and refunds are recorded by a part of the bot this build does not have yet;
-    # this endpoint is where the dashboard's panel will read them from.
-    note = "收款与退款尚未接入：接入后这里列出当天的收款、退款和差额。"
-    return web.json_response(Payments(available=False, note=note).model_dump())
+    return await _day_json(request, payments_of)
+
+
+async def payments_of(app: App, day: dt.date) -> dict[str, Any]:
+    """The day's payments, as /api/payments serves them (the dashboard renders this JSON)."""
+    async with app.db.connect() as conn:
+        found = DayPayments.model_validate(await day_payments(conn, app.config, day))
+    return found.model_dump()
+
+
+async def collect_payment(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    entry_id = _entry_id(request)
+    room = await _entry_room(app, entry_id)
+    if entry_id is None or room is None:
+        return _error(404, "no such line")
+    try:
+        async with app.dispatcher.lock(room), app.db.begin() as conn:
+            done = await collect_line(conn, entry_id, OPERATOR, app.clock.now())
+    except CollectRefused as exc:
+        return _error(409, str(exc))
+    app.changes.notify("payment")
+    return web.json_response(Collected.model_validate(done).model_dump())
 
 
 async def events(request: web.Request) -> web.StreamResponse:
@@ -521,7 +594,9 @@ def make_web_app(app: App, token: str) -> web.Application:
     web_app.router.add_post("/api/review/{entry}/accept", accept_review)
     web_app.router.add_post("/api/review/{entry}/fix", fix_review)
     web_app.router.add_get("/api/charts/sales.png", sales_chart)
+    web_app.router.add_get("/api/charts/products.png", products_chart)
     web_app.router.add_get("/api/payments", get_payments)
+    web_app.router.add_post("/api/payments/{entry}/collect", collect_payment)
     web_app.router.add_get("/api/events", events)
     web_app.router.add_get("/health", health)
     web_app.router.add_get("/metrics", metrics)

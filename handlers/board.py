@@ -140,13 +140,13 @@ async def _held_entry(
     return None
 
 
-async def _audit(
-    conn: Conn, state: RoundState, verb: str, args: list[str], by: str, now: datetime
+async def audit_decision(
+    conn: Conn, room: str, verb: str, args: list[str], by: str, now: datetime
 ) -> None:
     """An operator's decision goes into the audit log beside the leaders' commands."""
     said = ChatMessage(
         id=f"{by}:{verb}:{args[0]}:{now.isoformat()}",
-        room=state.room,
+        room=room,
         sender=by,
         sender_name="后台",
         text=" ".join([verb, *args]),
@@ -166,7 +166,7 @@ async def accept_line(
     before = stock.counted(state)
     await accept(conn, [entry])
     await stock.settle(conn, state, before)
-    await _audit(conn, state, "确认", [str(entry_id)], by, now)
+    await audit_decision(conn, state.room, "确认", [str(entry_id)], by, now)
     return strip_seq(entry.raw)
 
 
@@ -190,5 +190,5 @@ async def fix_line(
     )
     if problem:
         raise FixRefused(problem)
-    await _audit(conn, state, "改正", [str(entry_id), line], by, now)
+    await audit_decision(conn, state.room, "改正", [str(entry_id), line], by, now)
     return line

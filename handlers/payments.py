@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from handlers.commands import Command, Role, parse_seq
 from handlers.router import Router
@@ -24,7 +24,7 @@ from models.db import Conn
 from models.money import fen_str
 from models.rounds import RoundCache, RoundState
 from models.store import payments
-from models.store.payments import LineMoney
+from models.store.payments import LineMoney, PaymentSums
 from models.store.rounds import lock_latest_closed, lock_rounds
 
 router = Router()
@@ -62,6 +62,17 @@ async def paid(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> Non
     )
 
 
+async def collect(
+    conn: Conn, round_id: int, entry_ids: Sequence[int], now: datetime, by: str
+) -> dict[int, int]:
+    """Confirm payment of these lines with what each owes now (entry id → fen): the leader's
+    `收款` and the dashboard's one click both record a payment here."""
+    money = await payments.line_money(conn, [round_id])
+    owed = {i: money.get(i, LineMoney(round_id)).owed_fen for i in entry_ids}
+    await payments.confirm(conn, round_id, owed, now, by)
+    return owed
+
+
 @router.command(
     "收款", Role.LEADER, "收款 3 5 7：确认第3、5、7条已收款（自报已付的也要你确认）", args="numbers"
 )
@@ -75,9 +86,9 @@ async def collected(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -
     shown = state.numbered()
     chosen = {n: shown[n - 1] for n in numbers if 1 <= n <= len(shown)}
     unknown = [n for n in numbers if n not in chosen]
-    money = await payments.line_money(ctx.conn, [state.id])
-    owed = {e.id: money.get(e.id, LineMoney(state.id)).owed_fen for e in chosen.values()}
-    await payments.confirm(ctx.conn, state.id, owed, ctx.now, ctx.msg.sender)
+    owed = await collect(
+        ctx.conn, state.id, [e.id for e in chosen.values()], ctx.now, ctx.msg.sender
+    )
     text = "已记收款：" + "、".join(
         f"{n}.{e.name} ¥{fen_str(owed[e.id])}" for n, e in sorted(chosen.items())
     )
@@ -131,19 +142,15 @@ class RoundPayments:
 def payment_text(entries: Sequence[int], money: dict[int, LineMoney]) -> str:
     """`已收 2单 ¥35.50；自报已付 1单 ¥9.90；未付 1单；待收 ¥22.70` for one round (its refunds
     are shown with its 合计: reports.net_text)."""
-    mine = [money[i] for i in entries if i in money and money[i].amount_fen]
-    got = [m for m in mine if m.confirmed]
-    claimed = [m for m in mine if not m.confirmed and m.claimed]
-    unpaid = [m for m in mine if not m.confirmed and not m.claimed and m.owed_fen]
-    to_return = sum(m.to_return_fen for m in mine)
+    s = PaymentSums.of(money[i] for i in entries if i in money)
     parts = [
-        f"已收 {len(got)}单 ¥{fen_str(sum(m.paid_fen or 0 for m in got))}",
-        f"自报已付 {len(claimed)}单 ¥{fen_str(sum(m.owed_fen for m in claimed))}（待你“收款”确认）"
-        if claimed
+        f"已收 {s.collected_lines}单 ¥{fen_str(s.collected_fen)}",
+        f"自报已付 {s.claimed_lines}单 ¥{fen_str(s.claimed_fen)}（待你“收款”确认）"
+        if s.claimed_lines
         else "",
-        f"未付 {len(unpaid)}单",
-        f"待收 ¥{fen_str(sum(m.outstanding_fen for m in mine))}",
-        f"其中已收款要退回 ¥{fen_str(to_return)}" if to_return else "",
+        f"未付 {s.unpaid_lines}单",
+        f"待收 ¥{fen_str(s.outstanding_fen)}",
+        f"其中已收款要退回 ¥{fen_str(s.to_return_fen)}" if s.to_return_fen else "",
     ]
     return "；".join(p for p in parts if p)
 

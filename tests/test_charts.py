@@ -1,5 +1,5 @@
-"""The admin's chart speaks Chinese: title, axes and legend, leaders by name, drawn with the
-CJK font the project installs (no missing-glyph boxes), and sent as a PNG in the chat."""
+"""The charts speak Chinese: title, axes and legend, leaders and products by name, drawn with
+the CJK font the project installs (no missing-glyph boxes), sent as a PNG in the chat."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import noto_cjk_sans_otc
 import pytest
 from matplotlib import font_manager
 
-from handlers.charts import CJK_FAMILY, sales_figure
+from handlers.charts import CJK_FAMILY, product_figure, sales_figure
+from models.store.tally import product_sales_by_day
 from tests.chains import Chain
 from tests.chat import ADMIN, LEADER, ChatHarness
 
@@ -68,3 +69,40 @@ async def test_the_chart_command_sends_a_png(
     assert sent.text == "2026-11-17 至 2026-11-23 各团长每日销售额"
     assert sent.file_path is not None
     assert Path(sent.file_path).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_products_chart_is_chinese_and_keeps_its_legend_short() -> None:
+    many = {f"商品{n}号": {DAYS[1]: 1000 * n} for n in range(1, 11)}
+    data = {"烟台苹果": {DAYS[0]: 12_800, DAYS[1]: 25_600}, "🍌海南香蕉": {DAYS[1]: 9_900}, **many}
+    fig = product_figure(data, *DAYS)
+    ax = fig.axes[0]
+    assert ax.get_title() == "各商品每日销售额（11月22日至11月23日）"
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("日期", "销售额（元）")
+    legend = ax.get_legend()
+    assert legend.get_title().get_text() == "商品"
+    labels = [t.get_text() for t in legend.get_texts()]
+    # the seven best sellers by name, the other five summed as 其他, last
+    assert labels[-1] == "其他" and len(labels) == 8
+    assert {"烟台苹果", "海南香蕉", "商品10号", "商品6号"} <= set(labels)
+    assert "商品5号" not in labels
+    [other] = [line for line in ax.get_lines() if line.get_label() == "其他"]
+    assert list(other.get_ydata()) == [0, 150.0]  # ¥10 + ¥20 + ¥30 + ¥40 + ¥50
+    assert _missing_glyphs(fig) == []
+
+
+async def test_product_sales_per_day_add_up_over_groups(sqlite_bot: ChatHarness) -> None:
+    bot = sqlite_bot
+    await bot.post("李姐", Chain().text, sender=LEADER)
+    chain = Chain().add("张三 苹果2份")
+    await bot.post("张三", chain.text)
+    await bot.post("李四", chain.add("李四 苹果1份 香蕉1把").text)
+    await bot.post("王五", chain.add("李四 苹果1份 香蕉1把").add("王五 榴莲一个").text)
+    async with bot.app.db.connect() as conn:
+        data = await product_sales_by_day(conn, bot.app.config.timezone, *DAYS)
+    # the held 榴莲 line counts nowhere until the leader decides
+    assert data == {"烟台苹果": {DAYS[1]: 3840}, "海南香蕉": {DAYS[1]: 990}}
+    await bot.post("李姐", "确认 3", sender=LEADER)
+    assert bot.said[-1].text.startswith("已确认")
+    async with bot.app.db.connect() as conn:
+        again = await product_sales_by_day(conn, bot.app.config.timezone, *DAYS)
+    assert again == data  # counted now, but with no price it sold no money to chart

@@ -185,9 +185,7 @@ async def test_fix_replaces_the_line_as_the_posters_order(client: Client, bot: C
     assert board["review"] == [] and board["amount"] == "35.50"
 
 
-async def test_downloads_and_chart_and_the_payments_placeholder(
-    client: Client, bot: ChatHarness
-) -> None:
+async def test_downloads_and_charts(client: Client, bot: ChatHarness) -> None:
     await a_day_with_a_doubt(bot)
     await log_in(client)
     xlsx = await client.get("/api/exports/2026-11-23.xlsx")
@@ -198,11 +196,113 @@ async def test_downloads_and_chart_and_the_payments_placeholder(
     rows = list(csv.reader(io.StringIO((await total.read()).decode("utf-8-sig"))))
     assert rows[1][:2] == ["烟台苹果", "2"]
     assert (await client.get("/api/exports/2026-11-23.csv?list=别的")).status == 400
-    chart = await client.get("/api/charts/sales.png?days=7")
-    assert chart.content_type == "image/png" and (await chart.read())[:4] == b"\x89PNG"
-    assert (await client.get("/api/charts/sales.png?days=0")).status == 400
-    payments = await (await client.get("/api/payments")).json()
-    assert payments["available"] is False  # nothing invented until payments exist
+    for chart in ("sales", "products"):
+        png = await client.get(f"/api/charts/{chart}.png?days=7")
+        assert png.content_type == "image/png" and (await png.read())[:4] == b"\x89PNG"
+        assert (await client.get(f"/api/charts/{chart}.png?days=0")).status == 400
+    page = await (await client.get("/dashboard")).text()
+    assert 'src="/api/charts/products.png?days=7"' in page
+
+
+async def a_day_with_money(bot: ChatHarness) -> None:
+    """Three orders and a doubt; after 到货 one apple is short, 李四 says 已付, the leader
+    collects 张三's, and 王五 asks for after-sales."""
+    await bot.post("团长", HEAD)
+    chain = HEAD
+    for n, (who, what) in enumerate(
+        [("张三", "苹果2份"), ("李四", "苹果1份 香蕉1把"), ("王五", "苹果2份")], 1
+    ):
+        chain += f"\n{n}. {who} {what}"
+        await bot.post(who, chain)
+    await bot.post("赵六", chain + "\n4. 赵六 榴莲一个")
+    await bot.at("22:00")
+    await bot.post("团长", "到货")
+    await bot.post("团长", "缺货 苹果 1份")  # 王五's last apple: ¥12.80 back
+    await bot.post("李四", "已付")
+    await bot.post("团长", "收款 1")
+    await bot.post("王五", "售后 3 坏了2个")
+
+
+async def test_payments_per_round_and_line_as_the_leader_sees_them(
+    client: Client, bot: ChatHarness
+) -> None:
+    await a_day_with_money(bot)
+    await bot.post("团长", "统计", room=None)
+    said = bot.said[-1].text  # the leader's 统计 and the dashboard agree
+    assert "合计 ¥73.90，退款 ¥12.80，应收 ¥61.10" in said
+    assert said.endswith(
+        "收款：已收 1单 ¥25.60；自报已付 1单 ¥22.70（待你“收款”确认）；未付 1单；待收 ¥35.50"
+    )
+    await log_in(client)
+    day = await (await client.get("/api/payments?date=2026-11-23")).json()
+    sums = {
+        "collected": "25.60",
+        "collected_lines": 1,
+        "claimed": "22.70",
+        "claimed_lines": 1,
+        "unpaid_lines": 1,
+        "outstanding": "35.50",
+        "refunds": "12.80",
+        "refunds_requested": 1,
+        "to_return": "0.00",
+        "unpriced_lines": 0,
+    }
+    assert day["totals"] == sums
+    [r] = day["rounds"]
+    assert {k: r[k] for k in sums} == sums
+    assert (r["title"], r["leader"], r["leader_name"]) == ("11月23日 水果团", "wxid_leader", "团长")
+    assert [(x["seq"], x["name"], x["owed"], x["paid"], x["state"]) for x in r["lines"]] == [
+        (1, "张三", "25.60", "25.60", "collected"),
+        (2, "李四", "22.70", None, "claimed"),
+        (3, "王五", "12.80", None, "unpaid"),
+        (4, "赵六", None, None, "held"),  # owes nothing until decided, in no sum
+    ]
+    assert [(f["seq"], f["kind"], f["status"], f["amount"]) for f in r["refund_list"]] == [
+        (3, "shortage", "owed", "12.80"),
+        (3, "aftersale", "requested", None),  # no amount until the leader says 退款
+    ]
+    page = await (await client.get("/dashboard?date=2026-11-23")).text()
+    for shown in ("收款与退款", "已收 ¥25.60（1单）", "自报已付", "待团长定金额", "确认收款"):
+        assert shown in page
+    assert (await client.get("/api/payments?date=23.11.2026")).status == 400
+
+
+async def test_one_click_collects_like_the_leaders_collect(
+    client: Client, bot: ChatHarness
+) -> None:
+    await a_day_with_money(bot)
+    csrf = await log_in(client)
+    lines = (await (await client.get("/api/payments?date=2026-11-23")).json())["rounds"][0]["lines"]
+    entry = {x["name"]: x["id"] for x in lines}
+    url = f"/api/payments/{entry['王五']}/collect"
+    assert (await client.post(url)).status == 403  # no CSRF token: nothing recorded
+    ok = await client.post(url, headers={"X-CSRF-Token": csrf})
+    assert await ok.json() == {"entry": entry["王五"], "name": "王五", "paid": "12.80"}
+    again = await client.post(url, headers={"X-CSRF-Token": csrf})
+    assert again.status == 409 and "已经收过" in (await again.json())["error"]
+    held = await client.post(
+        f"/api/payments/{entry['赵六']}/collect", headers={"X-CSRF-Token": csrf}
+    )
+    assert held.status == 409
+    await client.post(f"/api/review/{entry['赵六']}/accept", headers={"X-CSRF-Token": csrf})
+    day = await (await client.get("/api/payments?date=2026-11-23")).json()
+    [durian] = [x for x in day["rounds"][0]["lines"] if x["name"] == "赵六"]
+    assert (durian["state"], durian["owed"]) == ("unpriced", "0.00")  # 榴莲 has no price
+    assert day["totals"]["unpriced_lines"] == 1
+    unpriced = await client.post(
+        f"/api/payments/{entry['赵六']}/collect", headers={"X-CSRF-Token": csrf}
+    )
+    assert unpriced.status == 409 and "未定价" in (await unpriced.json())["error"]
+    page = await (await client.get("/dashboard?date=2026-11-23")).text()
+    assert "未定价 1单（不在合计里）" in page
+    assert '<td>榴莲</td><td>1个</td><td><span class="why">未定价</span>' in page  # not ¥0.00
+    missing = await client.post("/api/payments/99999/collect", headers={"X-CSRF-Token": csrf})
+    assert missing.status == 404
+    async with bot.app.db.connect() as conn:
+        logged = (await conn.execute(select(AuditLog.actor, AuditLog.verb, AuditLog.role))).all()
+    assert ("dashboard", "收款", "operator") in logged
+    await bot.post("团长", "统计", room=None)
+    assert "已收 2单 ¥38.40；自报已付 1单 ¥22.70" in bot.said[-1].text
 
 
 async def test_events_nudge_the_page_when_an_order_arrives(
@@ -240,7 +340,9 @@ def test_openapi_lists_the_dashboards_endpoints() -> None:
         "/api/review/{entry}/fix",
         "/api/exports/{date}.csv",
         "/api/charts/sales.png",
+        "/api/charts/products.png",
         "/api/payments",
+        "/api/payments/{entry}/collect",
         "/api/events",
     ):
         assert path in paths

@@ -3,20 +3,22 @@ what it sent because of each message, and moving the clock runs what falls due."
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from openpyxl import load_workbook
 
 from bot.adapters.web_sim import SimChat
 from bot.app import build_app
 from bot.http_api import make_web_app
 from bot.web.dashboard import add_dashboard
-from bot.web.simulator import add_simulator
+from bot.web.simulator import SIM_KEY, add_simulator
 from models.clock import MovableClock
-from tests.chat import LEADER, ROOM
+from tests.chat import ADMIN, LEADER, ROOM
 from tests.conftest import START, TZ, make_config
 
 HEAD = "#接龙\n11月23日 水果团 截单：今晚22:00\n1号 烟台苹果 12.8元/3斤\n2号 海南香蕉 9.9元/把\n"
@@ -40,7 +42,7 @@ async def sim(tmp_path: Path) -> AsyncIterator[Client]:
 
 async def say(sim: Client, who: str, text: str, room: str | None = ROOM) -> list[dict[str, Any]]:
     """`who` types `text` in the group (or privately); what the bot sent because of it."""
-    sender = LEADER if who == "团长" else f"wxid_{who}"
+    sender = {"团长": LEADER, "管理员": ADMIN}.get(who, f"wxid_{who}")
     answer = await sim.post(
         "/sim/api/messages",
         json={"room": room, "sender": sender, "sender_name": who, "text": text},
@@ -91,7 +93,7 @@ async def test_the_clock_only_moves_forward_and_bad_input_is_refused(sim: Client
 async def test_the_page_offers_the_groups_and_the_configured_people(sim: Client) -> None:
     page = await (await sim.get("/sim")).text()
     assert "幸福里3栋团购群" in page and "私聊机器人" in page
-    assert f'value="{LEADER}"' in page and 'value="wxid_admin"' in page
+    assert f'data-id="{LEADER}"' in page and 'data-id="wxid_admin"' in page
     assert '<iframe src="/dashboard"' in page
 
 
@@ -110,3 +112,59 @@ async def test_moving_the_clock_brings_the_pickup_reminder(sim: Client) -> None:
     assert (
         reminder["room"] == ROOM and "李姐" in reminder["text"] and "张三" not in reminder["text"]
     )
+
+
+async def test_files_the_bot_sends_download_from_the_page_and_nothing_else_does(
+    sim: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr("handlers.private.EXPORTS_DIR", tmp_path / "exports")
+    await say(sim, "团长", HEAD)
+    await say(sim, "张三", HEAD + "\n1. 张三 苹果2份")
+    [xlsx] = await say(sim, "管理员", "导出 2026-11-23", room=None)
+    assert xlsx["file"].endswith(".xlsx") and xlsx["to_name"] == "管理员"
+    got = await sim.get(xlsx["file_url"])
+    assert got.status == 200 and "attachment" in got.headers["Content-Disposition"]
+    sheets = load_workbook(io.BytesIO(await got.read())).sheetnames
+    assert sheets[0] == "配送清单"
+    [chart] = await say(sim, "管理员", "图表 7", room=None)
+    png = await sim.get(chart["file_url"])
+    assert png.content_type == "image/png" and (await png.read())[:4] == b"\x89PNG"
+    n = xlsx["file_url"].split("/")[3]
+    for elsewhere in (
+        f"/sim/files/{n}/other.xlsx",  # the name must be the file's own
+        f"/sim/files/{n}/..%2F..%2Fsim.db",
+        "/sim/files/1/x.xlsx",  # a person's line, not a file the bot sent
+        "/sim/files/999/" + xlsx["file"],
+        "/sim/files/-1/" + xlsx["file"],
+    ):
+        assert (await sim.get(elsewhere)).status == 404, elsewhere
+    traversal = await sim.get("/sim/files/../../sim.db")
+    assert traversal.status == 404
+    (tmp_path / "exports" / xlsx["file"]).unlink()
+    assert (await sim.get(xlsx["file_url"])).status == 404  # gone: said, not served stale
+
+
+async def test_people_are_shown_by_name(sim: Client) -> None:
+    page = await (await sim.get("/sim")).text()
+    assert "团长 幸福里3栋团购群团长" in page  # a leader who never spoke: called by the group
+    answer = await sim.post(
+        "/sim/api/messages",
+        json={"room": ROOM, "sender": LEADER, "sender_name": "李姐", "text": HEAD},
+    )
+    [opened] = (await answer.json())["replies"]
+    assert (opened["to"], opened["to_name"]) == (LEADER, "李姐")
+    page = await (await sim.get("/sim")).text()
+    assert "团长 李姐" in page and 'value="李姐"' in page  # the compose box says the name
+    assert f'data-id="{LEADER}"' in page  # the contact id goes with the name, for the API
+
+
+async def test_mentions_are_named_even_for_people_who_spoke_before_the_page(sim: Client) -> None:
+    await say(sim, "团长", HEAD)
+    [told] = await say(sim, "王五", HEAD + "\n1. 王五 榴莲一个")
+    assert (told["mentions"], told["mention_names"]) == (["wxid_王五"], ["王五"])
+    await say(sim, "张三", HEAD + "\n1. 王五 榴莲一个\n2. 张三 苹果2份")
+    await sim.post("/sim/api/clock", json={"ts": "2026-11-24T15:00:00+08:00"})
+    await say(sim, "团长", "到货")
+    sim.app[SIM_KEY].names.clear()  # as after a restart on a kept database
+    [short] = await say(sim, "团长", "缺货 苹果 1份")
+    assert (short["mentions"], short["mention_names"]) == (["wxid_张三"], ["张三"])

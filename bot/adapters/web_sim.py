@@ -14,11 +14,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from itertools import count
 from pathlib import Path
+from urllib.parse import quote
 
 from bot.app import App
 from bot.changes import Changes
+from handlers.people import leader_names
 from models.clock import MovableClock
 from models.messages import ChatMessage, OutgoingMessage
+from models.store.people import display_names
 
 LOG_LIMIT = 5000  # lines kept for a page that opens later; older ones are in the database
 
@@ -37,6 +40,9 @@ class Line:
     to: str | None = None
     mentions: tuple[str, ...] = ()
     file: str | None = None  # an attachment's file name (the caption is `text`)
+    file_url: str | None = None  # where the page downloads it (GET /sim/files/...)
+    to_name: str | None = None  # the names of `to` and `mentions`, as people are shown
+    mention_names: tuple[str, ...] = ()
 
 
 class ClockError(ValueError):
@@ -53,15 +59,40 @@ class SimChat:
         self._session = datetime.now().strftime("%Y%m%d%H%M%S")
         self._lock = asyncio.Lock()
         self._caught: list[Line] | None = None
+        self.names: dict[str, str] = {}  # contact id → the name people know them by
+        self.files: dict[int, Path] = {}  # line number → a file the bot sent (and only those)
 
     def _add(self, line: Line) -> None:
         self.log.append(line)
         del self.log[:-LOG_LIMIT]
+        for n in [n for n in self.files if n < self.log[0].n]:
+            del self.files[n]  # its line is gone from the page: so is the download
         self.lines.notify(json.dumps(asdict(line), ensure_ascii=False))
 
+    async def learn_names(self) -> dict[str, str]:
+        """The configured leaders' and admins' names, beside everyone who spoke here."""
+        async with self.app.db.connect() as conn:
+            leaders = await leader_names(conn, self.app.config, self.app.groups.all())
+        for admin in self.app.config.admins:
+            self.names.setdefault(admin, "管理员")
+        self.names.update(leaders)
+        return self.names
+
+    async def _name(self, contact: str) -> str:
+        if contact not in self.names:
+            await self.learn_names()
+        if contact not in self.names:  # spoke before this page opened (a kept --db)
+            async with self.app.db.connect() as conn:
+                self.names.update(await display_names(conn, [contact]))
+        return self.names.get(contact, contact)  # someone nobody ever named: their id
+
     async def send(self, out: OutgoingMessage) -> None:
+        n = next(self._n)
+        name = Path(out.file_path).name if out.file_path else None
+        if out.file_path:
+            self.files[n] = Path(out.file_path)
         line = Line(
-            n=next(self._n),
+            n=n,
             room=out.room,
             sender="bot",
             sender_name=self.app.config.bot_name,
@@ -70,7 +101,10 @@ class SimChat:
             bot=True,
             to=out.to,
             mentions=out.mentions,
-            file=Path(out.file_path).name if out.file_path else None,
+            file=name,
+            file_url=f"/sim/files/{n}/{quote(name)}" if name else None,
+            to_name=await self._name(out.to) if out.to else None,
+            mention_names=tuple([await self._name(m) for m in out.mentions]),
         )
         self._add(line)
         if self._caught is not None:
@@ -89,6 +123,7 @@ class SimChat:
         """A person's message; returns the bot's lines it caused."""
         async with self._lock:
             now = self.app.clock.now()
+            self.names[sender] = sender_name
             self._add(Line(next(self._n), room, sender, sender_name, text, now.isoformat()))
             msg = ChatMessage(
                 id=f"sim-{self._session}-{next(self._ids)}",

@@ -1,5 +1,5 @@
 """The operator dashboard: log in with the admin token, then today's rounds, totals, the lines
-held for review, charts, downloads and live updates, in Chinese.
+held for review, payments and refunds, charts, downloads and live updates, in Chinese.
 
 Pages are rendered on the server from the JSON that /api/board serves (`board_of`), and the
 page's script reads the rest through the same API (accept, fix, charts, exports, events), with
@@ -17,7 +17,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from bot.http_api import APP_KEY, SESSIONS_KEY, board_of
+from bot.http_api import APP_KEY, SESSIONS_KEY, board_of, payments_of
 from bot.web.session import COOKIE, CSRF_FIELD, LIFETIME_S, LOGIN_COOKIE, Session
 
 HERE = Path(__file__).resolve().parent
@@ -105,11 +105,16 @@ async def _context(request: web.Request) -> dict[str, Any]:
     assert session is not None  # the middleware let the request in
     text = request.query.get("date", "")
     try:
-        day = dt.date.fromisoformat(text) if text else app.clock.now().date()
+        day = (
+            dt.date.fromisoformat(text)
+            if text
+            else app.clock.now().astimezone(app.config.timezone).date()
+        )
     except ValueError:
-        day = app.clock.now().date()
+        day = app.clock.now().astimezone(app.config.timezone).date()
     return {
         "board": await board_of(app, day),
+        "payments": await payments_of(app, day),
         "status": STATUS,
         "csrf": request.app[SESSIONS_KEY].csrf(session),
         "bot_name": app.config.bot_name,

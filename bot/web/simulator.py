@@ -6,6 +6,7 @@
 - POST /sim/api/messages    {"room", "sender", "sender_name", "text"} (room null: private)
                             → {"replies": [...]}, what the bot sent because of it
 - POST /sim/api/clock       {"ts"} moves the bot's clock forward → {"replies": [...]}
+- GET  /sim/files/{n}/{name}  a file the bot sent on line n (an xlsx from 导出, a chart's PNG)
 The simulator is a local tool (it listens on 127.0.0.1 unless told otherwise): its JSON API
 takes JSON only and refuses other sites' pages (Origin), so no form elsewhere can post to it.
 """
@@ -16,6 +17,7 @@ import json
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import aiohttp_jinja2
 from aiohttp import web
@@ -103,25 +105,45 @@ async def events(request: web.Request) -> web.StreamResponse:
     return await stream(request, sim.lines, "line")
 
 
-def _people(sim: SimChat) -> list[dict[str, str]]:
-    """Whom one may type as: the configured leaders and admins, then anyone who spoke."""
+async def get_file(request: web.Request) -> web.StreamResponse:
+    """A file the bot sent, looked up by its line's number: only files the bot sent are
+    served, from where it wrote them; the name in the address must be that file's."""
+    sim = request.app[SIM_KEY]
+    n = request.match_info["n"]
+    path = sim.files.get(int(n)) if n.isdigit() and len(n) < 12 else None
+    if path is None or path.name != request.match_info["name"]:
+        raise _error(404, "no such file")
+    if not path.is_file():
+        raise _error(404, "the file is gone from where the bot wrote it")
+    inline = "inline" if path.suffix.lower() == ".png" else "attachment"  # a chart shows
+    return web.FileResponse(
+        path, headers={"Content-Disposition": f"{inline}; filename*=UTF-8''{quote(path.name)}"}
+    )
+
+
+async def _people(sim: SimChat) -> list[dict[str, str]]:
+    """Whom one may type as, by name: the configured leaders and admins, then anyone who
+    spoke (the contact id goes with the name, as the chat API wants it)."""
+    names = await sim.learn_names()
     people: dict[str, str] = {}
     for g in sim.app.groups.all():
-        people.setdefault(g.leader, f"{g.topic}团长")
+        people.setdefault(g.leader, names.get(g.leader, "团长"))
     for admin in sorted(sim.app.config.admins):
-        people.setdefault(admin, "管理员")
+        people.setdefault(admin, names.get(admin, "管理员"))
     for line in sim.log:
         if not line.bot:
-            people.setdefault(line.sender, line.sender_name)
+            people.setdefault(line.sender, names.get(line.sender, line.sender_name))
     return [{"id": k, "name": v} for k, v in people.items()]
 
 
 @aiohttp_jinja2.template("sim.html")
 async def page(request: web.Request) -> dict[str, Any]:
     sim = request.app[SIM_KEY]
+    names = await sim.learn_names()
     return {
         "groups": sim.app.groups.all(),
-        "people": _people(sim),
+        "leader_names": names,
+        "people": await _people(sim),
         "now": sim.app.clock.now(),
         "tz": str(sim.app.config.timezone),
         "bot_name": sim.app.config.bot_name,
@@ -141,3 +163,4 @@ def add_simulator(web_app: web.Application, sim: SimChat) -> None:
     web_app.router.add_get("/sim/api/events", events)
     web_app.router.add_post("/sim/api/messages", post_message)
     web_app.router.add_post("/sim/api/clock", post_clock)
+    web_app.router.add_get("/sim/files/{n}/{name}", get_file)

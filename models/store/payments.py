@@ -7,12 +7,12 @@ owed then, so a later refund shows as money to give back rather than changing th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.store.outbox import insert_ignore
@@ -28,6 +28,7 @@ class LineMoney:
     refund_fen: int = 0
     claimed: bool = False
     paid_fen: int | None = None  # None: the leader has not confirmed a payment
+    unpriced: bool = False  # some of its goods have no price (榴莲 on an apples menu)
 
     @property
     def owed_fen(self) -> int:
@@ -49,6 +50,53 @@ class LineMoney:
         return max(0, (self.paid_fen or 0) - self.owed_fen)
 
 
+def line_state(m: LineMoney) -> str:
+    """Where a line's payment stands: collected (the leader confirmed it), claimed (自报已付,
+    waiting for the leader), unpaid, unpriced (what it owes is not known: never a silent ¥0),
+    or nothing to pay (refunded in full)."""
+    if m.confirmed:
+        return "collected"
+    if m.claimed:
+        return "claimed"
+    if m.owed_fen:
+        return "unpaid"
+    return "unpriced" if m.unpriced and not m.amount_fen else "nothing"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSums:
+    """One round's payments summed: what the leader's 统计 and the dashboard both show."""
+
+    collected_fen: int = 0
+    collected_lines: int = 0
+    claimed_fen: int = 0
+    claimed_lines: int = 0
+    unpaid_lines: int = 0
+    outstanding_fen: int = 0
+    refund_fen: int = 0
+    to_return_fen: int = 0
+    unpriced_lines: int = 0  # in no sum: what they owe is not known
+
+    @classmethod
+    def of(cls, lines: Iterable[LineMoney]) -> PaymentSums:
+        """Lines with no amount (nothing matched the menu) are left out, as in 统计."""
+        every = list(lines)
+        mine = [m for m in every if m.amount_fen]
+        got = [m for m in mine if line_state(m) == "collected"]
+        claimed = [m for m in mine if line_state(m) == "claimed"]
+        return cls(
+            collected_fen=sum(m.paid_fen or 0 for m in got),
+            collected_lines=len(got),
+            claimed_fen=sum(m.owed_fen for m in claimed),
+            claimed_lines=len(claimed),
+            unpaid_lines=sum(line_state(m) == "unpaid" for m in mine),
+            outstanding_fen=sum(m.outstanding_fen for m in mine),
+            refund_fen=sum(m.refund_fen for m in mine),
+            to_return_fen=sum(m.to_return_fen for m in mine),
+            unpriced_lines=sum(m.unpriced for m in every),
+        )
+
+
 async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[int, LineMoney]:
     """Entry id → its money, for the rounds' active lines (three grouped queries)."""
     if not round_ids:
@@ -60,6 +108,12 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
                 Entry.id,
                 Entry.round_id,
                 func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+                func.max(
+                    case(
+                        (OrderLine.entry_id.is_not(None) & OrderLine.amount_fen.is_(None), 1),
+                        else_=0,
+                    )
+                ).label("unpriced"),
             )
             .select_from(Entry)
             .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
@@ -98,7 +152,7 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
         ).all()
     }
     out: dict[int, LineMoney] = {}
-    for entry_id, round_id, amount in amounts:
+    for entry_id, round_id, amount, unpriced in amounts:
         p = paid.get(entry_id)
         out[entry_id] = LineMoney(
             round_id=round_id,
@@ -106,6 +160,7 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
             refund_fen=int(refunds.get(entry_id) or 0),
             claimed=p is not None and p.claimed_at is not None,
             paid_fen=int(p.paid_fen) if p is not None and p.paid_fen is not None else None,
+            unpriced=bool(unpriced),
         )
     return out
 

@@ -451,40 +451,71 @@ async def monthly_reconciliation(
     return sorted(by_leader.values(), key=lambda r: r.sales_fen, reverse=True)
 
 
+async def _sales_rows(
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date, *by: Any
+) -> list[Any]:
+    """Counted, shipping sales in fen per round and `by` (extra grouping columns), for rounds
+    whose cutoff falls from `first` to `last` (local days)."""
+    lo = datetime.combine(first, time(0), tzinfo=tz)
+    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    return list(
+        (
+            await conn.execute(
+                select(
+                    Round.room,
+                    Round.cutoff_at,
+                    *by,
+                    func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
+                )
+                .select_from(Round)
+                .join(
+                    Entry,
+                    (Entry.round_id == Round.id)
+                    & (Entry.status == "active")
+                    & Entry.held.is_(False),
+                )
+                .join(OrderLine, OrderLine.entry_id == Entry.id)
+                .outerjoin(
+                    RoundProduct,
+                    (RoundProduct.round_id == OrderLine.round_id)
+                    & (RoundProduct.key == OrderLine.product_key),
+                )
+                .where(
+                    Round.cutoff_at >= lo, Round.cutoff_at < hi, RoundProduct.shipped.is_not(False)
+                )
+                .group_by(Round.id, Round.room, Round.cutoff_at, *by)
+            )
+        ).all()
+    )
+
+
 async def sales_by_day(
     conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
 ) -> dict[str, dict[date, int]]:
     """Leader → day → sales in fen. Sums per round in SQL; rounds are bucketed by local day."""
     live = await load_groups(conn)  # leader, route and rate as the groups table says
-    lo = datetime.combine(first, time(0), tzinfo=tz)
-    hi = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
-    rows = (
-        await conn.execute(
-            select(
-                Round.room,
-                Round.cutoff_at,
-                func.coalesce(func.sum(OrderLine.amount_fen), 0).label("amount"),
-            )
-            .select_from(Round)
-            .join(
-                Entry,
-                (Entry.round_id == Round.id) & (Entry.status == "active") & Entry.held.is_(False),
-            )
-            .join(OrderLine, OrderLine.entry_id == Entry.id)
-            .outerjoin(
-                RoundProduct,
-                (RoundProduct.round_id == OrderLine.round_id)
-                & (RoundProduct.key == OrderLine.product_key),
-            )
-            .where(Round.cutoff_at >= lo, Round.cutoff_at < hi, RoundProduct.shipped.is_not(False))
-            .group_by(Round.id, Round.room, Round.cutoff_at)
-        )
-    ).all()
     out: dict[str, dict[date, int]] = {}
-    for r in rows:
+    for r in await _sales_rows(conn, tz, first, last):
         group = live.get(r.room)
         leader = group.leader if group else r.room
         day = r.cutoff_at.astimezone(tz).date()
         out.setdefault(leader, {})
         out[leader][day] = out[leader].get(day, 0) + int(r.amount)
+    return out
+
+
+async def product_sales_by_day(
+    conn: AsyncConnection, tz: ZoneInfo, first: date, last: date
+) -> dict[str, dict[date, int]]:
+    """Product name → day → sales in fen, over every group; an item that matched no product
+    is summed under the words it was written with. Goods with no price sold nothing that
+    can be charted (not ¥0): they are left out."""
+    name = func.coalesce(RoundProduct.name, OrderLine.item_text, "（未写商品）").label("product")
+    out: dict[str, dict[date, int]] = {}
+    for r in await _sales_rows(conn, tz, first, last, name):
+        if not r.amount:
+            continue
+        day = r.cutoff_at.astimezone(tz).date()
+        per_day = out.setdefault(str(r.product), {})
+        per_day[day] = per_day.get(day, 0) + int(r.amount)
     return out

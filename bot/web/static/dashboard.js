@@ -52,8 +52,9 @@ async function refresh() {
   document.getElementById("board").innerHTML = await res.text();
   readSkew();
   tick();
-  const chart = document.getElementById("chart");
-  if (chart) chart.src = `/api/charts/sales.png?days=7&t=${Date.now()}`;
+  for (const chart of document.querySelectorAll("img.chart")) {
+    chart.src = `${chart.dataset.src}&t=${Date.now()}`;
+  }
 }
 
 let pending = null;
@@ -76,22 +77,19 @@ document.addEventListener("submit", async (event) => {
   });
   const answer = await res.json().catch(() => ({}));
   await refresh();
-  const said = document.getElementById("decided");
-  if (said) said.textContent = res.ok ? `已计入：${answer.line}` : `没有改动：${answer.error}`;
+  if (form.classList.contains("collect")) {
+    const said = document.getElementById("collected");
+    const done = `已记收款：${answer.name} ¥${answer.paid}`;
+    if (said) said.textContent = res.ok ? done : `没有改动：${answer.error}`;
+  } else {
+    const said = document.getElementById("decided");
+    if (said) said.textContent = res.ok ? `已计入：${answer.line}` : `没有改动：${answer.error}`;
+  }
 });
-
-async function payments() {
-  const res = await fetch("/api/payments", { credentials: "same-origin" });
-  const el = document.getElementById("payments");
-  if (!res.ok || !el) return;
-  const data = await res.json();
-  el.textContent = data.note;
-}
 
 readSkew();
 tick();
 setInterval(tick, 1000);
-payments();
 const live = document.getElementById("live");
 const events = new EventSource("/api/events");
 events.addEventListener("change", soon);

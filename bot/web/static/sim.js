@@ -29,13 +29,31 @@ function show(line) {
   div.className = line.bot ? "msg bot" : "msg";
   const who = document.createElement("div");
   who.className = "who";
-  let label = line.bot ? `🤖 ${line.sender_name}` : `${line.sender_name}（${line.sender}）`;
-  if (line.bot && line.to) label += ` → ${line.to}`;
-  if (line.bot && line.mentions.length) label += ` @${line.mentions.join(" @")}`;
+  // people by name, as the chat shows them; contact ids stay in the JSON
+  let label = line.bot ? `🤖 ${line.sender_name}` : line.sender_name;
+  if (line.bot && line.to) label += ` → ${line.to_name || line.to}`;
+  if (line.bot && line.mention_names.length) label += ` @${line.mention_names.join(" @")}`;
   who.textContent = `${label} · ${fmt.format(new Date(Date.parse(line.ts)))}`;
   const text = document.createElement("div");
   text.className = "text";
-  text.textContent = line.file ? `📎 ${line.file}\n${line.text}` : line.text;
+  if (line.file) {
+    const link = document.createElement("a");
+    link.className = "file";
+    link.href = line.file_url;
+    link.textContent = `📎 ${line.file}`;
+    if (!line.file.toLowerCase().endsWith(".png")) link.download = line.file;
+    text.append(link, document.createElement("br"));
+    if (line.file.toLowerCase().endsWith(".png")) {
+      const img = document.createElement("img");
+      img.src = line.file_url;
+      img.alt = line.file;
+      img.className = "sent-image";
+      text.append(img, document.createElement("br"));
+    }
+    text.append(line.text);
+  } else {
+    text.textContent = line.text;
+  }
   div.append(who, text);
   log.append(div);
   log.scrollTop = log.scrollHeight;
@@ -83,12 +101,15 @@ document.addEventListener("submit", async (event) => {
   const chat = form.closest(".chat");
   const text = form.elements.text.value;
   if (!text.trim()) return;
-  const body = {
-    room: chat.dataset.room || null,
-    sender: form.elements.sender.value.trim(),
-    sender_name: form.elements.sender_name.value.trim() || form.elements.sender.value.trim(),
-    text,
-  };
+  const name = form.elements.sender_name.value.trim();
+  // someone new needs no contact id typed: one is made from the name
+  const sender = form.elements.sender.value.trim() || (name ? `wxid_sim_${name}` : "");
+  if (!sender) {
+    alert("请先填写发言人的名字");
+    return;
+  }
+  form.elements.sender.value = sender;
+  const body = { room: chat.dataset.room || null, sender, sender_name: name || sender, text };
   try {
     await post("/sim/api/messages", body);
     form.elements.text.value = "";
@@ -104,12 +125,12 @@ document.addEventListener("keydown", (event) => {
 });
 
 document.addEventListener("change", (event) => {
-  // picking a known person fills in their name
-  if (event.target.name !== "sender") return;
+  // picking a known person by name fills in their contact id; a new name starts a new one
+  if (event.target.name !== "sender_name") return;
   const option = [...document.querySelectorAll("#people option")].find(
-    (o) => o.value === event.target.value,
+    (o) => o.value === event.target.value.trim(),
   );
-  if (option) event.target.form.elements.sender_name.value = option.dataset.name;
+  event.target.form.elements.sender.value = option ? option.dataset.id : "";
 });
 
 document.getElementById("clock-go").addEventListener("click", () => {
