@@ -163,13 +163,16 @@ async def leader_detail(ctx: Context, cmd: Command, cache: RoundCache, role: Rol
     ctx.reply("leader", "\n".join(lines), private=True)
 
 
-@router.command("统计", Role.LEADER, "统计：今天你的群的汇总", chat="private")
+@router.command("统计", Role.LEADER, "统计：今天（和昨天截单）的团的汇总与收款", chat="private")
 async def leader_tally(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
+    """`统计`: today's rounds and yesterday's, whose goods arrive and money comes in today."""
     day = ctx.now.astimezone(ctx.clock.tz).date()
-    report = await tally(ctx.conn, ctx.clock.tz, day)
-    mine = [r for r in report.rounds if r.leader == ctx.msg.sender or (role >= Role.ADMIN)]
+    mine = []
+    for d in (day - timedelta(days=1), day):
+        report = await tally(ctx.conn, ctx.clock.tz, d)
+        mine += [r for r in report.rounds if r.leader == ctx.msg.sender or (role >= Role.ADMIN)]
     if not mine:
-        ctx.reply("tally", "今天你的群还没有团。", private=True)
+        ctx.reply("tally", "今天和昨天你的群都没有团。", private=True)
         return
     paid = await payment_lines(ctx.conn, [r.id for r in mine])
     ctx.reply(

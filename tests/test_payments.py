@@ -73,3 +73,9 @@ async def test_the_next_day_statistics_still_show_the_money(sqlite_bot: ChatHarn
     await bot.post("团长", "收款 3")
     await bot.post("团长", "统计")
     assert bot.private_texts(LEADER)[-1].endswith("收款：已收 1单 ¥12.80；未付 2单；待收 ¥35.50")
+    await bot.post("团长", "统计", room=None)  # asked privately the day after: the same round
+    assert bot.private_texts(LEADER)[-1].startswith("11月23日 水果团：合计 ¥48.30")
+    assert bot.private_texts(LEADER)[-1].endswith("收款：已收 1单 ¥12.80；未付 2单；待收 ¥35.50")
+    await bot.at("10:00", day=26)  # two days on, nothing of theirs is that recent
+    await bot.post("团长", "统计", room=None)
+    assert bot.private_texts(LEADER)[-1] == "今天和昨天你的群都没有团。"
