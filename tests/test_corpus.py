@@ -11,17 +11,30 @@ from pathlib import Path
 
 import pytest
 
-from bot.tools.corpus_eval import evaluate
+from bot.tools.corpus_eval import Report, Score, evaluate
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "jielong"
+# The 60 messages the floors below were set on; held_out2 is scored on its own (it was read
+# blind much worse, and its floors rise as the parser learns its shapes).
+FIRST_GATHERINGS = ("github", "github2", "held_out")
+
+
+def first_gatherings() -> Report:
+    merged = Report()
+    for folder in FIRST_GATHERINGS:
+        part = evaluate(CORPUS / "real" / folder)
+        merged.overall.add(part.overall)
+        for kind, score in part.by_kind.items():
+            merged.by_kind.setdefault(kind, Score()).add(score)
+    return merged
 
 
 def test_real_order_chains_are_right_or_flagged() -> None:
     """374 of 384 real order entries right, 8 flagged, 2 silently wrong (the salad a set-meal
     head never offers): at least 97% right, at most 1% silent, and few enough flagged that a
     leader reads the review list."""
-    report = evaluate(CORPUS / "real")
+    report = first_gatherings()
     order = report.by_kind["order"]
     assert order.entries >= 384 and report.overall.files >= 60
     assert order.right / order.entries >= 0.973
@@ -41,8 +54,18 @@ def test_held_out_chains_read_blind_stay_right() -> None:
     assert roll_call.entries >= 63 and roll_call.right >= 62 and roll_call.kind_right == 1
 
 
+def test_second_held_out_gathering_read_blind() -> None:
+    """21 chains from four more origins, read blind: 101 of 396 entries right (12 of 15 order
+    entries), 14 flagged. Floors at what the parser reaches now; raise them, never lower."""
+    report = evaluate(CORPUS / "real" / "held_out2")
+    order = report.by_kind["order"]
+    assert report.overall.files == 21 and report.overall.entries == 396
+    assert order.entries == 15 and order.right >= 12 and order.kind_right == 2
+    assert report.overall.right >= 101 and report.overall.lost == 0
+
+
 def test_every_real_chain_kind_is_told_apart() -> None:
-    report = evaluate(CORPUS / "real")
+    report = first_gatherings()
     assert report.by_kind["order"].kind_right == report.by_kind["order"].files
     assert report.overall.kind_right >= 58
 
