@@ -317,3 +317,19 @@ def test_paid_order_lines_stay_orders() -> None:
         ("李四", [(None, 3, "斤")], "已交"),
         ("王五", [(None, 1, "斤")], "已交"),
     ]
+
+
+def test_a_supply_order_keeps_qualifiers_stops_and_unclear_each_counts() -> None:
+    """A crew's supply order: a bracket after the quantity still qualifies the product, a
+    full stop ends the sentence not the quantity, and `各一斤` after two words is asked about."""
+    got = _read(
+        "1. 机工长  黄金油蟠桃3斤   香蕉3斤（青）  蒜蓉辣椒酱2瓶\n"
+        "2. 机工姜艳平 老冰糖2斤，青香蕉3斤。\n"
+        "3. 三管 红富士冰糖心4斤 小番茄 红和黄 各一斤 拉面3斤\n"
+        "4. 张三 苹果2斤（送888）\n"
+    )
+    assert got[0][2] == [("黄金油蟠桃", 3, "斤"), ("香蕉（青）", 3, "斤"), ("蒜蓉辣椒酱", 2, "瓶")]
+    assert not got[0][4]
+    assert got[1][2] == [("老冰糖", 2, "斤"), ("青香蕉", 3, "斤")] and not got[1][4]
+    assert got[2][4]  # 各一斤: one pound of each, or one of both? the leader decides
+    assert got[3][2] == [("苹果", 2, "斤")]  # a door number in brackets stays a note

@@ -618,6 +618,9 @@ def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
     return ParsedItem(_as_written(it.item, raw), it.qty, it.unit)
 
 
+_TRAILING_BRACKET = re.compile(r"[(\[][^()\[\]]*[)\]]$")
+
+
 def _as_written(text: str, raw: str) -> str:
     """The characters the resident typed for `text`, which was read from NFKC (`（` not `(`,
     `…` not `...`). Found by folding `raw` one character at a time and mapping back."""
@@ -631,6 +634,10 @@ def _as_written(text: str, raw: str) -> str:
         owners.extend([i] * len(f))
     at = "".join(folded).find(text)
     if at < 0:
+        # `香蕉(青)` from `香蕉3斤（青）`: a qualifier moved next to the product, typed apart
+        tail = _TRAILING_BRACKET.search(text)
+        if tail and tail.start() > 0:
+            return _as_written(text[: tail.start()], raw) + _as_written(tail.group(0), raw)
         return text
     return raw[owners[at] : owners[at + len(text) - 1] + 1]
 

@@ -42,6 +42,7 @@ from handlers.parsing.types import (
     FLAG_CANCEL,
     FLAG_CHANGE,
     FLAG_GLUED,
+    FLAG_LEFTOVER,
     FLAG_QTY_OUT_OF_RANGE,
     FLAG_SAME_AS_ABOVE,
     FLAG_UNKNOWN_CODE,
@@ -620,6 +621,20 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     return item_read, frozenset(flags)
 
 
+def _qualified_after(piece: str, ctx: Context) -> tuple[Item, frozenset[str]] | None:
+    """`香蕉3斤（青）`: a short word in brackets after the quantity qualifies the product, as
+    `香蕉（熟点）3斤` does before it. A number or a place in the brackets is a note, not this."""
+    if not piece.endswith(_CLOSERS):
+        return None
+    m = _BRACKET_NOTE.search(piece)
+    if m is None or not 0 < len(m.group(1)) <= 6 or _DELIVERY_NOTE.search(m.group(1)):
+        return None
+    item, flags = read_item(piece[: m.start()], ctx)
+    if item.text is None or not item.explicit or item.unit is None or flags:
+        return None
+    return Item(item.text + m.group(0).strip(), item.qty, item.unit, True), flags
+
+
 def _names_product(text: str, ctx: Context) -> bool:
     """The text names (part of) a product on the menu: `砂糖橘` for 砂糖橘."""
     return len(text) >= 2 and any(text in p or p in text for p in ctx.products)
@@ -663,7 +678,10 @@ def read_items(
                 if negative is not None:
                     items.append(Item(negative[0] or None, negative[1], None, True))
                     continue
-                item, item_flags = read_item(piece, ctx)
+                piece = piece.rstrip("。！!") or piece  # `青香蕉3斤。`: the sentence ends
+                item, item_flags = _qualified_after(piece, ctx) or read_item(piece, ctx)
+                if item.text == "各":
+                    flags.add(FLAG_LEFTOVER)  # `小番茄 红和黄 各一斤`: each of which goods?
                 if _PLACE_MARK in item_flags:
                     notes.append(piece)
                     item_flags = item_flags - {_PLACE_MARK}
