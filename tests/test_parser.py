@@ -333,3 +333,16 @@ def test_a_supply_order_keeps_qualifiers_stops_and_unclear_each_counts() -> None
     assert got[1][2] == [("老冰糖", 2, "斤"), ("青香蕉", 3, "斤")] and not got[1][4]
     assert got[2][4]  # 各一斤: one pound of each, or one of both? the leader decides
     assert got[3][2] == [("苹果", 2, "斤")]  # a door number in brackets stays a note
+
+
+def test_a_roster_of_chinese_and_english_names_is_no_order() -> None:
+    """A workplace survey roster (`汇丰调查问卷完成统计`): English names after or before the
+    Chinese ones are people, not goods, so the bot opens no order round for it."""
+    names = ["林俊杰 Jackie", "周楠 Victoria", "Kolor 陈家乐", "Kevin 梁思羽", "冼静 Jane"]
+    names += ["赖霄-Sean", "覃淇韩", "Kyle 程珺", "李锦宇", "黄波-Boris"]
+    chain = parse_chain(
+        "#接龙\n汇丰调查问卷完成统计\n\n" + "\n".join(f"{i}. {n}" for i, n in enumerate(names, 1))
+    )
+    assert chain.kind == "signup"
+    assert [e.name for e in chain.entries] == names
+    assert all([(i.item, i.qty) for i in e.items] == [(None, 1)] for e in chain.entries)

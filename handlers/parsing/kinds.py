@@ -45,6 +45,18 @@ LOG_MIN_CHARS = 10
 # A roll call's answer after each name (`王墨宸无`, `李四 收到`): the word most entries end with.
 _ANSWER = re.compile(r"(无|没有|收到|已阅|已读|已报|已填)\s*[，,。.!！?？]?\s*$")
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
+# `林俊杰 Jackie`, `文逸俊 - Caesar`: an English name after the Chinese one, not goods.
+_GIVEN_NAME = re.compile(r"^[-–—_＋+\s]*[A-Za-z][A-Za-z'’.]*$")
+_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")  # `Kolor 陈家乐`: the Chinese name after it
+
+
+def _person(name: str | None, text: str, explicit: bool) -> bool:
+    """The item read is the rest of a person's name, English or Chinese, not goods."""
+    if explicit:
+        return False
+    return bool(_GIVEN_NAME.match(text)) or bool(
+        name and _GIVEN_NAME.match(name) and _HAN_NAME.match(text)
+    )
 
 
 def roll_call_answer(read: Sequence[Reading]) -> str | None:
@@ -83,7 +95,11 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
         1
         for r in read
         if any(
-            (it.text is not None and not it.text.isdigit())
+            (
+                it.text is not None
+                and not it.text.isdigit()
+                and not _person(r.name, it.text, it.explicit)
+            )
             or (it.explicit and it.unit not in _HEAD_UNITS)
             for it in r.items
         )
@@ -99,6 +115,6 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
         return "signup"
     if n and 2 * goods >= n:
         return "order"
-    if n and (heads or goods == 0):
+    if n and (heads or 4 * goods < n):  # a roster: a few names look like words (`Kolor 陈家乐`)
         return "signup" if header.strip() or heads else "order"
     return "order"
