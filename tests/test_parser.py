@@ -346,3 +346,36 @@ def test_a_roster_of_chinese_and_english_names_is_no_order() -> None:
     assert chain.kind == "signup"
     assert [e.name for e in chain.entries] == names
     assert all([(i.item, i.qty) for i in e.items] == [(None, 1)] for e in chain.entries)
+
+
+def test_a_gym_groups_daily_log_is_a_check_in_not_an_order() -> None:
+    """`#接龙 / 2026-09-24 / <a motto>` over what each member trained: body parts, minutes,
+    kilometres. No goods are ordered, so the bot opens no round."""
+    chain = parse_chain(
+        "#接龙\n2026-09-24\n生活是自己的，你选择怎样的生活，就会成就怎样的你！\n"
+        "1. 余杭-阿栗-运10 有氧\n2. 滨江阿豪-运1 背+爬坡50min✅\n"
+        "3. 下沙-占占-运5 背 核心80分钟 爬楼20分钟\n4. 诸暨-淮落 胸\n5. 钱塘-Beyourself 背二头\n"
+        "6. 滨江-小王 肩\n7. 萧山威少-运7 腿，112km"
+    )
+    assert chain.kind == "checkin"
+    names = [e.name for e in chain.entries]
+    assert names[:3] == ["余杭-阿栗-运10", "滨江阿豪-运1", "下沙-占占-运5"]
+    assert all(not e.items for e in chain.entries)
+
+
+def test_a_study_groups_log_over_several_lines_is_a_check_in() -> None:
+    chain = parse_chain(
+        "#接龙\n2026-10-10\n\n1. 星星-学5运5 \n单词757\n2. 丑Mi-学7运7中西医英语考试 \n学习三小时\n"
+        "3. 王一-运3学5 \n梳头100下 11/100\n4. AA-学7 \n20世纪思想史 看至2-17\n"
+        "5. 十六-学7-运3 \n学习3h"
+    )
+    assert chain.kind == "checkin"
+    assert [e.name for e in chain.entries][:2] == ["星星-学5运5", "丑Mi-学7运7中西医英语考试"]
+    assert all(not e.items for e in chain.entries)
+
+
+def test_goods_chains_with_a_date_head_stay_orders() -> None:
+    chain = parse_chain(
+        "#接龙\n2026-09-24 水果团购\n1. 张三 苹果2斤\n2. 李四 香蕉3斤\n3. 王五 背心1件"
+    )
+    assert chain.kind == "order"

@@ -42,6 +42,13 @@ _DAY_LOG = re.compile(
     r"早上|早餐|早饭|起床|洗漱|学习|读书|跑步|运动|上班|通勤|睡觉|打卡|完成|在写|写了|看了"
 )
 LOG_MIN_CHARS = 10
+# What a gym or study group logs for the day (`背`, `有氧8km`, `单词752`, `学习3h`): a check-in.
+_ACTIVITY = re.compile(
+    r"\d\s*(?:h|hr|hrs|min|km|公里|小时|分钟|天|步|页|章)\b|有氧|无氧|休息|健身|锻炼|训练|卷腹|"
+    r"爬楼|爬坡|骑行|徒步|游泳|跑步|拉伸|核心|单词|背书|阅读|读书|看书|听书|学习|多邻国|英语|"
+    r"练琴|刷题|^[胸背肩腿臀腹]+$|[胸背肩腿臀腹][+➕][胸背肩腿臀腹]|[二三]头",
+    re.IGNORECASE,
+)
 # A roll call's answer after each name (`王墨宸无`, `李四 收到`): the word most entries end with.
 _ANSWER = re.compile(r"(无|没有|收到|已阅|已读|已报|已填)\s*[，,。.!！?？]?\s*$")
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
@@ -84,8 +91,11 @@ def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
         return "other"
     if _REPORT.search(header):
         return "report"
+    order_head = _ORDER.search(header) is not None
     logs = sum(1 for r in read if len(r.rest) >= LOG_MIN_CHARS and _DAY_LOG.search(r.rest))
     if n and 2 * logs >= n and not _STRONG_ORDER.search(header):
+        return "checkin"
+    if n and 2 * sum(1 for r in read if _ACTIVITY.search(r.rest)) >= n and not order_head:
         return "checkin"
     if n and 2 * sum(1 for r in read if _STATUS.search(r.rest)) >= n:
         return "report"
