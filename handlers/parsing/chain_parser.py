@@ -167,16 +167,17 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     entries = []
     for r, (_, idx) in zip(read, readings, strict=True):
         # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
-        key = (lines[idx[0]].body, *(raw_lines[i] for i in idx))
+        key = (
+            (lines[idx[0]].body, raw_lines[idx[0]])
+            if len(idx) == 1
+            else (lines[idx[0]].body, *(raw_lines[i] for i in idx))
+        )
         done = settled.get(key)
         if done is None:
             done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo, answer)
-        # a copy: the chain engine marks its entries (accepted, claimed)
-        entries.append(
-            ParsedEntry(
-                done.seq, done.name, list(done.items), done.note, done.raw, list(done.flags)
-            )
-        )
+        # a fresh entry with its own lists: the chain engine marks entries (accepted, claimed)
+        seq, name, items, note, raw, flags = done
+        entries.append(ParsedEntry(seq, name, list(items), note, raw, list(flags)))
     if mode in ("multi", "single"):
         _copy_same_as_above(entries)
     return ParsedChain(
@@ -201,14 +202,18 @@ def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
             above = e.items
 
 
+# An entry as settled: seq, name, items, note, raw, flags; kept as a tuple, and each parse
+# makes its own ParsedEntry from it.
+_Settled = tuple[int | None, str | None, tuple[ParsedItem, ...], str | None, str, tuple[str, ...]]
+
 # Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
 # repeats its lines under the same head, and then costs only the lines it adds.
-_SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], ParsedEntry]] = {}
+_SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], _Settled]] = {}
 _SETTLED_CHAINS = 64  # chain settings kept
 _SETTLED_LINES = 2000  # entries kept per setting (a longer chain starts it again)
 
 
-def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], ParsedEntry]:
+def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], _Settled]:
     settled = _SETTLED.pop(setting, None)
     if settled is None or len(settled) > _SETTLED_LINES:
         settled = {}
@@ -230,7 +235,8 @@ def parse_entry_line(
     reading = read_entry(ln.body, ctx)
     mode = "single" if len(known_products) == 1 else "multi"
     on_menu = _OnMenu((), tuple(known_products), ctx) if mode == "multi" else None
-    return _settle(reading, [ln], [0], mode, ctx, on_menu)
+    seq, name, items, note, raw, flags = _settle(reading, [ln], [0], mode, ctx, on_menu)
+    return ParsedEntry(seq, name, list(items), note, raw, list(flags))
 
 
 def clear_caches() -> None:
@@ -454,7 +460,7 @@ def _settle(
     labels: frozenset[str] = frozenset(),
     memo: dict[tuple[str, int, int], _Goods] | None = None,
     answer: str | None = None,
-) -> ParsedEntry:
+) -> _Settled:
     first = lines[idx[0]]
     flags = set(r.flags)
     notes = list(r.notes)
@@ -514,9 +520,7 @@ def _settle(
                 break
         if note and note not in raw:
             note = _as_written(note, raw)
-    return ParsedEntry(
-        seq=first.seq, name=name, items=items, note=note, raw=raw, flags=sorted(flags)
-    )
+    return first.seq, name, tuple(items), note, raw, tuple(sorted(flags))
 
 
 _BRACKET_LABEL = re.compile(r"(?<=[\u4e00-\u9fff])[（(]([\u4e00-\u9fff]{2,6})[）)]")

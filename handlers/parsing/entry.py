@@ -27,6 +27,7 @@ from typing import NamedTuple
 from handlers.parsing.quantities import (
     MENU_NUMBER,
     NUM,
+    UNIT_ALT,
     UNITS,
     has_quantity,
     is_negative,
@@ -64,7 +65,9 @@ from handlers.parsing.vocab import (
     may_be_place,
 )
 
-_RARE = re.compile(r"取消|\d{11}|[元¥￥块\ufe0f，,/例]|订单|单号|编号|超市|[一-龥a-zA-Z][，,]")
+# Searched only for whether it is there: a comma after a word holds a comma, so the commas
+# stand alone, and the one-character class comes first.
+_RARE = re.compile(r"[元¥￥块\ufe0f，,/例]|取消|订单|单号|编号|超市|\d{11}")
 _LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
 # `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
 _VS_SEPARATOR = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z\s])\ufe0f")
@@ -103,7 +106,7 @@ _COUNT_ADD = re.compile(r"^(\d{1,2})\s*加\s*([\u4e00-\u9fff]{1,6})$")
 _DECORATION = frozenset({"So", "Sk", "Mn", "Mc", "Me", "Cf", "Po"})
 _NAME_WITH_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,4}[-—_][A-Za-z0-9]{1,3}区?$")
 _EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+_UNIT_ALT = UNIT_ALT
 # `刘芳2箱`, `云谷美猴王YY两份换红薯`: a name with a quantity glued on (Arabic digits, or a
 # Chinese numeral before 份: `王半斤` is a name).
 _GLUED_QTY = re.compile(
@@ -286,8 +289,10 @@ def _name_end(body: str, tokens: list[str], n: int) -> int:
     return end
 
 
+@lru_cache(maxsize=65536)
 def _is_goods(tok: str, ctx: Context) -> bool:
-    """The word starts the goods: a quantity, a menu code, a known product, `+1`, `同上`."""
+    """The word starts the goods: a quantity, a menu code, a known product, `+1`, `同上`.
+    Memoised: the goods after the names recur down a chain."""
     if has_quantity(tok) or PLUS_ONE.match(tok) or SAME_AS_ABOVE.match(tok):
         return True
     if ctx.codes and MENU_NUMBER.match(tok):
@@ -781,6 +786,6 @@ def _code_like(word: str, ctx: Context) -> bool:
 
 
 def clear_caches() -> None:
-    for cached in (read_entry, read_item, read_items, _glued_goods, is_note_token):
+    for cached in (read_entry, read_item, read_items, _glued_goods, _is_goods, is_note_token):
         cached.cache_clear()
     _fields_pattern.cache_clear()

@@ -148,22 +148,28 @@ def _runs(lines: list[Line]) -> list[list[int]]:
 
 
 def _is_head_list(lines: list[Line], run: list[int]) -> bool:
-    """A numbered menu with prices, or numbered rules: the leader's head, not entries."""
+    """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most of
+    the list (more than half) priced per unit or lettered, or most of it in the leader's words."""
     n = len(run)
-    menu = rules = 0
-    for k, i in enumerate(run):  # stops as soon as the counts settle the answer
+    menu = 0
+    for i in run:
         ln = lines[i]
-        body = ln.body
-        if ln.per_unit or (body[:1] in _LATIN_LETTERS and _CODE_COLON.match(body)):
+        if ln.per_unit or (ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)):
             menu += 1
-        if HEADER_WORDS.search(body):
-            rules += 1
-        if 2 * menu > n or 2 * rules > n:
-            return True
-        left = n - k - 1
-        if 2 * (menu + left) <= n and 2 * (rules + left) <= n:
-            return False
-    return False
+    if 2 * menu > n:
+        return True
+    # One search per line holding a word, over all the bodies at once: a NUL keeps a match
+    # within one line, and most entries hold no such word.
+    bodies = "\x00".join([lines[i].body for i in run])
+    rules = 0
+    at = 0
+    while (m := HEADER_WORDS.search(bodies, at)) is not None:
+        rules += 1
+        end = bodies.find("\x00", m.end())
+        if end < 0:
+            break
+        at = end + 1
+    return 2 * rules > n
 
 
 def _footerish(ln: Line) -> bool:

@@ -260,7 +260,11 @@ def is_template(body: str) -> bool:
         return True
     if body[:1] in "人已满名截结停报" and CLOSING.match(body.strip()):
         return True
-    if _TEMPLATE_ANY.match(body.lstrip("#")) is None:  # most lines start with no such word
+    start = body.lstrip("#")
+    lead = start[:1]
+    if lead not in _TEMPLATE_LEADS and (lead.isascii() or "\u4e00" <= lead <= "\u9fff"):
+        return False  # a Chinese or ASCII character no format word starts with (no case)
+    if _TEMPLATE_ANY.match(start) is None:  # most lines start with no such word
         return False
     parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
     return bool(parts) and all(p in TEMPLATE_WORDS or _all_template(p) for p in parts)
@@ -277,6 +281,11 @@ def _all_template(part: str) -> bool:
     return at > 0
 
 
+# The first characters of the format words, both cases: no other Chinese or ASCII character
+# can start a match (other characters are left to the pattern, which ignores case).
+_TEMPLATE_LEADS = frozenset(w[:1] for w in TEMPLATE_WORDS) | frozenset(
+    w[:1].upper() for w in TEMPLATE_WORDS
+)
 _TEMPLATE_ANY = re.compile(
     "|".join(sorted((re.escape(w) for w in TEMPLATE_WORDS), key=len, reverse=True)), re.IGNORECASE
 )
