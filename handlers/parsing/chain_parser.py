@@ -249,6 +249,7 @@ def clear_caches() -> None:
         _context_cached,
         example_layout,
         header_addons,
+        _addons_pattern,
     ):
         cached.cache_clear()
     entry_reader.clear_caches()
@@ -622,11 +623,33 @@ def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
     return ParsedItem(_as_written(it.item, raw), it.qty, it.unit)
 
 
+class _Folding(dict[int, str]):
+    """Each character's NFKC form, for str.translate; learnt as characters are met. No
+    character's form is empty, so a text folds to as many characters only where each one
+    folds to one."""
+
+    def __missing__(self, code: int) -> str:
+        folded = unicodedata.normalize("NFKC", chr(code))
+        if len(self) < _FOLDED_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLDED_KEPT = 20000  # characters remembered: a chain's alphabet is far smaller
+
+
+_FOLDED = _Folding()
+
+
 def _as_written(text: str, raw: str) -> str:
     """The characters the resident typed for `text`, which was read from NFKC (`（` not `(`,
     `…` not `...`). Found by folding `raw` one character at a time and mapping back."""
     if text in raw:
         return text
+    folded_raw = raw.translate(_FOLDED)
+    if len(folded_raw) == len(raw):  # no character folds into several (`…` into `...`)
+        at = folded_raw.find(text)
+        return text if at < 0 else raw[at : at + len(text)]
     owners: list[int] = []
     folded: list[str] = []
     for i, ch in enumerate(raw):
@@ -727,7 +750,7 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         flags.discard(FLAG_BIG_NUMBER)
     if len(counts) > 1 or (counted_addon and not counts):
         flags.add(FLAG_MANY_COUNTS)
-    if ctx.addons and any(a in n for n in notes for a in ctx.addons):
+    if ctx.addons and notes and _names_addon(notes, ctx.addons):
         counted = _addons_in_notes(notes, ctx)
         if counted is None:
             flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
@@ -737,6 +760,22 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
     return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+def _names_addon(notes: list[str], addons: frozenset[str]) -> bool:
+    """Some note holds an extra the head offers: one search over the notes."""
+    pattern = _addons_pattern(addons)
+    if pattern is None:
+        return any(a in n for n in notes for a in addons)
+    return pattern.search("\x00".join(notes)) is not None
+
+
+@lru_cache(maxsize=256)
+def _addons_pattern(addons: frozenset[str]) -> re.Pattern[str] | None:
+    """The extras as one alternation; None where an extra holds the NUL that joins notes."""
+    if any("\x00" in a for a in addons):
+        return None
+    return re.compile("|".join(re.escape(a) for a in sorted(addons, key=len, reverse=True)))
 
 
 _COUNT_BEFORE = re.compile(r"(\d{1,2}|[一两二三四五六七八九十])?\s*(?:加|\+|➕)?\s*$")
