@@ -22,9 +22,9 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 
 from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities
@@ -153,7 +153,7 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     read = [read_entry(body, ctx) for body, _ in readings]
     fields = _fields(read, ctx)
     if fields:  # read again, with the words the entries repeat as notes
-        ctx = replace(ctx, fields=fields)
+        ctx = ctx._replace(fields=fields)
         read = [read_entry(body, ctx) for body, _ in readings]
     # The format line (`1. 门店+型号`) says what the chain collects, as the head does.
     head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
@@ -365,6 +365,7 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
 _LATIN = re.compile(r"[A-Za-z]")
+_REST = attrgetter("rest")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
 
@@ -377,7 +378,7 @@ def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
     seen: Counter[str] = Counter()
     trailing: Counter[str] = Counter()
     after_goods: set[str] = set()
-    rests = Counter(r.rest for r in read)  # entries repeat their goods: read each text once
+    rests = Counter(map(_REST, read))  # entries repeat their goods: read each text once
     for rest, times in rests.items():
         words = _FIELD_WORD.findall(rest) if _LATIN.search(rest) else []
         for key in {w.casefold() for w in words}:

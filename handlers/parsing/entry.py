@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
@@ -154,8 +153,7 @@ class Reading(NamedTuple):  # a tuple: built for every entry, cheaper than a fro
     parsed: tuple[ParsedItem, ...] | None = None  # the items as the chain gives them, if made
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):  # a tuple: every memoised reading hashes it, in C
     """What the chain's head says about its entries: menu numbers, letter codes, goods."""
 
     codes: frozenset[str] = frozenset()  # menu numbers: `2+4` is box 2 and box 4
@@ -164,15 +162,6 @@ class Context:
     fields: frozenset[str] = frozenset()  # words recurring across entries as a note (`uni`)
     layout: tuple[str, ...] = ()  # the 例 line's parts: name | place | goods | other
     addons: frozenset[str] = frozenset()  # extras the head prices or names (`黑凉粉3元`, “沙拉”)
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Every memoised reading hashes its context: hash the fields once.
-        key = (self.codes, self.letters, self.products, self.fields, self.layout, self.addons)
-        object.__setattr__(self, "_hash", hash(key))
-
-    def __hash__(self) -> int:
-        return self._hash
 
 
 def is_emoji_token(tok: str) -> bool:
