@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
+from itertools import repeat
 from operator import attrgetter
 
 from handlers.parsing import entry as entry_reader
@@ -142,9 +143,9 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
         for raw in text.split("\n"):
             pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
             raw_lines.extend(pieces or [raw])
-    lines = [prepare(r) for r in raw_lines]
+    lines = list(map(prepare, raw_lines))  # map: no Python frame per line, memoised or not
     # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
-    has_marker = marked("\x00".join([ln.norm for ln in lines]))
+    has_marker = marked("\x00".join(map(_NORM, lines)))
     _number_glued_slots(lines)
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
@@ -153,17 +154,18 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     readings = [
         (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
     ]
-    read = [read_entry(body, ctx) for body, _ in readings]
+    bodies = [body for body, _ in readings]
+    read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
     fields = _fields(read, ctx)
     if fields:  # read again, with the words the entries repeat as notes
         ctx = ctx._replace(fields=fields)
-        read = [read_entry(body, ctx) for body, _ in readings]
+        read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
     # The format line (`1. 门店+型号`) says what the chain collects, as the head does.
     head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
     kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
     on_menu = _OnMenu(tuple(menu), known_products, ctx) if mode == "multi" else None
-    labels = _labels(header, [body for body, _ in readings]) if mode == "multi" else frozenset()
+    labels = _labels(header, bodies) if mode == "multi" else frozenset()
     memo: dict[tuple[str, int, int], _Goods] = {}
     answer = roll_call_answer(read) if mode == "text" else None
     settled = _settled_for((mode, ctx, labels, tuple(menu), known_products, answer))
@@ -369,6 +371,7 @@ _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
 _LATIN = re.compile(r"[A-Za-z]")
 _REST = attrgetter("rest")
+_NORM = attrgetter("norm")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
 
