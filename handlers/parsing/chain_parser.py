@@ -255,6 +255,7 @@ def clear_caches() -> None:
         example_layout,
         header_addons,
         _addons_pattern,
+        _folded,
     ):
         cached.cache_clear()
     entry_reader.clear_caches()
@@ -648,12 +649,18 @@ _FOLDED_KEPT = 20000  # characters remembered: a chain's alphabet is far smaller
 _FOLDED = _Folding()
 
 
+@lru_cache(maxsize=4096)
+def _folded(raw: str) -> str:
+    """A raw line folded character by character; an entry's name, note and items ask alike."""
+    return raw.translate(_FOLDED)
+
+
 def _as_written(text: str, raw: str) -> str:
     """The characters the resident typed for `text`, which was read from NFKC (`（` not `(`,
     `…` not `...`). Found by folding `raw` one character at a time and mapping back."""
     if text in raw:
         return text
-    folded_raw = raw.translate(_FOLDED)
+    folded_raw = _folded(raw)
     if len(folded_raw) == len(raw):  # no character folds into several (`…` into `...`)
         at = folded_raw.find(text)
         return text if at < 0 else raw[at : at + len(text)]

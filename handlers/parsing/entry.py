@@ -207,7 +207,7 @@ def read_entry(body: str, ctx: Context) -> Reading:
             flags.add(FLAG_CANCEL)
             text = text.replace("取消", " ")
         text = _take(PHONE, text, notes)
-        if ORDER_ID.search(text) is None:
+        if _may_hold_price(text) and ORDER_ID.search(text) is None:
             text = _take(PRICE_NOTE, text, notes)
         text = _VS_SEPARATOR.sub(" ", text)
         if ctx.layout:
@@ -249,6 +249,11 @@ def read_entry(body: str, ctx: Context) -> Reading:
         flags.add(FLAG_QTY_OUT_OF_RANGE)
     notes_read = tuple(n for n in notes if n)
     return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
+
+
+def _may_hold_price(text: str) -> bool:
+    """PRICE_NOTE needs 元, 块钱 or a yuan sign: most lines have none, and spare it the search."""
+    return "元" in text or "¥" in text or "￥" in text or "块钱" in text
 
 
 def _out_of_range(items: Sequence[Item]) -> bool:

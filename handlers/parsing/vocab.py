@@ -138,7 +138,8 @@ TITLE_WORDS = frozenset(
     ]
 )
 # A phone number glued to or written after a name: a note, not part of it.
-PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Starts with its literal 1 (the engine scans for it), then looks back: no digit before.
+PHONE = re.compile(r"1(?<!\d1)[3-9]\d{9}(?!\d)")
 # A price a resident copies onto their line: a note (`19.8元`, `¥9.9`, `共39.6元`).
 PRICE_NOTE = re.compile(
     r"(?:(?:共|合计|总计|总共|一共)\s*)?(?:[¥￥]\s*\d+(?:\.\d+)?\s*(?:元)?|"
