@@ -71,7 +71,9 @@ def prepare(raw: str) -> Line:
     head = raw[:MAX_LINE]
     # every INVISIBLE character is a control or format character, none printable
     cleaned = head if head.isprintable() else INVISIBLE.sub("", head)
-    lead = cleaned.lstrip()[:1]
+    lead = cleaned[:1]
+    if lead.isspace():
+        lead = cleaned.lstrip()[:1]
     # NFKC would fold ⑨ into a bare 9: look first
     circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
     if circled:
@@ -79,13 +81,11 @@ def prepare(raw: str) -> Line:
         return _line(raw, norm, ord(circled.group(1)) - 0x2460 + 1, norm.strip(), cleaned != head)
     norm = unicodedata.normalize("NFKC", cleaned)
     m = _SEQ.match(norm)
-    seq: int | None = None
-    body = norm.strip()
     if m:
         digits = m.group(1) or m.group(2) or m.group(3)
         seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
-        body = norm[m.end() :].strip()
-    return _line(raw, norm, seq, body, cleaned != head)
+        return _line(raw, norm, seq, norm[m.end() :].strip(), cleaned != head)
+    return _line(raw, norm, None, norm.strip(), cleaned != head)
 
 
 def _line(raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> Line:
