@@ -209,10 +209,11 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = _take(PHONE, text, notes)
         if _may_hold_price(text) and ORDER_ID.search(text) is None:
             text = _take(PRICE_NOTE, text, notes)
-        text = _VS_SEPARATOR.sub(" ", text)
+        if "\ufe0f" in text:
+            text = _VS_SEPARATOR.sub(" ", text)
         if ctx.layout:
             text = _by_layout(text, ctx.layout, notes)
-        text = _FIRST_COMMA.sub(r"\1 ", " ".join(text.split()), count=1)  # `张新,1`, `妮，E区`
+        text = _first_comma_spaced(" ".join(text.split()))  # `张新,1`, `妮，E区`
     elif "  " in text:
         text = " ".join(text.split())
     name, rest, name_flags = split_name(text, ctx)
@@ -249,6 +250,13 @@ def read_entry(body: str, ctx: Context) -> Reading:
         flags.add(FLAG_QTY_OUT_OF_RANGE)
     notes_read = tuple(n for n in notes if n)
     return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
+
+
+def _first_comma_spaced(text: str) -> str:
+    """The comma after the first word read as a space: what `_FIRST_COMMA.sub(r"\1 ", …)`
+    gives, without the template expanded in Python for every line."""
+    m = _FIRST_COMMA.match(text)
+    return text if m is None else f"{m.group(1)} {text[m.end() :]}"
 
 
 def _may_hold_price(text: str) -> bool:
