@@ -839,7 +839,8 @@ def _merged(items: list[ParsedItem]) -> list[ParsedItem]:
 
 def _addon(text: str, ctx: Context) -> str | None:
     """The extra a word orders (`加小菜` → 小菜), when the head offers it."""
-    bare = _ADD_PREFIX.sub("", text)
+    added = _ADD_PREFIX.match(text)  # anchored: at most one, at the start
+    bare = text[added.end() :] if added else text
     if not ctx.addons or not bare:
         return None
     if bare in ctx.addons or any(
