@@ -372,6 +372,7 @@ _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
 _LATIN = re.compile(r"[A-Za-z]")
 _REST = attrgetter("rest")
+_NAME = attrgetter("name")
 _NORM = attrgetter("norm")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
@@ -423,12 +424,22 @@ def _place_fields(read: list[Reading], rests: Counter[str], ctx: Context) -> set
         first = _CJK_WORD.match(rest)
         if first:
             standalone[first.group(0)] += times
+    words = [
+        word
+        for word, count in standalone.items()
+        if count >= 3
+        and word not in ctx.addons
+        and not any(word in p or p in word for p in ctx.products)
+    ]
     out: set[str] = set()
-    for word, count in standalone.items():
-        if count < 3 or word in ctx.addons or any(word in p or p in word for p in ctx.products):
-            continue
-        if any(r.name and (r.name.endswith(word) and len(r.name) > len(word)) for r in read):
-            out.add(word)
+    if not words:
+        return out
+    ends = tuple(words)
+    for name in map(_NAME, read):  # one pass over the names for all the words
+        if name and name.endswith(ends):
+            out.update(w for w in words if name.endswith(w) and len(name) > len(w))
+            if len(out) == len(words):
+                break
     return out
 
 
