@@ -14,7 +14,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from operator import attrgetter
 from typing import NamedTuple
 
 from handlers.parsing.quantities import has_quantity
@@ -150,22 +149,18 @@ def _runs(lines: list[Line]) -> list[list[int]]:
 
 def _is_head_list(lines: list[Line], run: list[int]) -> bool:
     """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most of
-    the list (more than half) priced per unit or lettered, or most of it in the leader's words.
-
-    Counted over all the bodies at once, joined by NUL (which prepare removes, so a match stays
-    within one line): a repost counts its whole list again, and most entries hold neither."""
+    the list (more than half) priced per unit or lettered, or most of it in the leader's words."""
     n = len(run)
-    picked = list(map(lines.__getitem__, run))
-    bodies = "\x00".join(map(_BODY, picked))
-    menu = sum(map(_PER_UNIT_OF, picked))
-    k = seen = 0  # the body a match is in: the NULs before it, counted once over the text
-    for code in _CODE_COLON_IN.finditer(bodies):  # `A: 红烧肉` lines not already priced
-        k += bodies.count("\x00", seen, code.start())
-        seen = code.start()
-        if not picked[k].per_unit:
+    menu = 0
+    for i in run:
+        ln = lines[i]
+        if ln.per_unit or (ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)):
             menu += 1
     if 2 * menu > n:
         return True
+    # One search per line holding a word, over all the bodies at once: a NUL keeps a match
+    # within one line, and most entries hold no such word.
+    bodies = "\x00".join([lines[i].body for i in run])
     rules = 0
     at = 0
     while (m := HEADER_WORDS.search(bodies, at)) is not None:
@@ -175,12 +170,6 @@ def _is_head_list(lines: list[Line], run: list[int]) -> bool:
             break
         at = end + 1
     return 2 * rules > n
-
-
-_BODY = attrgetter("body")
-_PER_UNIT_OF = attrgetter("per_unit")
-# _CODE_COLON at the start of a body in the joined bodies: a letter, a colon, then something.
-_CODE_COLON_IN = re.compile(r"(?:^|(?<=\x00))[A-Za-z]\s*[:：]\s*[^\s\x00]")
 
 
 def _footerish(ln: Line) -> bool:
