@@ -22,9 +22,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from decimal import Decimal
 from functools import lru_cache
+from itertools import repeat
+from operator import attrgetter
 
 from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities
@@ -82,9 +83,12 @@ __all__ = [
     "parse_menu",
 ]
 
+# `… 1. 张三`: a number and a mark after words and a space, within one line. Searched only for
+# whether it is there, so it starts at the space (a class the engine scans for) and looks back
+# for the word, instead of trying every character as the word.
 _INLINE_HINT = re.compile(
-    r"\S[^\S\n]+[0-9０-９]{1,3}[^\S\n]*[\.、．](?![0-9０-９])"
-)  # within one line
+    r"[^\S\n](?<=\S[^\S\n])[^\S\n]*[0-9０-９]{1,3}[^\S\n]*[\.、．](?![0-9０-９])"
+)
 _HEAD_COUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)"
 )
@@ -140,9 +144,9 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
         for raw in text.split("\n"):
             pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
             raw_lines.extend(pieces or [raw])
-    lines = [prepare(r) for r in raw_lines]
+    lines = list(map(prepare, raw_lines))  # map: no Python frame per line, memoised or not
     # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
-    has_marker = marked("\x00".join([ln.norm for ln in lines]))
+    has_marker = marked("\x00".join(map(_NORM, lines)))
     _number_glued_slots(lines)
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
@@ -151,33 +155,35 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     readings = [
         (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
     ]
-    read = [read_entry(body, ctx) for body, _ in readings]
+    bodies = [body for body, _ in readings]
+    read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
     fields = _fields(read, ctx)
     if fields:  # read again, with the words the entries repeat as notes
-        ctx = replace(ctx, fields=fields)
-        read = [read_entry(body, ctx) for body, _ in readings]
+        ctx = ctx._replace(fields=fields)
+        read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
     # The format line (`1. 门店+型号`) says what the chain collects, as the head does.
     head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
     kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
     mode = _mode(kind, menu, ctx, read)
     on_menu = _OnMenu(tuple(menu), known_products, ctx) if mode == "multi" else None
-    labels = _labels(header, [body for body, _ in readings]) if mode == "multi" else frozenset()
+    labels = _labels(header, bodies) if mode == "multi" else frozenset()
     memo: dict[tuple[str, int, int], _Goods] = {}
     answer = roll_call_answer(read) if mode == "text" else None
     settled = _settled_for((mode, ctx, labels, tuple(menu), known_products, answer))
     entries = []
     for r, (_, idx) in zip(read, readings, strict=True):
         # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
-        key = (lines[idx[0]].body, *(raw_lines[i] for i in idx))
+        key = (
+            (lines[idx[0]].body, raw_lines[idx[0]])
+            if len(idx) == 1
+            else (lines[idx[0]].body, *(raw_lines[i] for i in idx))
+        )
         done = settled.get(key)
         if done is None:
             done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo, answer)
-        # a copy: the chain engine marks its entries (accepted, claimed)
-        entries.append(
-            ParsedEntry(
-                done.seq, done.name, list(done.items), done.note, done.raw, list(done.flags)
-            )
-        )
+        # a fresh entry with its own lists: the chain engine marks entries (accepted, claimed)
+        seq, name, items, note, raw, flags = done
+        entries.append(ParsedEntry(seq, name, list(items), note, raw, list(flags)))
     if mode in ("multi", "single"):
         _copy_same_as_above(entries)
     return ParsedChain(
@@ -202,14 +208,18 @@ def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
             above = e.items
 
 
+# An entry as settled: seq, name, items, note, raw, flags; kept as a tuple, and each parse
+# makes its own ParsedEntry from it.
+_Settled = tuple[int | None, str | None, tuple[ParsedItem, ...], str | None, str, tuple[str, ...]]
+
 # Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
 # repeats its lines under the same head, and then costs only the lines it adds.
-_SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], ParsedEntry]] = {}
+_SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], _Settled]] = {}
 _SETTLED_CHAINS = 64  # chain settings kept
 _SETTLED_LINES = 2000  # entries kept per setting (a longer chain starts it again)
 
 
-def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], ParsedEntry]:
+def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], _Settled]:
     settled = _SETTLED.pop(setting, None)
     if settled is None or len(settled) > _SETTLED_LINES:
         settled = {}
@@ -231,7 +241,8 @@ def parse_entry_line(
     reading = read_entry(ln.body, ctx)
     mode = "single" if len(known_products) == 1 else "multi"
     on_menu = _OnMenu((), tuple(known_products), ctx) if mode == "multi" else None
-    return _settle(reading, [ln], [0], mode, ctx, on_menu)
+    seq, name, items, note, raw, flags = _settle(reading, [ln], [0], mode, ctx, on_menu)
+    return ParsedEntry(seq, name, list(items), note, raw, list(flags))
 
 
 def clear_caches() -> None:
@@ -244,6 +255,8 @@ def clear_caches() -> None:
         _context_cached,
         example_layout,
         header_addons,
+        _addons_pattern,
+        _folded,
     ):
         cached.cache_clear()
     entry_reader.clear_caches()
@@ -359,6 +372,9 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
 _LATIN = re.compile(r"[A-Za-z]")
+_REST = attrgetter("rest")
+_NAME = attrgetter("name")
+_NORM = attrgetter("norm")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
 
@@ -371,7 +387,7 @@ def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
     seen: Counter[str] = Counter()
     trailing: Counter[str] = Counter()
     after_goods: set[str] = set()
-    rests = Counter(r.rest for r in read)  # entries repeat their goods: read each text once
+    rests = Counter(map(_REST, read))  # entries repeat their goods: read each text once
     for rest, times in rests.items():
         words = _FIELD_WORD.findall(rest) if _LATIN.search(rest) else []
         for key in {w.casefold() for w in words}:
@@ -409,12 +425,22 @@ def _place_fields(read: list[Reading], rests: Counter[str], ctx: Context) -> set
         first = _CJK_WORD.match(rest)
         if first:
             standalone[first.group(0)] += times
+    words = [
+        word
+        for word, count in standalone.items()
+        if count >= 3
+        and word not in ctx.addons
+        and not any(word in p or p in word for p in ctx.products)
+    ]
     out: set[str] = set()
-    for word, count in standalone.items():
-        if count < 3 or word in ctx.addons or any(word in p or p in word for p in ctx.products):
-            continue
-        if any(r.name and (r.name.endswith(word) and len(r.name) > len(word)) for r in read):
-            out.add(word)
+    if not words:
+        return out
+    ends = tuple(words)
+    for name in map(_NAME, read):  # one pass over the names for all the words
+        if name and name.endswith(ends):
+            out.update(w for w in words if name.endswith(w) and len(name) > len(w))
+            if len(out) == len(words):
+                break
     return out
 
 
@@ -455,7 +481,7 @@ def _settle(
     labels: frozenset[str] = frozenset(),
     memo: dict[tuple[str, int, int], _Goods] | None = None,
     answer: str | None = None,
-) -> ParsedEntry:
+) -> _Settled:
     first = lines[idx[0]]
     flags = set(r.flags)
     notes = list(r.notes)
@@ -517,9 +543,7 @@ def _settle(
                 break
         if note and note not in raw:
             note = _as_written(note, raw)
-    return ParsedEntry(
-        seq=first.seq, name=name, items=items, note=note, raw=raw, flags=sorted(flags)
-    )
+    return first.seq, name, tuple(items), note, raw, tuple(sorted(flags))
 
 
 _BRACKET_LABEL = re.compile(r"(?<=[\u4e00-\u9fff])[（(]([\u4e00-\u9fff]{2,6})[）)]")
@@ -624,25 +648,55 @@ def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
 _TRAILING_BRACKET = re.compile(r"[(\[][^()\[\]]*[)\]]$")
 
 
+class _Folding(dict[int, str]):
+    """Each character's NFKC form, for str.translate; learnt as characters are met. No
+    character's form is empty, so a text folds to as many characters only where each one
+    folds to one."""
+
+    def __missing__(self, code: int) -> str:
+        folded = unicodedata.normalize("NFKC", chr(code))
+        if len(self) < _FOLDED_KEPT:
+            self[code] = folded
+        return folded
+
+
+_FOLDED_KEPT = 20000  # characters remembered: a chain's alphabet is far smaller
+
+
+_FOLDED = _Folding()
+
+
+@lru_cache(maxsize=4096)
+def _folded(raw: str) -> str:
+    """A raw line folded character by character; an entry's name, note and items ask alike."""
+    return raw.translate(_FOLDED)
+
+
 def _as_written(text: str, raw: str) -> str:
     """The characters the resident typed for `text`, which was read from NFKC (`（` not `(`,
     `…` not `...`). Found by folding `raw` one character at a time and mapping back."""
     if text in raw:
         return text
-    owners: list[int] = []
-    folded: list[str] = []
-    for i, ch in enumerate(raw):
-        f = unicodedata.normalize("NFKC", ch)
-        folded.append(f)
-        owners.extend([i] * len(f))
-    at = "".join(folded).find(text)
-    if at < 0:
-        # `香蕉(青)` from `香蕉3斤（青）`: a qualifier moved next to the product, typed apart
-        tail = _TRAILING_BRACKET.search(text)
-        if tail and tail.start() > 0:
-            return _as_written(text[: tail.start()], raw) + _as_written(tail.group(0), raw)
-        return text
-    return raw[owners[at] : owners[at + len(text) - 1] + 1]
+    folded_raw = _folded(raw)
+    if len(folded_raw) == len(raw):  # no character folds into several (`…` into `...`)
+        at = folded_raw.find(text)
+        if at >= 0:
+            return raw[at : at + len(text)]
+    else:
+        owners: list[int] = []
+        folded: list[str] = []
+        for i, ch in enumerate(raw):
+            f = unicodedata.normalize("NFKC", ch)
+            folded.append(f)
+            owners.extend([i] * len(f))
+        at = "".join(folded).find(text)
+        if at >= 0:
+            return raw[owners[at] : owners[at + len(text) - 1] + 1]
+    # `香蕉(青)` from `香蕉3斤（青）`: a qualifier moved next to the product, typed apart
+    tail = _TRAILING_BRACKET.search(text)
+    if tail and tail.start() > 0:
+        return _as_written(text[: tail.start()], raw) + _as_written(tail.group(0), raw)
+    return text
 
 
 def _whole_name(body: str, name: str, rest: str) -> str:
@@ -733,7 +787,7 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         flags.discard(FLAG_BIG_NUMBER)
     if len(counts) > 1 or (counted_addon and not counts):
         flags.add(FLAG_MANY_COUNTS)
-    if ctx.addons and any(a in n for n in notes for a in ctx.addons):
+    if ctx.addons and notes and _names_addon(notes, ctx.addons):
         counted = _addons_in_notes(notes, ctx)
         if counted is None:
             flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
@@ -743,6 +797,22 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
     return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+def _names_addon(notes: list[str], addons: frozenset[str]) -> bool:
+    """Some note holds an extra the head offers: one search over the notes."""
+    pattern = _addons_pattern(addons)
+    if pattern is None:
+        return any(a in n for n in notes for a in addons)
+    return pattern.search("\x00".join(notes)) is not None
+
+
+@lru_cache(maxsize=256)
+def _addons_pattern(addons: frozenset[str]) -> re.Pattern[str] | None:
+    """The extras as one alternation; None where an extra holds the NUL that joins notes."""
+    if any("\x00" in a for a in addons):
+        return None
+    return re.compile("|".join(re.escape(a) for a in sorted(addons, key=len, reverse=True)))
 
 
 _COUNT_BEFORE = re.compile(r"(\d{1,2}|[一两二三四五六七八九十])?\s*(?:加|\+|➕)?\s*$")
@@ -792,7 +862,8 @@ def _merged(items: list[ParsedItem]) -> list[ParsedItem]:
 
 def _addon(text: str, ctx: Context) -> str | None:
     """The extra a word orders (`加小菜` → 小菜), when the head offers it."""
-    bare = _ADD_PREFIX.sub("", text)
+    added = _ADD_PREFIX.match(text)  # anchored: at most one, at the start
+    bare = text[added.end() :] if added else text
     if not ctx.addons or not bare:
         return None
     if bare in ctx.addons or any(

@@ -19,7 +19,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
@@ -27,6 +26,7 @@ from typing import NamedTuple
 from handlers.parsing.quantities import (
     MENU_NUMBER,
     NUM,
+    UNIT_ALT,
     UNITS,
     has_quantity,
     is_negative,
@@ -65,7 +65,9 @@ from handlers.parsing.vocab import (
     may_be_place,
 )
 
-_RARE = re.compile(r"取消|\d{11}|[元¥￥块\ufe0f，,/例]|订单|单号|编号|超市|[一-龥a-zA-Z][，,]")
+# Searched only for whether it is there: a comma after a word holds a comma, so the commas
+# stand alone, and the one-character class comes first.
+_RARE = re.compile(r"[元¥￥块\ufe0f，,/例]|取消|订单|单号|编号|超市|\d{11}")
 _LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
 # `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
 _VS_SEPARATOR = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z\s])\ufe0f")
@@ -104,7 +106,7 @@ _COUNT_ADD = re.compile(r"^(\d{1,2})\s*加\s*([\u4e00-\u9fff]{1,6})$")
 _DECORATION = frozenset({"So", "Sk", "Mn", "Mc", "Me", "Cf", "Po"})
 _NAME_WITH_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,4}[-—_][A-Za-z0-9]{1,3}区?$")
 _EMOJI_CATEGORIES = frozenset({"So", "Sk", "Mn", "Cf"})
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+_UNIT_ALT = UNIT_ALT
 # `刘芳2箱`, `云谷美猴王YY两份换红薯`: a name with a quantity glued on (Arabic digits, or a
 # Chinese numeral before 份: `王半斤` is a name).
 _GLUED_QTY = re.compile(
@@ -152,8 +154,7 @@ class Reading(NamedTuple):  # a tuple: built for every entry, cheaper than a fro
     parsed: tuple[ParsedItem, ...] | None = None  # the items as the chain gives them, if made
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(NamedTuple):  # a tuple: every memoised reading hashes it, in C
     """What the chain's head says about its entries: menu numbers, letter codes, goods."""
 
     codes: frozenset[str] = frozenset()  # menu numbers: `2+4` is box 2 and box 4
@@ -162,15 +163,6 @@ class Context:
     fields: frozenset[str] = frozenset()  # words recurring across entries as a note (`uni`)
     layout: tuple[str, ...] = ()  # the 例 line's parts: name | place | goods | other
     addons: frozenset[str] = frozenset()  # extras the head prices or names (`黑凉粉3元`, “沙拉”)
-    _hash: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        # Every memoised reading hashes its context: hash the fields once.
-        key = (self.codes, self.letters, self.products, self.fields, self.layout, self.addons)
-        object.__setattr__(self, "_hash", hash(key))
-
-    def __hash__(self) -> int:
-        return self._hash
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -216,12 +208,13 @@ def read_entry(body: str, ctx: Context) -> Reading:
             flags.add(FLAG_CANCEL)
             text = text.replace("取消", " ")
         text = _take(PHONE, text, notes)
-        if ORDER_ID.search(text) is None:
+        if _may_hold_price(text) and ORDER_ID.search(text) is None:
             text = _take(PRICE_NOTE, text, notes)
-        text = _VS_SEPARATOR.sub(" ", text)
+        if "\ufe0f" in text:
+            text = _VS_SEPARATOR.sub(" ", text)
         if ctx.layout:
             text = _by_layout(text, ctx.layout, notes)
-        text = _FIRST_COMMA.sub(r"\1 ", " ".join(text.split()), count=1)  # `张新,1`, `妮，E区`
+        text = _first_comma_spaced(" ".join(text.split()))  # `张新,1`, `妮，E区`
     elif "  " in text:
         text = " ".join(text.split())
     name, rest, name_flags = split_name(text, ctx)
@@ -260,6 +253,18 @@ def read_entry(body: str, ctx: Context) -> Reading:
     return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
 
 
+def _first_comma_spaced(text: str) -> str:
+    """The comma after the first word read as a space: what `_FIRST_COMMA.sub(r"\1 ", …)`
+    gives, without the template expanded in Python for every line."""
+    m = _FIRST_COMMA.match(text)
+    return text if m is None else f"{m.group(1)} {text[m.end() :]}"
+
+
+def _may_hold_price(text: str) -> bool:
+    """PRICE_NOTE needs 元, 块钱 or a yuan sign: most lines have none, and spare it the search."""
+    return "元" in text or "¥" in text or "￥" in text or "块钱" in text
+
+
 def _out_of_range(items: Sequence[Item]) -> bool:
     """Too many, none, negative, or finer than the thousandths stored (`0.0001份`)."""
     return any(it.qty > MAX_QTY or it.qty <= 0 or not is_storable(it.qty) for it in items)
@@ -287,8 +292,10 @@ def _name_end(body: str, tokens: list[str], n: int) -> int:
     return end
 
 
+@lru_cache(maxsize=65536)
 def _is_goods(tok: str, ctx: Context) -> bool:
-    """The word starts the goods: a quantity, a menu code, a known product, `+1`, `同上`."""
+    """The word starts the goods: a quantity, a menu code, a known product, `+1`, `同上`.
+    Memoised: the goods after the names recur down a chain."""
     if has_quantity(tok) or PLUS_ONE.match(tok) or SAME_AS_ABOVE.match(tok):
         return True
     if ctx.codes and MENU_NUMBER.match(tok):
@@ -799,6 +806,6 @@ def _code_like(word: str, ctx: Context) -> bool:
 
 
 def clear_caches() -> None:
-    for cached in (read_entry, read_item, read_items, _glued_goods, is_note_token):
+    for cached in (read_entry, read_item, read_items, _glued_goods, _is_goods, is_note_token):
         cached.cache_clear()
     _fields_pattern.cache_clear()

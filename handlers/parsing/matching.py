@@ -218,8 +218,16 @@ class ProductMatcher:
             for pair in _cjk_pairs(known.form):
                 self._pairs.setdefault(pair, set()).add(known.product)
         self._choices = [label.form for label in self._chars]
-        # One sound per label, in the same order, so `_sounds[k]` is how `_chars[k]` sounds.
-        self._sounds = [_sound_of(label) for label in self._chars]
+        self._heard: list[_Label] | None = None  # the labels' sounds, made when first asked
+
+    @property
+    def _sounds(self) -> list[_Label]:
+        """One sound per label, in the same order, so `_sounds[k]` is how `_chars[k]` sounds.
+        Made on the first text that needs the pinyin rule: pinyin is the slow part of building
+        a matcher, and most texts are settled by name, alias or code first."""
+        if self._heard is None:
+            self._heard = [_sound_of(label) for label in self._chars]
+        return self._heard
 
     @property
     def products(self) -> tuple[Product, ...]:

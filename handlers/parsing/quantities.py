@@ -69,7 +69,16 @@ UNITS = [
     "本",
     "斗",
 ]
-_UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
+# Longest first, so `kg` is never read as `g`; the one-character units as one class, which
+# the regex engine tests in one step where it would try fifty alternatives one by one.
+_BY_LENGTH = sorted(UNITS, key=len, reverse=True)
+UNIT_ALT = "|".join(
+    [
+        *(re.escape(u) for u in _BY_LENGTH if len(u) > 1),
+        "[" + "".join(re.escape(u) for u in _BY_LENGTH if len(u) == 1) + "]",
+    ]
+)
+_UNIT_ALT = UNIT_ALT
 _CN_DIGITS = "零〇一二两俩三四五六七八九十百千"
 NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?|半)"
 _HALF = r"(?:半)?"

@@ -71,7 +71,9 @@ def prepare(raw: str) -> Line:
     head = raw[:MAX_LINE]
     # every INVISIBLE character is a control or format character, none printable
     cleaned = head if head.isprintable() else INVISIBLE.sub("", head)
-    lead = cleaned.lstrip()[:1]
+    lead = cleaned[:1]
+    if lead.isspace():
+        lead = cleaned.lstrip()[:1]
     # NFKC would fold ⑨ into a bare 9: look first
     circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
     if circled:
@@ -79,13 +81,11 @@ def prepare(raw: str) -> Line:
         return _line(raw, norm, ord(circled.group(1)) - 0x2460 + 1, norm.strip(), cleaned != head)
     norm = unicodedata.normalize("NFKC", cleaned)
     m = _SEQ.match(norm)
-    seq: int | None = None
-    body = norm.strip()
     if m:
         digits = m.group(1) or m.group(2) or m.group(3)
         seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
-        body = norm[m.end() :].strip()
-    return _line(raw, norm, seq, body, cleaned != head)
+        return _line(raw, norm, seq, norm[m.end() :].strip(), cleaned != head)
+    return _line(raw, norm, None, norm.strip(), cleaned != head)
 
 
 def _line(raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> Line:
@@ -148,22 +148,28 @@ def _runs(lines: list[Line]) -> list[list[int]]:
 
 
 def _is_head_list(lines: list[Line], run: list[int]) -> bool:
-    """A numbered menu with prices, or numbered rules: the leader's head, not entries."""
+    """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most of
+    the list (more than half) priced per unit or lettered, or most of it in the leader's words."""
     n = len(run)
-    menu = rules = 0
-    for k, i in enumerate(run):  # stops as soon as the counts settle the answer
+    menu = 0
+    for i in run:
         ln = lines[i]
-        body = ln.body
-        if ln.per_unit or (body[:1] in _LATIN_LETTERS and _CODE_COLON.match(body)):
+        if ln.per_unit or (ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)):
             menu += 1
-        if HEADER_WORDS.search(body):
-            rules += 1
-        if 2 * menu > n or 2 * rules > n:
-            return True
-        left = n - k - 1
-        if 2 * (menu + left) <= n and 2 * (rules + left) <= n:
-            return False
-    return False
+    if 2 * menu > n:
+        return True
+    # One search per line holding a word, over all the bodies at once: a NUL keeps a match
+    # within one line, and most entries hold no such word.
+    bodies = "\x00".join([lines[i].body for i in run])
+    rules = 0
+    at = 0
+    while (m := HEADER_WORDS.search(bodies, at)) is not None:
+        rules += 1
+        end = bodies.find("\x00", m.end())
+        if end < 0:
+            break
+        at = end + 1
+    return 2 * rules > n
 
 
 def _footerish(ln: Line) -> bool:

@@ -138,7 +138,8 @@ TITLE_WORDS = frozenset(
     ]
 )
 # A phone number glued to or written after a name: a note, not part of it.
-PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Starts with its literal 1 (the engine scans for it), then looks back: no digit before.
+PHONE = re.compile(r"1(?<!\d1)[3-9]\d{9}(?!\d)")
 # A price a resident copies onto their line: a note (`19.8元`, `¥9.9`, `共39.6元`).
 PRICE_NOTE = re.compile(
     r"(?:(?:共|合计|总计|总共|一共)\s*)?(?:[¥￥]\s*\d+(?:\.\d+)?\s*(?:元)?|"
@@ -260,7 +261,11 @@ def is_template(body: str) -> bool:
         return True
     if body[:1] in "人已满名截结停报" and CLOSING.match(body.strip()):
         return True
-    if _TEMPLATE_ANY.match(body.lstrip("#")) is None:  # most lines start with no such word
+    start = body.lstrip("#")
+    lead = start[:1]
+    if lead not in _TEMPLATE_LEADS and (lead.isascii() or "\u4e00" <= lead <= "\u9fff"):
+        return False  # a Chinese or ASCII character no format word starts with (no case)
+    if _TEMPLATE_ANY.match(start) is None:  # most lines start with no such word
         return False
     parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
     return bool(parts) and all(p in TEMPLATE_WORDS or _all_template(p) for p in parts)
@@ -277,6 +282,11 @@ def _all_template(part: str) -> bool:
     return at > 0
 
 
+# The first characters of the format words, both cases: no other Chinese or ASCII character
+# can start a match (other characters are left to the pattern, which ignores case).
+_TEMPLATE_LEADS = frozenset(w[:1] for w in TEMPLATE_WORDS) | frozenset(
+    w[:1].upper() for w in TEMPLATE_WORDS
+)
 _TEMPLATE_ANY = re.compile(
     "|".join(sorted((re.escape(w) for w in TEMPLATE_WORDS), key=len, reverse=True)), re.IGNORECASE
 )
