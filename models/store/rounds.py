@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from handlers.parsing.matching import Product, ProductMatcher
@@ -645,15 +645,13 @@ async def close_open(
             .returning(Round.id, Round.room, Round.title, Round.version)
         )
     ).all()
-    for round_id, *_ in closed:
+    if closed:  # one statement for the batch: a query per round scanned the pending outbox
+        merged = [  # each round's `merged:<id>:…` keys, as a range of the unique key's index
+            and_(Outbox.dedupe_key >= f"merged:{rid}:", Outbox.dedupe_key < f"merged:{rid};")
+            for rid, *_ in closed
+        ]
         await conn.execute(
-            update(Outbox)
-            .where(
-                Outbox.dedupe_key >= f"merged:{round_id}:",
-                Outbox.dedupe_key < f"merged:{round_id};",
-                Outbox.status == "pending",
-            )
-            .values(status="dropped")
+            update(Outbox).where(or_(*merged), Outbox.status == "pending").values(status="dropped")
         )
     return closed
 
