@@ -159,16 +159,15 @@ async def month_money(ctx: Context, year: int, month: int) -> dict[str, str]:
     """Leader → `，已收 ¥…，待收 ¥…，退款 ¥…` for 月结 (rooms by their leader now)."""
     rooms = await payments.rounds_of_month(ctx.conn, ctx.clock.tz, year, month)
     money = await payments.line_money(ctx.conn, list(rooms))
-    sums: dict[str, list[int]] = {}
+    lines: dict[str, list[LineMoney]] = {}
     for m in money.values():
         group = ctx.groups.get(rooms[m.round_id])
-        got = sums.setdefault(group.leader if group else "?", [0, 0, 0])
-        got[0] += m.paid_fen or 0
-        got[1] += m.outstanding_fen
-        got[2] += m.refund_fen
+        lines.setdefault(group.leader if group else "?", []).append(m)
+    sums = {leader: PaymentSums.of(mine) for leader, mine in lines.items()}
     return {
-        leader: f"，已收 ¥{fen_str(a)}，待收 ¥{fen_str(b)}" + (f"，退款 ¥{fen_str(c)}" if c else "")
-        for leader, (a, b, c) in sums.items()
+        leader: f"，已收 ¥{fen_str(s.collected_fen)}，待收 ¥{fen_str(s.outstanding_fen)}"
+        + (f"，退款 ¥{fen_str(s.refund_fen)}" if s.refund_fen else "")
+        for leader, s in sums.items()
     }
 
 

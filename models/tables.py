@@ -200,6 +200,13 @@ class OrderLine(Base):
     amount_fen: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
+# The menu product an order line is of: the join every query that asks "does it ship, what is
+# it called, what does it cost" makes (NULL product_key joins nothing).
+LINE_PRODUCT = (RoundProduct.round_id == OrderLine.round_id) & (
+    RoundProduct.key == OrderLine.product_key
+)
+
+
 class Outbox(Base):
     """Every message the bot will send, written in the same transaction as its cause.
 

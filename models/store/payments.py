@@ -16,7 +16,17 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.store.outbox import insert_ignore
-from models.tables import Entry, OrderLine, Outbox, Payment, Refund, Round, RoundProduct
+from models.store.tally import month_bounds
+from models.tables import (
+    LINE_PRODUCT,
+    Entry,
+    OrderLine,
+    Outbox,
+    Payment,
+    Refund,
+    Round,
+    RoundProduct,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,11 +127,7 @@ async def line_money(conn: AsyncConnection, round_ids: Sequence[int]) -> dict[in
             )
             .select_from(Entry)
             .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
-            .outerjoin(
-                RoundProduct,
-                (RoundProduct.round_id == OrderLine.round_id)
-                & (RoundProduct.key == OrderLine.product_key),
-            )
+            .outerjoin(RoundProduct, LINE_PRODUCT)
             .where(
                 Entry.round_id.in_(ids),
                 Entry.status == "active",
@@ -229,8 +235,7 @@ async def rounds_of_month(
     conn: AsyncConnection, tz: ZoneInfo, year: int, month: int
 ) -> dict[int, str]:
     """Round id → room of the rounds whose cutoff falls in the month (as 月结 counts them)."""
-    start = datetime(year, month, 1, tzinfo=tz)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    start, end = month_bounds(year, month, tz)
     rows = await conn.execute(
         select(Round.id, Round.room).where(Round.cutoff_at >= start, Round.cutoff_at < end)
     )

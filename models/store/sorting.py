@@ -14,7 +14,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.store.tally import portion_unit
-from models.tables import Entry, OrderLine, RoundProduct
+from models.tables import LINE_PRODUCT, Entry, OrderLine, RoundProduct
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,11 +118,7 @@ async def lines_with_goods(conn: AsyncConnection, ids: list[int]) -> dict[int, l
                 RoundProduct.shipped,
             )
             .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
-            .outerjoin(
-                RoundProduct,
-                (RoundProduct.round_id == OrderLine.round_id)
-                & (RoundProduct.key == OrderLine.product_key),
-            )
+            .outerjoin(RoundProduct, LINE_PRODUCT)
             .where(Entry.round_id.in_(ids), Entry.status == "active")
             .order_by(Entry.round_id, Entry.pos, OrderLine.id)
         )
@@ -157,10 +153,7 @@ async def final_lines(conn: AsyncConnection, ids: list[int]) -> dict[int, list[L
         func.count().label("n"),
         func.coalesce(func.sum(OrderLine.amount_fen), 0).label("fen"),
         func.sum(case((OrderLine.amount_fen.is_(None), 1), else_=0)).label("unpriced"),
-    ).outerjoin(
-        RoundProduct,
-        (RoundProduct.round_id == OrderLine.round_id) & (RoundProduct.key == OrderLine.product_key),
-    )
+    ).outerjoin(RoundProduct, LINE_PRODUCT)
     per_line = (
         shipping.where(OrderLine.round_id.in_(ids), RoundProduct.shipped.is_not(False))
         .group_by(OrderLine.entry_id)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from models.money import units_of_sale
 from models.store.outbox import insert_ignore
-from models.tables import DealStock, Entry, OrderLine, Round, RoundProduct
+from models.tables import LINE_PRODUCT, DealStock, Entry, OrderLine, Round, RoundProduct
 
 # (deal, product, quantity in thousandths, unit written, the product's unit of sale)
 LineTaking = tuple[str, str, int, str | None, str | None]
@@ -132,11 +132,7 @@ async def counted_lines(
         )
         .join(Entry, Entry.id == OrderLine.entry_id)
         .join(Round, Round.id == OrderLine.round_id)
-        .join(
-            RoundProduct,
-            (RoundProduct.round_id == OrderLine.round_id)
-            & (RoundProduct.key == OrderLine.product_key),
-        )
+        .join(RoundProduct, LINE_PRODUCT)
         .where(
             Round.deal_key.in_(list(set(deal_keys))),
             Entry.status == "active",

@@ -14,7 +14,7 @@ from models.money import commission_fen, qty_number, sale_word
 from models.store.groups import load as load_groups
 from models.store.refunds import RefundRow
 from models.store.refunds import rows_of as refund_rows
-from models.tables import Entry, OrderLine, Round, RoundProduct
+from models.tables import LINE_PRODUCT, Entry, OrderLine, Round, RoundProduct
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +287,12 @@ class LeaderMonth:
     picked: int = 0
 
 
+def month_bounds(year: int, month: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, local time: 月结 counts rounds by cutoff."""
+    start = datetime(year, month, 1, tzinfo=tz)
+    return start, datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+
+
 def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=tz)
     return start, start + timedelta(days=1)
@@ -385,8 +391,7 @@ async def monthly_reconciliation(
     """Per leader for one month (by cutoff date): rounds, sales, commission, cancellations,
     pickups. Every figure is a SQL aggregate; commission uses each group's rate."""
     live = await load_groups(conn)  # leader, route and rate as the groups table says
-    start = datetime(year, month, 1, tzinfo=tz)
-    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+    start, end = month_bounds(year, month, tz)
     in_month = (Round.cutoff_at >= start) & (Round.cutoff_at < end)
     sales = {
         r.room: (int(r.rounds), int(r.amount))
@@ -405,11 +410,7 @@ async def monthly_reconciliation(
                     & Entry.held.is_(False),
                 )
                 .outerjoin(OrderLine, OrderLine.entry_id == Entry.id)
-                .outerjoin(
-                    RoundProduct,
-                    (RoundProduct.round_id == OrderLine.round_id)
-                    & (RoundProduct.key == OrderLine.product_key),
-                )
+                .outerjoin(RoundProduct, LINE_PRODUCT)
                 .where(in_month, RoundProduct.shipped.is_not(False))
                 .group_by(Round.room)
             )
@@ -475,11 +476,7 @@ async def _sales_rows(
                     & Entry.held.is_(False),
                 )
                 .join(OrderLine, OrderLine.entry_id == Entry.id)
-                .outerjoin(
-                    RoundProduct,
-                    (RoundProduct.round_id == OrderLine.round_id)
-                    & (RoundProduct.key == OrderLine.product_key),
-                )
+                .outerjoin(RoundProduct, LINE_PRODUCT)
                 .where(
                     Round.cutoff_at >= lo, Round.cutoff_at < hi, RoundProduct.shipped.is_not(False)
                 )
