@@ -46,7 +46,7 @@ from handlers.board import FixRefused, accept_line, board, fix_line
 from handlers.charts import product_figure, render_chart, sales_figure
 from handlers.day_export import export_day
 from handlers.deals import post_due_deals
-from handlers.exports import DELIVERY
+from handlers.exports import DAY_LISTS, DELIVERY
 from handlers.payment_board import CollectRefused, collect_line, day_payments
 from handlers.people import leader_names, named_tally
 from handlers.reports import tally_json
@@ -158,7 +158,7 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "in": "query",
                             "name": "list",
-                            "schema": {"enum": ["配送清单", "排序列表", "总清单"]},
+                            "schema": {"enum": list(DAY_LISTS)},
                         },
                     ],
                     "responses": {"200": {"description": "CSV file"}, "400": problem},
@@ -382,13 +382,10 @@ async def get_export_csv(request: web.Request) -> web.StreamResponse:
     except ValueError as exc:
         return _error(400, str(exc))
     which = request.query.get("list", DELIVERY)
+    if which not in DAY_LISTS:  # asked before any file is written
+        return _error(400, f"list must be one of {', '.join(DAY_LISTS)}")
     paths = await _exports(app, day)
-    stem = f"团购-{day.isoformat()}-"
-    csvs = {p.stem.removeprefix(stem): p for p in paths if p.suffix == ".csv"}
-    if which not in csvs:
-        shutil.rmtree(paths[0].parent, ignore_errors=True)
-        return _error(400, f"list must be one of {', '.join(csvs)}")
-    body = _read_and_remove(csvs[which])
+    body = _read_and_remove(paths[0].with_name(f"{paths[0].stem}-{which}.csv"))
     return web.Response(
         body=body,
         content_type="text/csv",

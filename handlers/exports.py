@@ -39,6 +39,8 @@ SORT_BY_PRODUCT = "分拣单-按商品"
 SORT_BY_BUILDING = "分拣单-按楼号"
 OWED = "每户应付"
 HELD = "待确认-不配货"
+# Every list of a day's export (handlers/day_export.py), in the workbook's order: one CSV each.
+DAY_LISTS = (DELIVERY, SORTING, TOTAL, SORT_BY_PRODUCT, SORT_BY_BUILDING, OWED, HELD, REFUNDS)
 MONEY_FORMAT = '"¥"#,##0.00'
 MONEY_COLUMNS = frozenset({"金额", "应付"})
 TOTAL_WORDS = frozenset({"合计", "小计"})  # a row with one of these is a total: bold

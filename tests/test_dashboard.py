@@ -196,6 +196,8 @@ async def test_downloads_and_charts(client: Client, bot: ChatHarness) -> None:
     rows = list(csv.reader(io.StringIO((await total.read()).decode("utf-8-sig"))))
     assert rows[1][:2] == ["烟台苹果", "2"]
     assert (await client.get("/api/exports/2026-11-23.csv?list=别的")).status == 400
+    building = await client.get("/api/exports/2026-11-23.csv?list=分拣单-按楼号")
+    assert building.status == 200 and "楼号" in (await building.read()).decode("utf-8-sig")
     for chart in ("sales", "products"):
         png = await client.get(f"/api/charts/{chart}.png?days=7")
         assert png.content_type == "image/png" and (await png.read())[:4] == b"\x89PNG"
