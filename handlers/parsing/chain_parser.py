@@ -39,7 +39,7 @@ from handlers.parsing.menu import (
     menu_numbers,
     parse_menu,
 )
-from handlers.parsing.quantities import split_quantity
+from handlers.parsing.quantities import pure_quantity, split_quantity
 from handlers.parsing.segment import (
     MAX_LINE,
     Line,
@@ -763,6 +763,14 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             kept.append(ParsedItem(addon, it.qty, it.unit))
             if it.explicit and not it.added and not _ADD_PREFIX.match(it.text):
                 counted_addon = True  # `1份沙拉`: one meal with salad, or one salad?
+            continue
+        portions = (
+            pure_quantity(it.text) if it.text[:1].isdecimal() and not it.text.isdigit() else None
+        )
+        if portions is not None:  # `1袋+1`: a count where the goods would be, then another
+            counts.append(portions)
+            if it.explicit:
+                counts.append((it.qty, it.unit))
             continue
         if it.text.isdigit() and not it.explicit:
             counts.append((Decimal(it.text), None))  # `张三 2`: two portions

@@ -335,6 +335,7 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         address
         and (not _is_goods(tokens[1], ctx) or _KIN_NUMBERED.match(tokens[1]))
         and not is_note_token(tokens[1])
+        and not (tokens[1].isdecimal() and len(tokens[1]) <= 2)  # `1-502 1`: a count, no name
     ):
         n = 2  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
     if n == 1 and not address:
@@ -520,7 +521,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or w in _UNIT_SET
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or (not w[0].isalnum() and is_emoji_token(w))
-            or pure_quantity(w) is not None
+            or (pure_quantity(w) is not None and pure_quantity(current) is None)
             or (
                 codes
                 and not (w in codes and _CODE_NUMBER.fullmatch(w))
@@ -618,8 +619,10 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         code = _CODE_START.match(text)
         if code and code.group(1) not in ctx.codes and code.group(0) == text:
             flags.add(FLAG_UNKNOWN_CODE)
-    elif text is not None and text.isdecimal() and qty is None and not ctx.codes:
-        flags.add(FLAG_BARE_NUMBER)  # `张三 2` with several goods and no menu numbers: 2 of what?
+    elif text is not None and text.isdecimal() and not ctx.codes:
+        # `张三 2`, `小鹿 2+4`, `1x2` with no menu numbers read from the head: a number where
+        # the goods should be, 2 of what (or box 2 of a menu written in a way not read)?
+        flags.add(FLAG_BARE_NUMBER)
     if text is not None and len(text) >= 3 and text.isdecimal():
         flags.add(FLAG_BIG_NUMBER)  # `888`: a door number or a typo, never hundreds of goods
     if qty is not None and qty >= BIG and unit is None:
@@ -658,6 +661,11 @@ def read_items(
         rest, found = _strip_fields(rest, ctx.fields)
         notes.extend(found)
     items: list[Item] = []
+    verb = _ORDER_VERB.match(rest) if rest[:1] in _VERB_STARTS else None
+    if verb:  # `要2斤苹果`, `改：苹果4斤`: the goods follow
+        if verb.group("edit"):
+            notes.append(verb.group("edit"))
+        rest = rest[verb.end() :].lstrip()
     if _may_hold_order_id(rest) and ORDER_ID.search(rest):
         for oid in ORDER_ID.finditer(rest):  # `超市995095，加超市995103`: ids, never quantities
             items.append(Item(oid.group(0), Decimal(1), None, False))
@@ -695,6 +703,14 @@ def read_items(
                 items.append(item)
                 flags |= item_flags
     return _items_read(notes, items, flags)
+
+
+# `要2斤苹果`, `改：苹果4斤`: a verb before the goods; an edit is kept as a note.
+_ORDER_VERB = re.compile(
+    r"^(?:我?(?:想要|要|订|预订|预定|买|来)(?=\s*[\d一两二三四五六七八九十半])"
+    r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
+)
+_VERB_STARTS = frozenset("我想要订预买来改修更")
 
 
 def _items_read(

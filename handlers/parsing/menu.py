@@ -17,9 +17,16 @@ from handlers.parsing.types import MenuLine
 from handlers.parsing.vocab import HEADER_WORDS, is_template
 
 _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
+# The code before a menu line's product: `1号`, `1.`, `A：`, `①`, or `1 原味吐司` (a number and
+# a space before words).
 _MENU_CODE = re.compile(
-    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*[\.、\)）:：]|([A-Za-z])\s*[:：.、]|([\u2460-\u2473]))\s*"
+    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*[\.、\)）:：]|([A-Za-z])\s*[:：.、]|([\u2460-\u2473])"
+    r"|(\d{1,2})\s+(?=[^\d\s]))\s*"
 )
+# `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price.
+_BARE_PRICE = re.compile(r"(?<=[^\d\s])\s+(?P<p4>\d+(?:\.\d+)?)\s*$")
+_CIRCLED_LEAD = re.compile(r"^\s*([\u2460-\u2473])")
+_NUMBER_SPACE = re.compile(r"^(\d{1,2})\s+[^\d\s]")
 _PRICE_UNIT = re.compile(
     r"(?:[¥￥]\s*(?P<p1>\d+(?:\.\d+)?)|(?P<p2>\d+(?:\.\d+)?)\s*(?:元|块钱?|rmb|RMB)?)"
     r"\s*(?:/|每|一)\s*(?P<unit>\d*(?:\.\d+)?\s*[^\s/，,、。;；()（）\d]{1,3})"
@@ -43,7 +50,10 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
     the words just before its price, without the date, the title or a `团购：` label."""
     menu: list[MenuLine] = []
     for raw in header.split("\n"):
-        text = INVISIBLE.sub("", unicodedata.normalize("NFKC", raw)).strip()
+        lead = _CIRCLED_LEAD.match(raw)  # NFKC folds `①` into a bare 1: keep it a code
+        if lead:
+            raw_code = f"{ord(lead.group(1)) - 0x2460 + 1}. {raw[lead.end() :]}"
+        text = INVISIBLE.sub("", unicodedata.normalize("NFKC", raw_code if lead else raw)).strip()
         marked = bool(MARKER.search(text))
         text = MARKER.sub(" ", text).strip()
         if not text or EXAMPLE.match(text):
@@ -53,7 +63,7 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
             menu.append(MenuLine(cm.group(1).upper(), cm.group(2).strip(), None, None, raw.strip()))
             continue
         code_m = _MENU_CODE.match(text)
-        parts = [text] if code_m else _MENU_PARTS.split(text)
+        parts = [text] if code_m else [p for c in _MENU_PARTS.split(text) for p in _by_price(c)]
         for part in parts:
             line = _menu_line(part, raw.strip(), narrow=marked or part is not text)
             if line is not None:
@@ -61,15 +71,31 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
     return tuple(menu)
 
 
+def _by_price(text: str) -> list[str]:
+    """`苹果 5元/斤 梨 4元/斤 香蕉 3元/斤`: one product before each price, on one line. A line
+    that names its prices (`原价39元 现价29元`) offers one product at two prices."""
+    ends = [m.end() for m in _PRICE_UNIT.finditer(text)]
+    if len(ends) < 2 or _PRICE_LABEL.search(text):
+        return [text]
+    parts = [text[a:b] for a, b in zip([0, *ends], ends, strict=False)]
+    parts[-1] += text[ends[-1] :]  # `（10斤装）` after the last price stays with it
+    return parts
+
+
+_PRICE_LABEL = re.compile(r"原价|现价|特价|[团购会员市场超活动秒杀单]价|优惠|折")
+
+
 def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
+    code_m = _MENU_CODE.match(text)
     price_m = _PRICE_UNIT.search(text)
+    if price_m is None and code_m is not None:
+        price_m = _BARE_PRICE.search(text, code_m.end())
     if price_m is None:
         return None
-    code_m = _MENU_CODE.match(text)
     code = None
     name_start = 0
     if code_m:
-        g = code_m.group(1) or code_m.group(2) or code_m.group(3)
+        g = code_m.group(1) or code_m.group(2) or code_m.group(3) or code_m.group(5)
         code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
         name_start = code_m.end()
     name = text[name_start : price_m.start()].strip(" :：-—,，")
@@ -79,10 +105,14 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
         name = name.split()[-1] if name.split() else name  # `周六到 赣南脐橙` → 赣南脐橙
     if not name:
         name = text[price_m.end() :].strip(" :：-—,，").split(" ")[0]
+    words = name.split()
+    if code is None and len(words) > 1 and HEADER_WORDS.search(name):
+        name = words[-1]  # `团购 大米 68元/袋`: the title's words, then the product
     if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):
         return None  # `运费5元`, `截单时间…`: not products
-    price_txt = next(price_m.group(k) for k in ("p1", "p2", "p3", "p4", "p5") if price_m.group(k))
-    unit = price_m.group("unit")
+    groups = price_m.groupdict()
+    price_txt = next(groups[k] for k in ("p1", "p2", "p3", "p4", "p5") if groups.get(k))
+    unit = groups.get("unit")
     return MenuLine(
         code=code,
         name=name,
@@ -101,13 +131,17 @@ _NOT_PRODUCT = re.compile(r"运费|邮费|配送费|满\d|包邮|减|优惠|定�
 def menu_numbers(header: str) -> frozenset[str]:
     """Menu numbers the head offers: `1号 …`, or a numbered list of goods without prices."""
     codes: set[str] = set()
+    spaced: list[int] = []  # `1 原味吐司`: numbers before a space, a list only if they run 1, 2…
     for raw in header.split("\n"):
         ln = prepare(raw)
         if ln.blank or MARKER.search(ln.norm) or EXAMPLE.match(ln.body):
             continue
         m = _NUMBER_CODE.match(ln.norm)
+        spaced_m = _NUMBER_SPACE.match(ln.body) if ln.seq is None else None
         if m:
             codes.add(str(int(m.group(1))))
+        elif spaced_m and not HEADER_WORDS.search(ln.body):
+            spaced.append(int(spaced_m.group(1)))
         elif (
             ln.seq is not None
             and ln.body
@@ -116,6 +150,8 @@ def menu_numbers(header: str) -> frozenset[str]:
             and len(ln.body) <= 80
         ):
             codes.add(str(ln.seq))
+    if len(spaced) >= 2 and spaced == list(range(1, len(spaced) + 1)):
+        codes.update(map(str, spaced))
     return frozenset(codes)
 
 
