@@ -496,8 +496,15 @@ def _settle(
         name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
     items: list[ParsedItem]
     if mode == "roster":
-        items = [_head_count(r, notes)]
+        items = [_head_count(r.rest, notes)]
         flags -= _GOODS_FLAGS
+        plus = _PLUS_COMPANIONS.match(name) if name and not r.rest else None
+        if name and plus is None and r.rest[:1] in ("+", "＋"):
+            plus = _PLUS_COMPANIONS.match(f"{name}{r.rest}")
+        if plus:  # `赵六+2`: two more with them (3 in all), or two places in all?
+            name = plus["name"]
+            notes.insert(0, plus.group(0)[len(name) :].strip())
+            flags.add(FLAG_MANY_COUNTS)
         remark = _ROSTER_REMARK.search(name) if name and name[-1:] in ")）" else None
         if name and remark and remark.start() > 0:  # `老王（全天）`: when, not who
             notes.insert(0, remark.group(1))
@@ -726,16 +733,31 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
     return name
 
 
-def _head_count(r: Reading, notes: list[str]) -> ParsedItem:
-    """A sign-up line is one place, or as many as its head count (`4人`, `一家3口`)."""
-    if r.rest:
-        m = _HEAD_COUNT.search(r.rest)
-        if m:
-            n = quantities.to_number(m["num"])
-            if n is not None and 0 < n <= 100:
-                return ParsedItem(None, n, m["unit"])
-        notes.insert(0, r.rest)
+def _head_count(rest: str, notes: list[str]) -> ParsedItem:
+    """A sign-up line is one place, or as many as its head count (`4人`, `一家3口`, `2大1小`,
+    or a number alone: `李四 3`)."""
+    if not rest:
+        return ParsedItem(None)
+    m = _HEAD_COUNT.search(rest)
+    if m:
+        n = quantities.to_number(m["num"])
+        if n is not None and 0 < n <= 100:
+            return ParsedItem(None, n, m["unit"])
+    family = _FAMILY.search(rest)
+    notes.insert(0, rest)
+    if family:  # `2大1小`: the grown-ups and the children
+        grown, young = quantities.to_number(family["big"]), quantities.to_number(family["small"])
+        if grown is not None and young is not None and 0 < grown + young <= 100:
+            return ParsedItem(None, grown + young, None)
+    if rest.isdecimal() and 0 < int(rest) <= 10:
+        notes.pop(0)
+        return ParsedItem(None, Decimal(rest), None)
     return ParsedItem(None)
+
+
+_CN_DIGIT = r"\d+|[一二两三四五六七八九十]"
+_FAMILY = re.compile(rf"(?P<big>{_CN_DIGIT})\s*大\s*(?P<small>{_CN_DIGIT})\s*小")
+_PLUS_COMPANIONS = re.compile(rf"^(?P<name>.*?[^\s+＋])\s*[+＋]\s*(?:{_CN_DIGIT})$")
 
 
 def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) -> list[ParsedItem]:

@@ -519,6 +519,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
         if (
             w[0] in "（(【["
             or w in _UNIT_SET
+            or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or (not w[0].isalnum() and is_emoji_token(w))
             or (pure_quantity(w) is not None and pure_quantity(current) is None)
@@ -591,6 +592,9 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         return Item(many_add.group(2), Decimal(many_add.group(1)), None, True, True), frozenset()
     if segment[:1] in "+＋" and segment[1:2].isdigit() and has_quantity(segment[1:]):
         segment = segment[1:]  # `+2份炒饭`: two more portions
+    counted = _COUNT_LETTER.fullmatch(segment.strip()) if ctx.letters else None
+    if counted and counted["code"].upper() in ctx.letters:  # `2A`: two of menu A
+        return Item(counted["code"], Decimal(counted["n"]), None, True), frozenset()
     item, qty, unit = split_quantity(segment)
     added = False
     if qty is None and _ADD_BEFORE_NUMBER.match(segment):  # `加一份黑凉粉`, not `加1`
@@ -705,6 +709,10 @@ def read_items(
     return _items_read(notes, items, flags)
 
 
+# `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
+_TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
+# `2A`: a count before a menu letter.
+_COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")
 # `要2斤苹果`, `改：苹果4斤`: a verb before the goods; an edit is kept as a note.
 _ORDER_VERB = re.compile(
     r"^(?:我?(?:想要|要|订|预订|预定|买|来)(?=\s*[\d一两二三四五六七八九十半])"

@@ -71,6 +71,13 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
     return tuple(menu)
 
 
+def _last_word(name: str) -> str:
+    """The product among a head's words: the last one that is not a size (`褚橙 10斤装`)."""
+    words = name.split()
+    named = [w for w in words if not w[:1].isdigit()]
+    return named[-1] if named else (words[-1] if words else name)
+
+
 def _by_price(text: str) -> list[str]:
     """`苹果 5元/斤 梨 4元/斤 香蕉 3元/斤`: one product before each price, on one line. A line
     that names its prices (`原价39元 现价29元`) offers one product at two prices."""
@@ -102,12 +109,12 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     if re.search(r"[:：]", name):
         name = re.split(r"[:：]", name)[-1].strip()  # `本周团购：五常大米` → 五常大米
     if narrow or _DATE_WORD.search(name):
-        name = name.split()[-1] if name.split() else name  # `周六到 赣南脐橙` → 赣南脐橙
+        name = _last_word(name)  # `周六到 赣南脐橙` → 赣南脐橙
     if not name:
         name = text[price_m.end() :].strip(" :：-—,，").split(" ")[0]
     words = name.split()
     if code is None and len(words) > 1 and HEADER_WORDS.search(name):
-        name = words[-1]  # `团购 大米 68元/袋`: the title's words, then the product
+        name = _last_word(name)  # `团购 大米 68元/袋`: the title's words, then the product
     if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):
         return None  # `运费5元`, `截单时间…`: not products
     groups = price_m.groupdict()
