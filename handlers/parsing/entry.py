@@ -330,7 +330,10 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     if len(tokens) == 1:
         return _single_token(first, ctx)
     n = 1
-    address = (lead.isdecimal() or lead in _LATIN_LETTERS) and ADDRESS.match(first) is not None
+    address = (lead.isdecimal() or lead in _LATIN_LETTERS) and (
+        ADDRESS.match(first) is not None
+        or (len(tokens) > 2 and _ROOM.fullmatch(first) and _SHORT_HAN.fullmatch(tokens[1]))
+    )  # `606 刘 1`: a door number, then who
     if (
         address
         and (not _is_goods(tokens[1], ctx) or _KIN_NUMBERED.match(tokens[1]))
@@ -438,6 +441,9 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
 
 def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
+    times = _NAME_TIMES.match(tok) if tok[-1:].isdecimal() else None
+    if times:  # `小王+1`, `王姐×2`
+        return times["name"], times["qty"], frozenset()
     code = _TRAILING_CODE.match(tok) if ctx.codes else None
     if code and code["code"] in ctx.codes:
         # `🔆7` under a numbered menu: box 7 for 🔆. After letters (`小雨7`) the digit may
@@ -709,6 +715,13 @@ def read_items(
     return _items_read(notes, items, flags)
 
 
+_ROOM = re.compile(r"\d{3,4}")
+_SHORT_HAN = re.compile(r"[\u4e00-\u9fff]{1,3}")
+# A count glued after a name with a sign: `小王+1`, `王姐×2`; an x after a Latin letter is the
+# name's own (`Max2`).
+_NAME_TIMES = re.compile(
+    r"^(?P<name>.*?[^\s\d+＋×xX*＊])\s*(?P<qty>(?:[+＋×*＊]|(?<![A-Za-z])[xX])\s*\d{1,3})$"
+)
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 # `2A`: a count before a menu letter.

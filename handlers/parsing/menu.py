@@ -115,6 +115,8 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     words = name.split()
     if code is None and len(words) > 1 and HEADER_WORDS.search(name):
         name = _last_word(name)  # `团购 大米 68元/袋`: the title's words, then the product
+    if len(name) > 2 and name.endswith("团") and code is None:
+        name = name[:-1]  # `蛋糕团 88元/个`: the group buy's title names its product
     if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):
         return None  # `运费5元`, `截单时间…`: not products
     groups = price_m.groupdict()
