@@ -334,13 +334,16 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         ADDRESS.match(first) is not None
         or (len(tokens) > 2 and _ROOM.fullmatch(first) and _SHORT_HAN.fullmatch(tokens[1]))
     )  # `606 刘 1`: a door number, then who
+    if address and len(tokens) > 2 and _ROOM.fullmatch(tokens[1]) and _BUILDING_END.search(first):
+        n = 2  # `7栋 502 张 1`: the building and the room written apart
     if (
         address
-        and (not _is_goods(tokens[1], ctx) or _KIN_NUMBERED.match(tokens[1]))
-        and not is_note_token(tokens[1])
-        and not (tokens[1].isdecimal() and len(tokens[1]) <= 2)  # `1-502 1`: a count, no name
+        and n < len(tokens)
+        and (not _is_goods(tokens[n], ctx) or _KIN_NUMBERED.match(tokens[n]))
+        and not is_note_token(tokens[n])
+        and not (tokens[n].isdecimal() and len(tokens[n]) <= 2)  # `1-502 1`: a count, no name
     ):
-        n = 2  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
+        n += 1  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
     if n == 1 and not address:
         glued = _glued_name(first, ctx)
         if glued is not None:
@@ -441,9 +444,9 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
 
 def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
-    times = _NAME_TIMES.match(tok) if tok[-1:].isdecimal() else None
-    if times:  # `小王+1`, `王姐×2`
-        return times["name"], times["qty"], frozenset()
+    times = (_NAME_TIMES.match(tok) or _ADDRESS_PLUS.match(tok)) if tok[-1:].isdecimal() else None
+    if times and (times.re is _NAME_TIMES or ADDRESS.match(times["name"])):
+        return times["name"], times["qty"], frozenset()  # `小王+1`, `王姐×2`, `2-1-101+1`
     code = _TRAILING_CODE.match(tok) if ctx.codes else None
     if code and code["code"] in ctx.codes:
         # `🔆7` under a numbered menu: box 7 for 🔆. After letters (`小雨7`) the digit may
@@ -684,6 +687,8 @@ def read_items(
     if NOTE_HINT.search(rest):
         rest = _take_notes(rest, notes)
     rest = _drop_note_words(rest, ctx, notes)
+    if ctx.codes and "和" in rest:
+        rest = _CODE_AND.sub("+", rest)  # `2和4`: box 2 and box 4
     if ctx.codes:
         words = [p for w in rest.split() for p in _after_brackets(w)]
         rest = " ".join(_menu_number_notes(words, ctx, notes))
@@ -716,12 +721,15 @@ def read_items(
 
 
 _ROOM = re.compile(r"\d{3,4}")
+_BUILDING_END = re.compile(r"(?:栋|幢|号楼|座|单元|#)$")
+_ADDRESS_PLUS = re.compile(r"^(?P<name>.+?)(?P<qty>[+＋]\d{1,3})$")
 _SHORT_HAN = re.compile(r"[\u4e00-\u9fff]{1,3}")
 # A count glued after a name with a sign: `小王+1`, `王姐×2`; an x after a Latin letter is the
 # name's own (`Max2`).
 _NAME_TIMES = re.compile(
     r"^(?P<name>.*?[^\s\d+＋×xX*＊])\s*(?P<qty>(?:[+＋×*＊]|(?<![A-Za-z])[xX])\s*\d{1,3})$"
 )
+_CODE_AND = re.compile(r"(?<=\d)\s*和\s*(?=\d)")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 # `2A`: a count before a menu letter.

@@ -72,10 +72,12 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
 
 
 def _last_word(name: str) -> str:
-    """The product among a head's words: the last one that is not a size (`褚橙 10斤装`)."""
+    """The product among a head's words: the last one that is not a size (`褚橙 10斤装`) nor a
+    grade (`车厘子 J级`): a word of two Chinese characters or more, where there is one."""
     words = name.split()
     named = [w for w in words if not w[:1].isdigit()]
-    return named[-1] if named else (words[-1] if words else name)
+    worded = [w for w in named if len(_HAN.findall(w)) >= 2]
+    return (worded or named or words or [name])[-1]
 
 
 def _by_price(text: str) -> list[str]:
@@ -89,6 +91,7 @@ def _by_price(text: str) -> list[str]:
     return parts
 
 
+_HAN = re.compile(r"[\u4e00-\u9fff]")
 _PRICE_LABEL = re.compile(r"原价|现价|特价|[团购会员市场超活动秒杀单]价|优惠|折")
 
 
@@ -115,6 +118,9 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     words = name.split()
     if code is None and len(words) > 1 and HEADER_WORDS.search(name):
         name = _last_word(name)  # `团购 大米 68元/袋`: the title's words, then the product
+    sized = name.split()
+    if len(sized) > 1 and sized[-1][:1].isdigit() and not sized[0][:1].isdigit():
+        name = " ".join(w for w in sized if not w[:1].isdigit())  # `沃柑 10斤 45元`: 沃柑
     if len(name) > 2 and name.endswith("团") and code is None:
         name = name[:-1]  # `蛋糕团 88元/个`: the group buy's title names its product
     if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):
