@@ -458,7 +458,11 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
         for probe in (name, short):
             at = tok.find(probe)
             if at > 0:
-                return tok[:at], tok[at:], frozenset({FLAG_GLUED})
+                head = tok[:at]  # `刘芳2斤苹果`: the quantity before the product is not the name's
+                counted = _GLUED_QTY.match(head) if _GLUED_HINT.search(head) else None
+                if counted and not counted["tail"]:
+                    head = counted["name"].rstrip("-—_")
+                return head, tok[len(head) :], frozenset({FLAG_GLUED})
             if at == 0 and has_quantity(tok):
                 return None, tok, frozenset()  # `苹果2份` alone: the poster orders for themself
     if ADDRESS.match(tok):

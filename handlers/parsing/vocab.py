@@ -239,7 +239,17 @@ def is_note_token(token: str) -> bool:
         or bare.casefold() in NOTE_WORDS
         or (may_be_place(bare) and PLACE_TOKEN.match(bare) is not None)
         or ("换" in bare and not bare.startswith("换"))
+        or (_PAY_PICKUP_HINT.search(bare) is not None and _PAY_OR_PICKUP.match(bare) is not None)
     )
+
+
+# `微信已付`, `支付宝已转`, `北门自提`, `小区门口取货`: how it is paid or picked up.
+_PAY_PICKUP_HINT = re.compile(r"[付转交提取]")
+_PAY_OR_PICKUP = re.compile(
+    r"^(?:(?:微信|支付宝|wx|vx|WX|VX|zfb)已?(?:付|付款|支付|转|转账|交|交款)了?"
+    r"|已(?:微信|支付宝)?(?:付|付款|支付|转|转账|交|交款)了?"
+    r"|\S{1,6}(?:自提|自取|提货|取货))$"
+)
 
 
 _PLACE_START = frozenset(
