@@ -43,6 +43,7 @@ from handlers.parsing.types import (
     FLAG_CHANGE,
     FLAG_GLUED,
     FLAG_LEFTOVER,
+    FLAG_MANY_COUNTS,
     FLAG_QTY_OUT_OF_RANGE,
     FLAG_SAME_AS_ABOVE,
     FLAG_UNKNOWN_CODE,
@@ -119,6 +120,17 @@ _GLUED_HINT = re.compile(rf"\d\s*(?:{_UNIT_ALT})|[一两二三四五六七八九
 _GLUED_GOODS = re.compile(
     rf"^(?P<left>.*?[^\d\s.]\s*(?:{NUM})\s*(?:{_UNIT_ALT}))(?P<right>[^\d\s半装的每].*)$"
 )
+# `2斤苹果1斤梨`: a quantity, its product, then another quantity with its product.
+_GLUED_QTY_FIRST = re.compile(
+    rf"^(?P<left>\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})[^\d\s.]+?)(?P<right>\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})[^\d\s].*)$"
+)
+# `苹果2-3斤`: two counts, which one? `苹果1/2箱`: half a box. `约2斤`, `2斤左右`: about.
+_QTY_RANGE = re.compile(
+    rf"(?<!\d)(\d+(?:\.\d+)?)\s*[-~～到至]\s*(\d+(?:\.\d+)?)\s*(?P<unit>{_UNIT_ALT})$"
+)
+_QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
+_ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
+_UNIT_ENDS = tuple(UNITS)
 # Specification digits stay in the item: `550ml*24瓶`, `5kg*2`.
 _SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|寸)\s*[*xX×]\s*\d+")
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
@@ -580,13 +592,38 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
     m = _GLUED_GOODS.match(seg)
     if m and has_quantity(m["right"]) and not _SPEC.search(seg):
         return (m["left"], *_glued_goods(m["right"]))
+    m = _GLUED_QTY_FIRST.match(seg) if seg[:1].isdecimal() else None
+    if m and not _SPEC.search(seg):
+        return (m["left"], *_glued_goods(m["right"]))
     return (seg,)
+
+
+def _counted_apart(segment: str) -> tuple[Item, frozenset[str]] | None:
+    """`苹果1/2箱`: half a box. `苹果2-3斤`: the smaller count, flagged for the leader to say."""
+    half = _QTY_FRACTION.search(segment)
+    if half and half.start() > 0:
+        qty = Decimal(half.group(1)) / Decimal(half.group(2))
+        if is_storable(qty):
+            return Item(segment[: half.start()].strip(), qty, half["unit"], True), frozenset()
+    rng = _QTY_RANGE.search(segment)
+    if rng and rng.start() > 0 and Decimal(rng.group(1)) < Decimal(rng.group(2)):
+        item = Item(segment[: rng.start()].strip(), Decimal(rng.group(1)), rng["unit"], True)
+        return item, frozenset({FLAG_MANY_COUNTS})
+    return None
 
 
 @lru_cache(maxsize=65536)
 def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     """One item segment read: the product text as written, its quantity and unit."""
     flags: set[str] = set()
+    if "约" in segment:
+        segment = _ABOUT.sub("", segment)
+    if segment.endswith(("左右", "上下")) and segment[:-2].rstrip().endswith(_UNIT_ENDS):
+        segment = segment[:-2].rstrip()
+    if "/" in segment or "-" in segment or "~" in segment or "～" in segment or "到" in segment:
+        counted = _counted_apart(segment)
+        if counted is not None:
+            return counted
     words = segment.split()
     if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
         # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
