@@ -621,9 +621,9 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     if segment.endswith(("左右", "上下")) and segment[:-2].rstrip().endswith(_UNIT_ENDS):
         segment = segment[:-2].rstrip()
     if "/" in segment or "-" in segment or "~" in segment or "～" in segment or "到" in segment:
-        counted = _counted_apart(segment)
-        if counted is not None:
-            return counted
+        apart = _counted_apart(segment)
+        if apart is not None:
+            return apart
     words = segment.split()
     if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
         # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
