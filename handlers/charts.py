@@ -37,6 +37,7 @@ def _drawable(name: str) -> str:
     shows `王姐` rather than empty boxes."""
     from matplotlib import font_manager
 
+    _pyplot()  # the bundled font registered first, or findfont answers with its fallback
     charmap = font_manager.get_font(font_manager.findfont(CJK_FAMILY)).get_charmap()
     return "".join(ch for ch in name if ord(ch) in charmap).strip()
 
