@@ -111,6 +111,9 @@ _GOODS_FLAGS = frozenset(
 )
 _ALONE = re.compile(r"^单点")
 # A sign-up's remark in brackets after the name: when or how they come, not another name.
+# A class, year or team before a person's name in a roster (`20电信3班`, `25数媒`, `20`).
+_GROUP_LABEL = re.compile(r"^(?:\d{1,4}|\d{2}[\u4e00-\u9fff]{1,6}\d{0,2}[班组队系级届]?|[\u4e00-\u9fff]{1,6}[班组队系])$")
+_PERSON_AFTER_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,4}\S{0,2}$")  # a name, an emoji after it
 _ROSTER_REMARK = re.compile(
     r"[（(]([^（()）]*(?:全天|上午|下午|中午|晚上|半天|全程|补位|替补|请假|迟到|早退|待定|可能|授权|代报|代接)"
     r"[^（()）]*)[）)]$"
@@ -494,6 +497,11 @@ def _settle(
         name = _whole_name(first.body, name, r.rest)
     elif mode == "roster" and name and _LATIN_TAIL.match(name) and _HAN_NAME.match(r.rest):
         name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
+    elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
+        person = _PERSON_AFTER_LABEL.match(r.rest)
+        if person:  # `20电信3班 吴嘉伟`, `25数媒 张心怡`: the class or team, then who
+            name = _whole_name(first.body, name, person.group(0))
+            r = r._replace(rest=r.rest[person.end() :].strip())
     items: list[ParsedItem]
     if mode == "roster":
         items = [_head_count(r.rest, notes)]

@@ -167,7 +167,23 @@ def menu_numbers(header: str) -> frozenset[str]:
             codes.add(str(ln.seq))
     if len(spaced) >= 2 and spaced == list(range(1, len(spaced) + 1)):
         codes.update(map(str, spaced))
+    if not codes and "-" in header:
+        codes.update(_dashed_codes(header))
     return frozenset(codes)
+
+
+# `1-美式（热/冷） 2-拿铁（热/冷） …`: a menu numbered with dashes, often on one line.
+_DASHED_CODE = re.compile(r"(?:^|(?<=\s))(\d{1,2})\s*[-－—]\s*(?=[^\d\s\-－—])")
+
+
+def _dashed_codes(header: str) -> set[str]:
+    """The numbers of a dash-numbered menu, when they run 1, 2, 3… (two at least): a date or a
+    door number (`12-502`) never starts such a run."""
+    found = [int(m.group(1)) for m in _DASHED_CODE.finditer(header)]
+    run = [n for k, n in enumerate(found) if n == k + 1]
+    if len(run) < 2 or len(run) != len(found):
+        return set()
+    return {str(n) for n in run}
 
 
 _LAYOUT_PARTS = re.compile(r"\s*[，,/+＋、]\s*")
