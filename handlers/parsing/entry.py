@@ -399,7 +399,28 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         end = body.index(first) + len(first)
     else:
         end = _name_end(body, tokens, n)
-    return body[:end], body[end:].strip(), frozenset()
+    name, rest = body[:end], body[end:].strip()
+    if (
+        ctx.codes
+        and name[-1:].isdecimal()
+        and not any(map(str.isdecimal, rest))
+        and all(map(is_note_token, rest.split()))
+    ):
+        return _code_after_name(name, rest, ctx) or (name, rest, frozenset())
+    return name, rest, frozenset()
+
+
+def _code_after_name(
+    tok: str, rest: str, ctx: Context
+) -> tuple[str | None, str, frozenset[str]] | None:
+    """`🔆7`, `Jay11 冰` under a numbered menu: the box number glued to the name. After
+    letters (`小雨7`) the digit may still be the nickname's own: flagged."""
+    code = _TRAILING_CODE.match(tok)
+    if code is None or code["code"] not in ctx.codes:
+        return None
+    sure = not any(ch.isalnum() for ch in code["name"])
+    flags = frozenset() if sure else frozenset({FLAG_AMBIGUOUS_NAME})
+    return code["name"], f"{code['code']} {rest}".strip(), flags
 
 
 # What each of split_name's no-name tests needs: PLUS_ONE starts with + or 加, SAME_AS_ABOVE
@@ -425,16 +446,21 @@ def _initials(first: str, second: str) -> bool:
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
-    """`Ivy(Feng xiaoling)`: a bracket opened in one word closes in a later one."""
-    out: list[str] = []
+    """`Ivy(Feng xiaoling)`: a bracket opened in one word closes in a later one. A bracket
+    never closed (`椰（早7晚11版  9`) joins nothing: the words after it stay apart."""
+    groups: list[list[str]] = []
     for tok in tokens:
-        if out and out[-1].count("(") + out[-1].count("（") > out[-1].count(")") + out[-1].count(
-            "）"
-        ):
-            out[-1] = f"{out[-1]}{glue}{tok}"
+        if groups and _opens_more(glue.join(groups[-1])):
+            groups[-1].append(tok)
         else:
-            out.append(tok)
-    return out
+            groups.append([tok])
+    if groups and len(groups[-1]) > 1 and _opens_more(glue.join(groups[-1])):
+        groups[-1:] = [[tok] for tok in groups[-1]]
+    return [glue.join(g) for g in groups]
+
+
+def _opens_more(text: str) -> bool:
+    return text.count("(") + text.count("（") > text.count(")") + text.count("）")
 
 
 def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | None:
@@ -459,12 +485,9 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
     times = (_NAME_TIMES.match(tok) or _ADDRESS_PLUS.match(tok)) if tok[-1:].isdecimal() else None
     if times and (times.re is _NAME_TIMES or ADDRESS.match(times["name"])):
         return times["name"], times["qty"], frozenset()  # `小王+1`, `王姐×2`, `2-1-101+1`
-    code = _TRAILING_CODE.match(tok) if ctx.codes else None
-    if code and code["code"] in ctx.codes:
-        # `🔆7` under a numbered menu: box 7 for 🔆. After letters (`小雨7`) the digit may
-        # still be the nickname's own: flagged.
-        sure = not any(ch.isalnum() for ch in code["name"])
-        return code["name"], code["code"], frozenset() if sure else frozenset({FLAG_AMBIGUOUS_NAME})
+    coded = _code_after_name(tok, "", ctx) if ctx.codes else None
+    if coded is not None:
+        return coded
     for name in sorted(ctx.products, key=len, reverse=True):
         short = name[-2:] if len(name) > 2 else name
         for probe in (name, short):

@@ -77,6 +77,25 @@ NOTE_WORDS = frozenset(
         "来取",
         "晚点拿",
         "晚点取",
+        # how a drink is served (`8 热`, `拿铁 冰`): a customisation of the cup, not a product
+        "热",
+        "冷",
+        "冰",
+        "温",
+        "常温",
+        "去冰",
+        "少冰",
+        "多冰",
+        "加冰",
+        "不加冰",
+        "正常冰",
+        "热饮",
+        "冷饮",
+        "无糖",
+        "少糖",
+        "半糖",
+        "全糖",
+        "正常糖",
     ]
 )
 # A token shaped like a place written after the name: an area, a gate, a building.
