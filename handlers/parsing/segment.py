@@ -100,6 +100,9 @@ def split_one_line(raw: str) -> list[str] | None:
         (m.start(), int(unicodedata.normalize("NFKC", m.group(1))))
         for m in _INLINE_SEQ.finditer(raw)
     ]
+    if len(hits) == 1 and hits[0][1] == 1 and hits[0][0] > 0 and MARKER.match(raw.lstrip()):
+        # `#接龙 … 今天截止  1. Tiger 猪肉脯面包 x1`: the chain's first entry, on its head's line
+        return [raw[: hits[0][0]].strip(), raw[hits[0][0] :].strip()]
     if len(hits) < 2:
         return None
     best: list[int] = []
@@ -110,7 +113,7 @@ def split_one_line(raw: str) -> list[str] | None:
             if hits[j][1] == want:
                 run.append(j)
                 want += 1
-        if len(run) > len(best):
+        if len(run) >= len(best):  # a tie goes to the later list: the head's rules come first
             best = run
     first_pos, first_value = hits[best[0]]
     if len(best) < 2 or not (first_value == 1 or first_pos == 0):
