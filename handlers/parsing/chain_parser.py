@@ -505,6 +505,7 @@ def _settle(
             name = _whole_name(first.body, name, person.group(0))
             r = r._replace(rest=r.rest[person.end() :].strip())
     items: list[ParsedItem]
+    closing = _closing(name, r.rest) if mode in ("multi", "single") else None
     if mode == "roster":
         items = [_head_count(r.rest, notes)]
         flags -= _GOODS_FLAGS
@@ -532,6 +533,11 @@ def _settle(
         if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
             notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name
             name = name[: -len(answer)].rstrip()
+    elif closing is not None:
+        items = []  # `—— 截单！ ——`, `Tiger= 结束啦`: the list closed in a slot, no order
+        flags -= _GOODS_FLAGS
+        name, said = closing
+        notes.insert(0, said)
     elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
@@ -547,7 +553,7 @@ def _settle(
         notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
-    if name is None and not items and FLAG_CANCEL not in flags:
+    if name is None and not items and FLAG_CANCEL not in flags and closing is None:
         flags.add(FLAG_UNREADABLE)
     raw = first.raw.strip() if len(idx) == 1 else "\n".join(lines[i].raw for i in idx).strip()
     note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
@@ -741,6 +747,20 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
             notes.insert(0, name[at:].strip())
             name = name[:at].rstrip()
     return name
+
+
+def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
+    """(who, what was said) when an entry only closes the list: `—— 截单！ ——`, `Tiger= 结束啦`,
+    `接龙截止！没有啦`. Any digit means an order may be in it: not a closing then."""
+    said = rest or name or ""
+    if not _CLOSED.match(said) or any(ch.isdigit() for ch in f"{name}{rest}"):
+        return None
+    if not rest or name is None or not any(ch.isalnum() for ch in name):
+        return None, f"{name or ''} {rest}".strip()
+    return name.rstrip("=＝:：-—~～ "), rest
+
+
+_CLOSED = re.compile(r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截单|已?截止|结束(?:啦|了)?|停止接龙)")
 
 
 def _head_count(rest: str, notes: list[str]) -> ParsedItem:

@@ -131,6 +131,7 @@ _QTY_RANGE = re.compile(
 _QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
 _ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
 _UNIT_ENDS = tuple(UNITS)
+_TRAILING_PARTICLE = re.compile(r"(?<=[^\s\d])的?[～~]+$|(?<=[^\s\d])的$")
 # Specification digits stay in the item: `550ml*24瓶`, `5kg*2`.
 _SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|寸)\s*[*xX×]\s*\d+")
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
@@ -641,6 +642,8 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     flags: set[str] = set()
     if "约" in segment:
         segment = _ABOUT.sub("", segment)
+    if segment.endswith(("的", "～", "~")):
+        segment = _TRAILING_PARTICLE.sub("", segment)  # `5块的～`: five yuan's worth
     if segment.endswith(("左右", "上下")) and segment[:-2].rstrip().endswith(_UNIT_ENDS):
         segment = segment[:-2].rstrip()
     if "/" in segment or "-" in segment or "~" in segment or "～" in segment or "到" in segment:

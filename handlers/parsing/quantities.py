@@ -85,15 +85,15 @@ _HALF = r"(?:半)?"
 _UNIT_ENDINGS = tuple(UNITS)
 
 # Suffix forms, tried in order on the end of an item segment.
-_SUFFIX_MULT = re.compile(rf"\s*(?:[xX×*＊]|乘)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
+_SUFFIX_MULT = re.compile(rf"\s*(?:[xX×*＊✖✕]\ufe0f?|乘)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
 _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
 _SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4})\s*$")
 _PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
-_PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊])\s*")
+_PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊✖✕]\ufe0f?)\s*")
 # What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
-_SIGN_HINT = re.compile(r"[xX×*＊乘+＋加]")
+_SIGN_HINT = re.compile(r"[xX×*＊✖✕乘+＋加]")
 _NUM_START = frozenset(_CN_DIGITS + "半")
 # `苹果-3` and `苹果-3斤`: the sign is kept (with or without a unit) so the line is refused,
 # never read as 3斤. Bounded: one run of digits, an optional unit, the end.

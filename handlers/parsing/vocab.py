@@ -100,7 +100,7 @@ NOTE_WORDS = frozenset(
 )
 # A token shaped like a place written after the name: an area, a gate, a building.
 PLACE_TOKEN = re.compile(
-    r"^(?:[A-Za-z一二三四五六七八九十东南西北中]\s*\d?\s*区(?:[东南西北]门?)?|[A-Za-z]\d{1,2}|[东南西北]\s*门|"
+    r"^(?:[A-Za-z一二三四五六七八九十东南西北中]\s*\d?\s*区(?:[东南西北]门?)?|[A-WYZa-wyz]\d{1,2}|[东南西北]\s*门|"
     r"\d+\s*(?:号楼|栋|幢|座|单元|期)(?:\d+(?:室|号)?)?|\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|"
     r"\d{3,4}\s*室|[A-Za-z]\s*座|\S{1,6}取)$"
 )
@@ -113,11 +113,11 @@ ADDRESS = re.compile(
 NOTE_START = re.compile(
     r"(?:^|(?<=[\s，,;；\d份个盒斤]))(?:不要|不用|不加|不放|不吃|少饭|少少饭|少菜|少辣|少糖|少冰|少盐|少油|多饭|多菜|多放|多加|"
     r"加辣|微辣|中辣|特辣|免辣|免葱|去冰|去葱|常温|热的|备注|自取|自提|自备|送到|送货|放门口|放在|明天|后天|"
-    r"周[一二三四五六日天]|米饭换|主食换|换成|换|其中|另外|另加|已付|已转|飞)"
+    r"周[一二三四五六日天]|米饭换|主食换|换成|换|其中|另外|另加|已付|已转|飞|谢谢|感谢)"
 )
 # Where a note that NOTE_START found ends: the next separator.
 NOTE_END = re.compile(r"[\s，,;；。]")
-NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已]")
+NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感]")
 # Inside one word, after a name or an area (`梁昌艳H3区少饭`): where the note starts.
 NOTE_IN_WORD = re.compile(r"少少饭|少饭|少菜|多饭|多菜|已付|已转|自取|自提|不要|米饭换|主食换|换")
 # A kinship word or title after a surname stays with it (`陈 阿姨`, `王 老师`).
