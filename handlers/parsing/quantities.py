@@ -85,7 +85,8 @@ _HALF = r"(?:半)?"
 _UNIT_ENDINGS = tuple(UNITS)
 
 # Suffix forms, tried in order on the end of an item segment.
-_SUFFIX_MULT = re.compile(rf"\s*(?:[xX×*＊✖✕]\ufe0f?|乘)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
+_TIMES_SIGN = r"(?:[xX×*＊✖✕]\ufe0f?|乘)"  # `✖️2`: the emoji sign, with its variation selector
+_SUFFIX_MULT = re.compile(rf"\s*{_TIMES_SIGN}\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
 _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
