@@ -464,7 +464,11 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
     for r in read:
         goods = named.get(id(r.items))
         if goods is None:
-            goods = named[id(r.items)] = any(it.text is not None for it in r.items)
+            # `张三 1` names no goods unless 1 is a menu number: else it counts portions
+            goods = named[id(r.items)] = any(
+                it.text is not None and (not it.text.isdecimal() or it.text in ctx.codes)
+                for it in r.items
+            )
         with_goods += goods
     few_goods = bool(read) and with_goods < SINGLE_SHARE * len(read)
     if ctx.codes or ctx.letters:

@@ -21,18 +21,21 @@ _REPORT = re.compile(
 _FIGURES = re.compile(r"收入|成交|累计|问询|销量|业绩|营业额|完成率|达成率")
 _OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号|投票|点赞")
 _LINK = re.compile(r"https?://|www\.")
+_PER_PIECE = r"\d\s*(?:元|块|r|R)?\s*(?:/|每|一)\s*(?:个|份|斤|盒|袋|箱|瓶|只|杯|块|包|人)"
 _ORDER = re.compile(
     r"团购|开团|拼团|跟团|拼单|代购|订购|预订|预定|下单|订餐|点餐|外卖|菜单|价格|单价|\d\s*元|元\s*/|¥|￥|"
     r"斤|箱|份|盒|水果|蔬菜|午餐|晚餐|午饭|晚饭|早餐|便当|套餐|奶茶|咖啡|蛋糕|面包|鸡蛋|大米|"
-    r"截单|自提|提货|取货|配送|到货|发货|售完"
+    r"截单|自提|提货|取货|配送|到货|发货|售完|帮带|代买|" + _PER_PIECE
 )
-# A price is a number before 元 (`双元制` names no price).
-_STRONG_ORDER = re.compile(r"团购|开团|拼团|下单|订餐|点餐|价格|单价|\d\s*元|元\s*/|¥|￥|菜单")
+# A price is a number before 元 (`双元制` names no price), or per piece (`0.9/个`, `3.5r一个`).
+_STRONG_ORDER = re.compile(
+    rf"团购|开团|拼团|下单|订餐|点餐|价格|单价|\d\s*元|元\s*/|¥|￥|菜单|{_PER_PIECE}"
+)
 _SIGNUP = re.compile(
     r"报名|参加|参与|出席|人数|名单|确认|活动|聚餐|聚会|比赛|羽毛球|篮球|足球|乒乓|爬山|徒步|"
     r"会议|培训|讲座|志愿|值班|角色|签名|团建|出游|旅游|拼车|上课|课程|听课|演讲|到场|座位|"
     r"跑|配速|训练|集合|运动|骑行|健身|瑜伽|游泳|打球|约球|场地|组队|分组|"
-    r"场次|上午场|下午场|晚场|夜场|补位|替补|桌游|剧本杀|狼人杀|血染"
+    r"场次|上午场|下午场|晚场|夜场|补位|替补|桌游|剧本杀|狼人杀|血染|人封顶|一人一道|一人一菜|每人带"
 )
 # Entries that report a status (`已发送`, `已完成`, `收到`): a report or a check-in, no goods.
 # Not `已交`: after an order it says the money is paid.
