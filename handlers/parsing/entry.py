@@ -131,6 +131,8 @@ _QTY_RANGE = re.compile(
 _QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
 _ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
 _UNIT_ENDS = tuple(UNITS)
+# A question or a remark about the chain where goods would be: the leader reads it.
+_TALK = re.compile(r"接龙|要啥|什么|[吗呢吧][!！~～。]*$|[?？]|可以|能不能|有没有")
 _TRAILING_PARTICLE = re.compile(r"(?<=[^\s\d])的?[～~]+$|(?<=[^\s\d])的$")
 # Specification digits stay in the item: `550ml*24瓶`, `5kg*2`.
 _SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|寸)\s*[*xX×]\s*\d+")
@@ -396,6 +398,15 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             n += 1
         if n < len(tokens) and _NAME_WITH_PLACE.match(tokens[n]):
             n += 1  # `ice 艾小花—F区`: the rest of the name, with the place joined to it
+        elif (
+            ctx.codes
+            and n + 1 < len(tokens)
+            and _SHORT_HAN.fullmatch(tokens[n])
+            and tokens[n + 1][:1].isdecimal()
+            and not _is_goods(tokens[n], ctx)
+            and not is_note_token(tokens[n])
+        ):
+            n += 1  # `River 其超 12`: the Chinese name after the English one, then the box
     if n == 1 and " " not in first:
         end = body.index(first) + len(first)
     else:
@@ -442,8 +453,8 @@ _KIN_NUMBERED = re.compile(r"^[\u4e00-\u9fff]{0,3}[姐哥姨叔婶嫂妈爸弟�
 
 
 def _initials(first: str, second: str) -> bool:
-    """`Z r`: a capital and a lower-case letter, a name written as its initials."""
-    return len(first) == 1 and first.isupper() and _LOWER_INITIAL.fullmatch(second) is not None
+    """`Z r`, `i n`: a letter and a lower-case letter, a name written as its initials."""
+    return len(first) == 1 and first.isalpha() and _LOWER_INITIAL.fullmatch(second) is not None
 
 
 def _join_brackets(tokens: list[str], glue: str = " ") -> list[str]:
@@ -703,6 +714,8 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         # `张三 2`, `小鹿 2+4`, `1x2` with no menu numbers read from the head: a number where
         # the goods should be, 2 of what (or box 2 of a menu written in a way not read)?
         flags.add(FLAG_BARE_NUMBER)
+    if text is not None and qty is None and _TALK.search(text):
+        flags.add(FLAG_LEFTOVER)  # `接龙写一下要啥`, `可以带包子吗`: talk, not goods
     if text is not None and len(text) >= 3 and text.isdecimal():
         flags.add(FLAG_BIG_NUMBER)  # `888`: a door number or a typo, never hundreds of goods
     if qty is not None and qty >= BIG and unit is None:
