@@ -476,8 +476,27 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
         # when no price sets them apart and the entries name none of them.
         return "single" if few_goods and len(menu) <= 1 and not ctx.letters else "multi"
     if len(menu) == 1 or (not menu and len(ctx.products) == 1):
-        return "single"
+        # `可帮带嘉口生煎，0.9/个` over `10个生煎，5个煎饺`: entries ordering other goods by
+        # count (two at least, a quarter of them) show the head priced only one of several.
+        return "multi" if _others_counted(read, ctx.products[0], ctx) else "single"
     return "single" if few_goods else "multi"
+
+
+def _others_counted(read: list[Reading], main: str, ctx: Context) -> bool:
+    others = sum(
+        1
+        for r in read
+        if any(
+            it.text is not None
+            and it.explicit
+            and it.unit is not None
+            and not _names(it.text, main)
+            and not _not_goods(it.text)
+            and _addon(it.text, ctx) is None
+            for it in r.items
+        )
+    )
+    return others >= 2 and 4 * others >= len(read)
 
 
 def _settle(

@@ -131,6 +131,7 @@ _QTY_RANGE = re.compile(
 _QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
 _ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
 _UNIT_ENDS = tuple(UNITS)
+_COUNT_FIRST = re.compile(rf"\s*(?:{NUM})\s*(?:{_UNIT_ALT})")
 # A question or a remark about the chain where goods would be: the leader reads it.
 _TALK = re.compile(r"接龙|要啥|什么|[吗呢吧][!！~～。]*$|[?？]|可以|能不能|有没有")
 _TRAILING_PARTICLE = re.compile(r"(?<=[^\s\d])的?[～~]+$|(?<=[^\s\d])的$")
@@ -236,6 +237,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
     flags |= name_flags
     if ("-" in rest or "－" in rest) and _SIGNED.search(rest):
         flags.add(FLAG_CHANGE)
+    if rest[:1] in "（(" and rest.endswith(_CLOSERS) and _COUNT_FIRST.match(rest, 1):
+        rest = rest[1:-1].strip()  # `阿德 （8个，(^🙏^)）`: the whole order in brackets
     m = _BRACKET_NOTE.search(rest) if rest.endswith(_CLOSERS) else None
     if m:
         before = rest[: m.start()].split()

@@ -20,7 +20,7 @@ _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
 # The code before a menu line's product: `1号`, `1.`, `A：`, `①`, or `1 原味吐司` (a number and
 # a space before words).
 _MENU_CODE = re.compile(
-    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*[\.、\)）:：]|([A-Za-z])\s*[:：.、]|([\u2460-\u2473])"
+    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*(?:[、\)）:：]|\.(?!\d))|([A-Za-z])\s*[:：.、]|([\u2460-\u2473])"
     r"|(\d{1,2})\s+(?=[^\d\s]))\s*"
 )
 # `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price.
@@ -28,7 +28,7 @@ _BARE_PRICE = re.compile(r"(?<=[^\d\s])\s+(?P<p4>\d+(?:\.\d+)?)\s*$")
 _CIRCLED_LEAD = re.compile(r"^\s*([\u2460-\u2473])")
 _NUMBER_SPACE = re.compile(r"^(\d{1,2})\s+[^\d\s]")
 _PRICE_UNIT = re.compile(
-    r"(?:[¥￥]\s*(?P<p1>\d+(?:\.\d+)?)|(?P<p2>\d+(?:\.\d+)?)\s*(?:元|块钱?|rmb|RMB)?)"
+    r"(?:[¥￥]\s*(?P<p1>\d+(?:\.\d+)?)|(?<![:：\d.])(?P<p2>\d+(?:\.\d+)?)\s*(?:元|块钱?|rmb|RMB|r|R)?)"
     r"\s*(?:/|每|一)\s*(?P<unit>\d*(?:\.\d+)?\s*[^\s/，,、。;；()（）\d]{1,3})"
     r"|单价\s*(?P<p3>\d+(?:\.\d+)?)|(?P<p4>\d+(?:\.\d+)?)\s*(?:元|块钱?)"
     r"|[¥￥]\s*(?P<p5>\d+(?:\.\d+)?)"
@@ -62,13 +62,48 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
         if cm is not None and _PRICE_UNIT.search(text) is None:
             menu.append(MenuLine(cm.group(1).upper(), cm.group(2).strip(), None, None, raw.strip()))
             continue
+        dashed = _dashed_menu(text, raw.strip()) if "-" in text else []
+        if dashed:
+            menu.extend(dashed)
+            continue
         code_m = _MENU_CODE.match(text)
-        parts = [text] if code_m else [p for c in _MENU_PARTS.split(text) for p in _by_price(c)]
+        parts = [text] if code_m else [p for c in _priced_parts(text) for p in _by_price(c)]
         for part in parts:
             line = _menu_line(part, raw.strip(), narrow=marked or part is not text)
             if line is not None:
                 menu.append(line)
     return tuple(menu)
+
+
+def _priced_parts(text: str) -> list[str]:
+    """The line cut at `，。；`, each part with a price: words without one lead into the next
+    part (`可帮带嘉口生煎。0.9元/个`: the 生煎 is what costs 0.9元)."""
+    parts: list[str] = []
+    waiting = ""
+    for part in _MENU_PARTS.split(text):
+        if _PRICE_UNIT.search(part) is None:
+            waiting = f"{waiting} {part}".strip()
+            continue
+        parts.append(f"{waiting} {part}".strip() if waiting else part)
+        waiting = ""
+    return parts or [text]
+
+
+def _dashed_menu(text: str, raw: str) -> list[MenuLine]:
+    """`1-美式（热/冷） 2-拿铁（热/冷） …`: one product after each number, numbers 1, 2, 3…"""
+    found = list(_DASHED_CODE.finditer(text))
+    if len(found) < 2 or [int(m.group(1)) for m in found] != list(range(1, len(found) + 1)):
+        return []
+    ends = [m.start() for m in found[1:]] + [len(text)]
+    menu = []
+    for m, end in zip(found, ends, strict=True):
+        name = _BRACKETED.sub("", text[m.end() : end]).strip(" ，,;；。")
+        if name:
+            menu.append(MenuLine(m.group(1), name.split()[0], None, None, raw))
+    return menu
+
+
+_BRACKETED = re.compile(r"[（(][^（()）]*[）)]")
 
 
 def _last_word(name: str) -> str:
