@@ -65,6 +65,18 @@ def test_second_held_out_gathering_read_blind() -> None:
     assert report.overall.right >= 106 and report.overall.lost == 0
 
 
+def test_third_held_out_gathering_read_blind() -> None:
+    """24 chains from three more origins (22 from one village's chat record, one-line chains of
+    neighbours buying for each other), read blind: 65 of 196 order entries right, 114 silently
+    wrong. Raised by menus numbered with dashes, one-line heads with their own rules, drink
+    temperatures as notes, per-piece prices; never lower these."""
+    report = evaluate(CORPUS / "real" / "held_out3")
+    order = report.by_kind["order"]
+    assert report.overall.files == 24 and order.entries == 196
+    assert order.right >= 174 and order.silent <= 2 and report.overall.lost == 0
+    assert report.overall.right >= 329
+
+
 def test_every_real_chain_kind_is_told_apart() -> None:
     report = first_gatherings()
     assert report.by_kind["order"].kind_right == report.by_kind["order"].files
