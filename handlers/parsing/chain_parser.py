@@ -115,7 +115,8 @@ _ALONE = re.compile(r"^单点")
 _GROUP_LABEL = re.compile(
     r"^(?:\d{1,4}|\d{2}[\u4e00-\u9fff]{1,6}\d{0,2}[班组队系级届]?|[\u4e00-\u9fff]{1,6}[班组队系])$"
 )
-_PERSON_AFTER_LABEL = re.compile(r"^[\u4e00-\u9fff]{2,4}\S{0,2}$")  # a name, an emoji after it
+# The person after it: a name (an emoji may follow), perhaps with the class glued before.
+_PERSON_AFTER_LABEL = re.compile(r"^(?:[\u4e00-\u9fff]{1,6}\d{0,2}班)?[\u4e00-\u9fff]{2,4}\S{0,2}$")
 _ROSTER_REMARK = re.compile(
     r"[（(]([^（()）]*(?:全天|上午|下午|中午|晚上|半天|全程|补位|替补|请假|迟到|早退|待定|可能|授权|代报|代接)"
     r"[^（()）]*)[）)]$"

@@ -131,6 +131,10 @@ _QTY_RANGE = re.compile(
 _QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
 _ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
 _UNIT_ENDS = tuple(UNITS)
+_REMARK_TAIL = re.compile(
+    rf"^(?P<goods>.*?\d+(?:\.\d+)?\s*(?:{_UNIT_ALT}))"
+    r"(?P<tail>[^\d\s+＋、，,]*(?:一下|哈|呀|啦|吧|噢|哦|的话|谢谢|就好|就行|即可)[^\d]*)$"
+)
 _COUNT_FIRST = re.compile(rf"\s*(?:{NUM})\s*(?:{_UNIT_ALT})")
 # A question or a remark about the chain where goods would be: the leader reads it.
 _TALK = re.compile(r"接龙|要啥|什么|[吗呢吧][!！~～。]*$|[?？]|可以|能不能|有没有")
@@ -235,6 +239,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = " ".join(text.split())
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
+    if rest[:2] in ("- ", "— ", "－ "):
+        rest = rest[2:].lstrip()  # `小喵 - 4去冰`: a dash between the name and the order
     if ("-" in rest or "－" in rest) and _SIGNED.search(rest):
         flags.add(FLAG_CHANGE)
     if rest[:1] in "（(" and rest.endswith(_CLOSERS) and _COUNT_FIRST.match(rest, 1):
@@ -792,6 +798,13 @@ def read_items(
                     items.append(Item(negative[0] or None, negative[1], None, True))
                     continue
                 piece = piece.rstrip("。！!") or piece  # `青香蕉3斤。`: the sentence ends
+                verb = _ORDER_VERB.match(piece) if piece[:1] in _VERB_STARTS else None
+                if verb and not verb.group("edit"):
+                    piece = piece[verb.end() :].lstrip() or piece  # `和jay拼，我要两个`
+                remark = _REMARK_TAIL.match(piece) if len(piece) > 4 else None
+                if remark:  # `米酒1斤浅尝一下`: the goods, then a word about them
+                    notes.append(remark["tail"])
+                    piece = remark["goods"]
                 item, item_flags = _qualified_after(piece, ctx) or read_item(piece, ctx)
                 if item.text == "各":
                     flags.add(FLAG_LEFTOVER)  # `小番茄 红和黄 各一斤`: each of which goods?
