@@ -126,6 +126,9 @@ def _by_price(text: str) -> list[str]:
     return parts
 
 
+_LEADING_DATE = re.compile(
+    r"^(?:今天|明天|后天|今日|明日|本周[一二三四五六日天]?|下周[一二三四五六日天]?|周[一二三四五六日天])"
+)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _PRICE_LABEL = re.compile(r"原价|现价|特价|[团购会员市场超活动秒杀单]价|优惠|折")
 
@@ -156,6 +159,9 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     sized = name.split()
     if len(sized) > 1 and sized[-1][:1].isdigit() and not sized[0][:1].isdigit():
         name = " ".join(w for w in sized if not w[:1].isdigit())  # `沃柑 10斤 45元`: 沃柑
+    dated = _LEADING_DATE.match(name)
+    if dated and dated.end() < len(name):
+        name = name[dated.end() :].strip()  # `明天草莓团`: the day, then the product
     if len(name) > 2 and name.endswith("团") and code is None:
         name = name[:-1]  # `蛋糕团 88元/个`: the group buy's title names its product
     if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):

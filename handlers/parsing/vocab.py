@@ -290,6 +290,8 @@ def is_template(body: str) -> bool:
         return True
     if body[:1] in "人已满名截结停报" and CLOSING.match(body.strip()):
         return True
+    if body[:1] == "请" and _INSTRUCTION.match(body):
+        return True  # `1. 请写楼号`: the leader's instruction in the first slot
     start = body.lstrip("#")
     lead = start[:1]
     if lead not in _TEMPLATE_LEADS and (lead.isascii() or "\u4e00" <= lead <= "\u9fff"):
@@ -298,6 +300,9 @@ def is_template(body: str) -> bool:
         return False
     parts = [p.strip("#").casefold() for p in TEMPLATE_SPLIT.split(body) if p.strip("#")]
     return bool(parts) and all(p in TEMPLATE_WORDS or _all_template(p) for p in parts)
+
+
+_INSTRUCTION = re.compile(r"请(?:写|填|注明|备注|按|在|大家|各位|务必)")
 
 
 def _all_template(part: str) -> bool:
