@@ -781,6 +781,13 @@ def read_items(
     if ctx.codes:
         words = [p for w in rest.split() for p in _after_brackets(w)]
         rest = " ".join(_menu_number_notes(words, ctx, notes))
+    if ctx.letters and _LETTER_RUN.search(rest):
+        rest = _LETTER_RUN.sub(lambda m: " ".join(_LETTER_COUNT.findall(m.group(0))), rest)
+    pluses = _PLUS_ONLY.fullmatch(rest) if rest[:1] in "+＋" else None
+    if pluses:  # `+1+1`: one and one more
+        total = sum((Decimal(n) for n in re.findall(r"\d+", rest)), Decimal(0))
+        items.append(Item(None, total, None, True))
+        return _items_read(notes, items, flags)
     each = _EACH.match(rest) if "各" in rest else None
     if each:
         kinds = max(2, len([g for g in _EACH_SPLIT.split(each["goods"]) if g]))
@@ -826,6 +833,10 @@ _NAME_TIMES = re.compile(
     r"^(?P<name>.*?[^\s\d+＋×xX*＊])\s*(?P<qty>(?:[+＋×*＊]|(?<![A-Za-z])[xX])\s*\d{1,3})$"
 )
 _CODE_AND = re.compile(r"(?<=\d)\s*和\s*(?=\d)")
+# `a1b1` under a lettered menu: one of A and one of B.
+_LETTER_RUN = re.compile(r"(?<![A-Za-z])(?:[A-Za-z]\d{1,2}){2,}(?![A-Za-z\d])")
+_LETTER_COUNT = re.compile(r"[A-Za-z]\d{1,2}")
+_PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 # `2A`: a count before a menu letter.
