@@ -92,7 +92,10 @@ _INLINE_HINT = re.compile(
 _HEAD_COUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)"
 )
-_LATIN_TAIL = re.compile(r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]+)*$")
+# An English name, its words perhaps initials (`Hins W X Luo`), a dash before or after it.
+_LATIN_TAIL = re.compile(
+    r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]*)*[\s\-_–—·.]*$"
+)
 _HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
 _STATUS_IN_NAME = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|已交|已提交|已签到|已报名")
 # Doubts about goods: nothing to doubt in a sign-up or a check-in, which orders none.
@@ -521,7 +524,13 @@ def _settle(
         flags.add(FLAG_CONTINUED)
     if mode != "multi" and name is not None and r.rest and _LATIN_TAIL.match(r.rest):
         name = _whole_name(first.body, name, r.rest)
-    elif mode == "roster" and name and _LATIN_TAIL.match(name) and _HAN_NAME.match(r.rest):
+    elif (
+        mode in ("roster", "text")
+        and name
+        and sum(map(str.isalpha, name)) > 1  # `X. 有氧`: an initial, then the day's log
+        and _LATIN_TAIL.match(name)
+        and _HAN_NAME.match(r.rest)
+    ):
         name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
     elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
         person = _PERSON_AFTER_LABEL.match(r.rest)
