@@ -132,6 +132,7 @@ class Segments:
     entries: list[list[int]] = field(default_factory=list)
     footer: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    resume: Resume | None = None  # where a later copy's segmentation may go on from
 
 
 def _runs(lines: list[Line]) -> list[list[int]]:
@@ -147,17 +148,33 @@ def _runs(lines: list[Line]) -> list[list[int]]:
     return runs
 
 
-def _is_head_list(lines: list[Line], run: list[int]) -> bool:
-    """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most of
-    the list (more than half) priced per unit or lettered, or most of it in the leader's words."""
-    n = len(run)
+class RunCounts(NamedTuple):
+    """A numbered list's lines, those priced per unit or lettered, those in the leader's words."""
+
+    lines: int
+    menu: int
+    rules: int
+
+    def __add__(self, other: object) -> RunCounts:
+        assert isinstance(other, RunCounts)
+        return RunCounts(*(a + b for a, b in zip(self, other, strict=True)))
+
+    def __sub__(self, other: RunCounts) -> RunCounts:
+        return RunCounts(*(a - b for a, b in zip(self, other, strict=True)))
+
+    def head_list(self) -> bool:
+        """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most
+        of the list (more than half) priced per unit or lettered, or most of it in the
+        leader's words."""
+        return 2 * self.menu > self.lines or 2 * self.rules > self.lines
+
+
+def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     menu = 0
     for i in run:
         ln = lines[i]
         if ln.per_unit or (ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)):
             menu += 1
-    if 2 * menu > n:
-        return True
     # One search per line holding a word, over all the bodies at once: a NUL keeps a match
     # within one line, and most entries hold no such word.
     bodies = "\x00".join([lines[i].body for i in run])
@@ -169,7 +186,7 @@ def _is_head_list(lines: list[Line], run: list[int]) -> bool:
         if end < 0:
             break
         at = end + 1
-    return 2 * rules > n
+    return RunCounts(len(run), menu, rules)
 
 
 def _footerish(ln: Line) -> bool:
@@ -196,10 +213,23 @@ def order_like(body: str) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where the segmentation of a later copy of the chain can go on from: the first line of
+    the last entry (`at`). Nothing above it changes while the lines from it on continue the
+    same numbered list, which is what a repost adds."""
+
+    at: int
+    run_start: int  # the entries' list starts here
+    above: RunCounts  # that list's lines above `at`
+    prev_seq: int | None  # the number of the last numbered line above `at`
+
+
 def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     seg = Segments(lines)
     runs = _runs(lines)
-    if runs and _is_head_list(lines, runs[-1]):
+    counts = _run_counts(lines, runs[-1]) if runs else None
+    if counts is not None and counts.head_list():
         runs = []  # the last list is the leader's menu or rules: no numbered entries yet
     if not runs:
         if has_marker:  # an unnumbered chain: order-looking lines after the first line
@@ -212,8 +242,45 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
             seg.header = list(range(len(lines)))
         return seg
     run = runs[-1]
-    start, last = run[0], run[-1]
-    seg.header = list(range(start))
+    seg.header = list(range(run[0]))
+    _walk(seg, run[0], run[-1])
+    if seg.entries and counts is not None:
+        at = seg.entries[-1][0]
+        prev = next((lines[i].seq for i in range(at - 1, -1, -1) if lines[i].seq is not None), None)
+        below = _run_counts(lines, [i for i in run if i >= at])
+        seg.resume = Resume(at, run[0], counts - below, prev)
+    return seg
+
+
+def segment_tail(lines: list[Line], resume: Resume) -> Segments | None:
+    """The lines from `resume.at` on (`lines[0]` is that line) of a later copy, segmented as
+    segment() would segment the whole copy; None where they change what lies above: a new
+    list starts, the list turns out to be the head's, or the line lost its number."""
+    if not lines or lines[0].seq is None:
+        return None
+    prev = resume.prev_seq
+    run: list[int] = []
+    for i, ln in enumerate(lines):
+        if ln.seq is None:
+            continue
+        if prev is None or (ln.seq == 1 and prev != 1):  # a list starts here
+            if i > 0 or resume.run_start != resume.at:
+                return None
+        elif i == 0 and resume.run_start == resume.at:
+            return None  # the line joins the list above it
+        run.append(i)
+        prev = ln.seq
+    if (resume.above + _run_counts(lines, run)).head_list():
+        return None
+    seg = Segments(lines)
+    _walk(seg, 0, run[-1])
+    return seg
+
+
+def _walk(seg: Segments, start: int, last: int) -> None:
+    """Entries, empty slots and format lines, then the footer, from the list's first line
+    (`start`) on; `last` is the list's last line."""
+    lines = seg.lines
     current: list[int] | None = None
     in_footer = False
     gap = False  # a blank line since the last entry line
@@ -245,4 +312,3 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
         else:
             seg.skipped.append(i)
         gap = False
-    return seg
