@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from handlers.parsing import chain_parser
+from handlers.parsing.segment import Line, Resume, Segments
 from handlers.parsing.types import ParsedChain
 
 TESTS = Path(__file__).resolve().parent
@@ -37,17 +38,25 @@ def _cold(text: str) -> dict[str, Any]:
 
 
 class _Spy:
-    """Counts the copies read whole: a repost read on from a kept reading is not."""
+    """Counts the copies read whole (a repost read on from a kept reading is not), and the
+    lines each copy read on was segmented from."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.whole = 0
+        self.tails: list[int] = []
         read_whole = chain_parser._parse_whole
+        segment_tail = chain_parser.segment_tail
 
         def counted(*args: Any) -> ParsedChain:
             self.whole += 1
             return read_whole(*args)
 
+        def tail(lines: list[Line], resume: Resume) -> Segments | None:
+            self.tails.append(len(lines))
+            return segment_tail(lines, resume)
+
         monkeypatch.setattr(chain_parser, "_parse_whole", counted)
+        monkeypatch.setattr(chain_parser, "segment_tail", tail)
 
 
 def _grown(lines: list[str], between: str | None = None) -> list[tuple[str, dict[str, Any]]]:
@@ -116,6 +125,8 @@ def test_repost_with_the_footer_moved_down(monkeypatch: pytest.MonkeyPatch) -> N
         text = head + "\n".join(entries[:n]) + FOOTER
         assert _whole(chain_parser.parse_chain(text)) == _cold(text)
     assert spy.whole == 2 * len(entries) - (len(entries) - 1)  # the cold parses, and the first
+    # each copy is read on from the one before it: its last entry, the new one, the footer
+    assert spy.tails == [2 + FOOTER.count("\n")] * (len(entries) - 1)
 
 
 def test_forks_and_an_edited_last_line() -> None:

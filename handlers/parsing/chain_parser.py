@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from itertools import chain, repeat
+from itertools import repeat
 from operator import attrgetter
 from typing import Protocol, Self, TypeVar
 
@@ -53,7 +53,6 @@ from handlers.parsing.segment import (
     segment_tail,
     split_one_line,
 )
-from handlers.parsing.tally import names_of
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
     FLAG_BARE_NUMBER,
@@ -246,9 +245,10 @@ def _read(
     idxs = seg.entries
     bodies = [lines[idx[0]].body if len(idx) == 1 else _body(lines, idx) for idx in idxs]
     read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
-    read0 = read
     field_counts, fields_above = _counted(above.fields, read)
-    fields = field_counts.fields(ctx, chain(names_of(above.read0), names_of(read)))
+    fields = field_counts.fields(ctx)
+    if field_counts.placed:  # the next copy finds the place words looked up for its names
+        fields_above.places(ctx)
     if expect is not None and fields != expect.fields:
         return None
     if fields:  # read again, with the words the entries repeat as notes
@@ -264,7 +264,7 @@ def _read(
     kind = detect_kind(head_and_format, kinds, has_menu=head.has_menu)
     named_above = above.named + _named(read[:-1])
     named = named_above + _named(read[-1:])
-    mode = _mode(kind, head.menu, ctx, named, len(above.read0) + len(read))
+    mode = _mode(kind, head.menu, ctx, named, field_counts.n)
     labels_above = None
     labels: frozenset[str] = frozenset()
     if mode == "multi":
@@ -302,7 +302,6 @@ def _read(
     entries += new
     at = idxs[-1][0] if idxs else len(lines)
     kept = Above(
-        above.read0 + read0[:-1],
         above.settled + done[:-1],
         fields_above,
         kinds_above,

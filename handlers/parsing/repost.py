@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from handlers.parsing.entry import Context, Reading
+from handlers.parsing.entry import Context
 from handlers.parsing.kinds import KindCounts
 from handlers.parsing.segment import Resume
 from handlers.parsing.tally import FieldCounts
@@ -56,10 +56,9 @@ class Decisions:
 
 @dataclass(slots=True)
 class Above:
-    """The entries above the resume line: their readings, how they were settled, and the
-    counts over them (each None where the chain's decisions never read it)."""
+    """The entries above the resume line: how they were settled, and the counts over them
+    (None where the chain's decisions never read them)."""
 
-    read0: list[Reading]  # read before the fields were known
     settled: list[Settled]
     fields: FieldCounts
     kinds: KindCounts | None  # None where the head's menu says it is an order
@@ -71,7 +70,7 @@ class Above:
 
 
 def nothing_above() -> Above:
-    return Above([], [], FieldCounts(), KindCounts(), 0, None, {}, (), [])
+    return Above([], FieldCounts(), KindCounts(), 0, None, {}, (), [])
 
 
 @dataclass(slots=True, eq=False)

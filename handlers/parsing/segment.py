@@ -245,10 +245,7 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     seg.header = list(range(run[0]))
     _walk(seg, run[0], run[-1])
     if seg.entries and counts is not None:
-        at = seg.entries[-1][0]
-        prev = next((lines[i].seq for i in range(at - 1, -1, -1) if lines[i].seq is not None), None)
-        below = _run_counts(lines, [i for i in run if i >= at])
-        seg.resume = Resume(at, run[0], counts - below, prev)
+        seg.resume = _resume(seg, run, counts, Resume(0, run[0], RunCounts(0, 0, 0), None))
     return seg
 
 
@@ -270,11 +267,29 @@ def segment_tail(lines: list[Line], resume: Resume) -> Segments | None:
             return None  # the line joins the list above it
         run.append(i)
         prev = ln.seq
-    if (resume.above + _run_counts(lines, run)).head_list():
+    counts = resume.above + _run_counts(lines, run)
+    if counts.head_list():
         return None
     seg = Segments(lines)
     _walk(seg, 0, run[-1])
+    if seg.entries:
+        seg.resume = _resume(seg, run, counts, resume)
     return seg
+
+
+def _resume(seg: Segments, run: list[int], counts: RunCounts, start: Resume) -> Resume:
+    """Where the next copy goes on from: the last entry's first line. `seg` covers the lines
+    from `start.at` on, `run` is its part of the entries' list, `counts` the whole list's."""
+    at = seg.entries[-1][0]
+    lines = seg.lines
+    prev = next((lines[i].seq for i in range(at - 1, -1, -1) if lines[i].seq is not None), None)
+    below = _run_counts(lines, [i for i in run if i >= at])
+    return Resume(
+        start.at + at,
+        start.run_start,
+        counts - below,
+        start.prev_seq if prev is None else prev,
+    )
 
 
 def _walk(seg: Segments, start: int, last: int) -> None:

@@ -4,14 +4,14 @@ A Latin word most entries end with (`uni`, `paypal`) or a place word standing af
 (`云谷`) is a field of the chain, a note and not goods (chain_parser.py reads the entries again
 with them). The counts are sums over entries, so a repost adds the entries it brings to the
 counts kept from the post before it instead of reading every entry again; the decision reads
-only the counts (and, when some place word is frequent, the names).
+only the counts, and the names once for each place word.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
@@ -31,16 +31,25 @@ PLACE_MIN = 3  # entries a place word stands alone in, at least
 class FieldCounts:
     """Per Latin word (folded): the entries holding it, those where only notes follow it, and
     those where it is the first Latin word with something before it; per Chinese word, the
-    entries it opens (after the name)."""
+    entries it opens (after the name); and the entries' names, where places are glued."""
 
     n: int = 0
     seen: Counter[str] = field(default_factory=Counter)
     trailing: Counter[str] = field(default_factory=Counter)
     after_goods: Counter[str] = field(default_factory=Counter)
     standalone: Counter[str] = field(default_factory=Counter)
+    names: list[str | None] = field(default_factory=list)
+    # A place word met: whether some name counted ends with it (and is longer); kept, and
+    # brought up to date as names are added, so a repost looks only at its new names.
+    placed: dict[str, bool] = field(default_factory=dict)
 
     def add(self, read: Sequence[Reading]) -> None:
         self.n += len(read)
+        names = list(map(_NAME, read))
+        self.names += names
+        for word, found in self.placed.items():
+            if not found:
+                self.placed[word] = _ends_with(names, word)
         rests = Counter(map(_REST, read))  # entries repeat their goods: read each text once
         for rest, times in rests.items():
             first = _CJK_WORD.match(rest)
@@ -69,13 +78,14 @@ class FieldCounts:
             self.trailing.copy(),
             self.after_goods.copy(),
             self.standalone.copy(),
+            self.names.copy(),
+            self.placed.copy(),
         )
 
-    def fields(self, ctx: Context, names: Iterable[str | None]) -> frozenset[str]:
+    def fields(self, ctx: Context) -> frozenset[str]:
         """Latin words the entries repeat after their goods (`uni`, `aven`): a pickup spot or
         a payment, not a product. A word counts where, in most of its entries, only notes
-        follow it, and at least once goods come before it. `names` (the entries' names) are
-        read only when some Chinese word is frequent enough to be a place."""
+        follow it, and at least once goods come before it."""
         if self.n < 2:
             return frozenset()
         products = {p.casefold() for p in ctx.products}
@@ -89,9 +99,9 @@ class FieldCounts:
             and w not in products
             and w.upper() not in ctx.letters
         }
-        return frozenset(latin | self._places(ctx, names))
+        return frozenset(latin | self.places(ctx))
 
-    def _places(self, ctx: Context, names: Iterable[str | None]) -> set[str]:
+    def places(self, ctx: Context) -> set[str]:
         """Chinese place words the entries repeat (`云谷`): a word that stands alone after the
         name in three entries or more, and that some resident joins to their name with a dash
         or glues after it (`张鑫-云谷`, `sisy云谷`), which is how places are written, never
@@ -103,17 +113,18 @@ class FieldCounts:
             and word not in ctx.addons
             and not any(word in p or p in word for p in ctx.products)
         ]
-        out: set[str] = set()
-        if not words:
-            return out
-        ends = tuple(words)
-        for name in names:  # one pass over the names for all the words
-            if name and name.endswith(ends):
-                out.update(w for w in words if name.endswith(w) and len(name) > len(w))
-                if len(out) == len(words):
-                    break
-        return out
+        new = [w for w in words if w not in self.placed]
+        if new:
+            out: set[str] = set()
+            ends = tuple(new)
+            for name in self.names:  # one pass over the names for all the new words
+                if name and name.endswith(ends):
+                    out.update(w for w in new if name.endswith(w) and len(name) > len(w))
+                    if len(out) == len(new):
+                        break
+            self.placed.update((w, w in out) for w in new)
+        return {w for w in words if self.placed[w]}
 
 
-def names_of(read: Iterable[Reading]) -> Iterable[str | None]:
-    return map(_NAME, read)
+def _ends_with(names: list[str | None], word: str) -> bool:
+    return any(name and name.endswith(word) and len(name) > len(word) for name in names)
