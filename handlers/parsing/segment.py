@@ -76,22 +76,29 @@ def prepare(raw: str) -> Line:
         lead = cleaned.lstrip()[:1]
     # NFKC would fold ⑨ into a bare 9: look first
     circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
+    seq: int | None = None
     if circled:
         norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
-        return _line(raw, norm, ord(circled.group(1)) - 0x2460 + 1, norm.strip(), cleaned != head)
-    norm = unicodedata.normalize("NFKC", cleaned)
-    m = _SEQ.match(norm)
-    if m:
-        digits = m.group(1) or m.group(2) or m.group(3)
-        seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
-        return _line(raw, norm, seq, norm[m.end() :].strip(), cleaned != head)
-    return _line(raw, norm, None, norm.strip(), cleaned != head)
-
-
-def _line(raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> Line:
-    priced = has_price(body)
+        seq = ord(circled.group(1)) - 0x2460 + 1
+        body = norm.strip()
+    else:
+        norm = unicodedata.normalize("NFKC", cleaned)
+        m = _SEQ.match(norm)
+        if m:
+            digits = m.group(1) or m.group(2) or m.group(3)
+            seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
+            body = norm[m.end() :].strip()
+        else:
+            body = norm.strip()
+    # has_price, inline: prepare reads every line of a chain never seen
+    priced = _PRICE_HINT.search(body) is not None and _PRICE.search(body) is not None
     per_unit = priced and _PER_UNIT.search(body) is not None
-    return Line(raw, norm, seq, body, invisible, not norm.strip(), priced, per_unit)
+    fields = (raw, norm, seq, body, cleaned != head, not norm.strip(), priced, per_unit)
+    return _new_line(Line, fields)
+
+
+# Line's own __new__ is a Python function around this one: a frame less per line read.
+_new_line = tuple.__new__
 
 
 def split_one_line(raw: str) -> list[str] | None:
