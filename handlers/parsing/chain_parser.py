@@ -2,8 +2,7 @@
 
 1. Cut it into head, entries and footer (segment.py).
 2. Read the head: its menu (codes, prices, units of sale) and menu numbers (menu.py).
-3. Read every entry as if the chain sold several goods (entry.py), memoised per line, so a
-   repost costs only the lines it adds.
+3. Read every entry as if the chain sold several goods (entry.py), memoised per line.
 4. Decide, from the head and the entries as a population, what kind of chain this is (kinds.py)
    and what its entries mean: in a one-product chain every entry is a portion and its other
    words are notes; in a sign-up an entry is a person or a head count; a check-in orders
@@ -13,6 +12,10 @@
 
 Nothing is dropped: every non-blank line is in the head, an entry's raw, the footer or
 `skipped` (empty slots and format lines).
+
+A repost (the previous copy's lines, then new ones) is read on from what was kept of that copy
+(repost.py): from its last entry on, with the counts behind steps 4 and 5 carried over, and
+read whole where the new lines change a decision. Either way the result is the same.
 """
 
 from __future__ import annotations
