@@ -2,8 +2,7 @@
 
 1. Cut it into head, entries and footer (segment.py).
 2. Read the head: its menu (codes, prices, units of sale) and menu numbers (menu.py).
-3. Read every entry as if the chain sold several goods (entry.py), memoised per line, so a
-   repost costs only the lines it adds.
+3. Read every entry as if the chain sold several goods (entry.py), memoised per line.
 4. Decide, from the head and the entries as a population, what kind of chain this is (kinds.py)
    and what its entries mean: in a one-product chain every entry is a portion and its other
    words are notes; in a sign-up an entry is a person or a head count; a check-in orders
@@ -13,6 +12,10 @@
 
 Nothing is dropped: every non-blank line is in the head, an entry's raw, the footer or
 `skipped` (empty slots and format lines).
+
+A repost (the previous copy's lines, then new ones) is read on from what was kept of that copy
+(repost.py): from its last entry on, with the counts behind steps 4 and 5 carried over, and
+read whole where the new lines change a decision. Either way the result is the same.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter
+from typing import Protocol, Self, TypeVar
 
 from handlers.parsing import entry as entry_reader
-from handlers.parsing import quantities
+from handlers.parsing import quantities, repost
 from handlers.parsing.entry import Context, Reading, read_entry
-from handlers.parsing.kinds import detect_kind, roll_call_answer
+from handlers.parsing.kinds import detect_kind
 from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.menu import (
     _parse_menu_cached,
@@ -40,13 +44,16 @@ from handlers.parsing.menu import (
     parse_menu,
 )
 from handlers.parsing.quantities import pure_quantity, split_quantity
+from handlers.parsing.repost import Above, ChainState, Decisions, Head, Settled
 from handlers.parsing.segment import (
     MAX_LINE,
     Line,
+    Segments,
     is_menu_line,
     marked,
     prepare,
     segment,
+    segment_tail,
     split_one_line,
 )
 from handlers.parsing.types import (
@@ -144,14 +151,26 @@ def parse_chain(text: str, *, known_products: Sequence[str] = ()) -> ParsedChain
             gc.enable()
 
 
-def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
+def _parse_chain(text: str, known: tuple[str, ...]) -> ParsedChain:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    kept = repost.recall(text, known)
+    if kept is not None:
+        parsed = _parse_on(text, kept)
+        if parsed is not None:
+            return parsed
+    return _parse_whole(text, known, kept)
+
+
+def _parse_whole(text: str, known: tuple[str, ...], kept: ChainState | None) -> ParsedChain:
+    """Read the message from its first line; keep what its next copy can read on from."""
+    split = False
     if _INLINE_HINT.search(text) is None:  # one scan: most chains have no one-line part
         raw_lines = text.split("\n")
     else:
         raw_lines = []
         for raw in text.split("\n"):
             pieces = split_one_line(raw) if _INLINE_HINT.search(raw) else None
+            split = split or bool(pieces)
             raw_lines.extend(pieces or [raw])
     lines = list(map(prepare, raw_lines))  # map: no Python frame per line, memoised or not
     # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
@@ -160,69 +179,215 @@ def _parse_chain(text: str, known_products: tuple[str, ...]) -> ParsedChain:
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
     menu = parse_menu(header)
-    ctx = _context(header, menu, known_products)
-    readings = [
-        (lines[idx[0]].body if len(idx) == 1 else _body(lines, idx), idx) for idx in seg.entries
-    ]
-    bodies = [body for body, _ in readings]
+    head = Head(header, tuple(menu), _context(header, menu, known), known)
+    got = _read(head, repost.nothing_above(), raw_lines, lines, seg)
+    assert got is not None  # nothing is expected of a whole message
+    entries, decisions, above = got
+    if seg.resume is not None and not split:  # a one-line chain's pieces are not its lines
+        at = seg.resume.at
+        marker_above = has_marker and marked("\x00".join(map(_NORM, lines[:at])))
+        prefix = "\n".join(raw_lines[:at]) + "\n"
+        state = ChainState(prefix, head, seg.resume, marker_above, above, decisions)
+        repost.remember(state, replaces=kept)
+    return _chain(head, entries, has_marker, decisions.kind, raw_lines, seg, [])
+
+
+def _parse_on(text: str, kept: ChainState) -> ParsedChain | None:
+    """A later copy of a kept chain, read from its last entry on; None where the lines it
+    adds change what lies above them (the segmentation or a chain-wide decision)."""
+    tail = text[len(kept.prefix) :]
+    if _INLINE_HINT.search(tail) is not None:
+        return None
+    raw_lines = tail.split("\n")
+    lines = list(map(prepare, raw_lines))
+    _number_glued_slots(lines, kept.resume.prev_seq)
+    seg = segment_tail(lines, kept.resume)
+    if seg is None or not seg.entries:
+        return None
+    got = _read(kept.head, kept.above, raw_lines, lines, seg, kept.decisions)
+    if got is None:
+        return None
+    entries, decisions, above = got
+    has_marker = kept.has_marker or marked("\x00".join(map(_NORM, lines)))
+    if seg.resume is not None:
+        at = seg.resume.at - kept.resume.at  # in the tail
+        marker_above = kept.has_marker or marked("\x00".join(map(_NORM, lines[:at])))
+        prefix = kept.prefix + "\n".join(raw_lines[:at]) + "\n" if at else kept.prefix
+        state = ChainState(prefix, kept.head, seg.resume, marker_above, above, decisions)
+        repost.remember(state, replaces=kept)
+    skipped = kept.above.skipped
+    return _chain(kept.head, entries, has_marker, decisions.kind, raw_lines, seg, skipped)
+
+
+def _chain(
+    head: Head,
+    entries: list[ParsedEntry],
+    has_marker: bool,
+    kind: str,
+    raw_lines: list[str],
+    seg: Segments,
+    skipped_above: list[str],
+) -> ParsedChain:
+    """The ParsedChain; `seg` covers `raw_lines`, `skipped_above` the skipped lines above."""
+    return ParsedChain(
+        header=head.header,
+        entries=entries,
+        menu=list(head.menu),
+        has_marker=has_marker,
+        kind=kind,
+        footer="\n".join(raw_lines[i] for i in seg.footer).strip("\n"),
+        skipped=[*(s.strip() for s in skipped_above), *(raw_lines[i].strip() for i in seg.skipped)],
+    )
+
+
+def _read(
+    head: Head,
+    above: Above,
+    raw_lines: list[str],
+    lines: list[Line],
+    seg: Segments,
+    expect: Decisions | None = None,
+) -> tuple[list[ParsedEntry], Decisions, Above] | None:
+    """Read the entries of `seg` after those `above` (none for a whole message) and decide,
+    from all of them as a population, what the chain is and what its entries mean; then
+    settle the new ones. With `expect` (a copy read on from a kept reading), None as soon as
+    a decision differs from it. The Above returned covers every entry but the last: where
+    the next copy reads on from."""
+    ctx = head.ctx
+    idxs = seg.entries
+    bodies = [lines[idx[0]].body if len(idx) == 1 else _body(lines, idx) for idx in idxs]
     read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
-    fields = _fields(read, ctx)
+    field_counts, fields_above = _counted(above.fields, read)
+    fields = field_counts.fields(ctx)
+    if field_counts.placed:  # the next copy finds the place words looked up for its names
+        fields_above.places(ctx)
+    if expect is not None and fields != expect.fields:
+        return None
     if fields:  # read again, with the words the entries repeat as notes
         ctx = ctx._replace(fields=fields)
         read = list(map(read_entry, bodies, repeat(ctx, len(bodies))))
     # The format line (`1. 门店+型号`) says what the chain collects, as the head does.
-    head_and_format = "\n".join([header, *(raw_lines[i] for i in seg.skipped)])
-    kind = detect_kind(head_and_format, read, has_menu=bool(menu or ctx.codes))
-    mode = _mode(kind, menu, ctx, read)
-    on_menu = _OnMenu(tuple(menu), known_products, ctx) if mode == "multi" else None
-    labels = _labels(header, bodies) if mode == "multi" else frozenset()
+    skipped = [raw_lines[i] for i in seg.skipped]
+    kinds = kinds_above = None
+    if not head.has_menu:  # else the menu says it is an order, whatever the entries say
+        assert above.kinds is not None
+        kinds, kinds_above = _counted(above.kinds, read)
+    head_and_format = "\n".join([head.header, *above.skipped, *skipped])
+    kind = detect_kind(head_and_format, kinds, has_menu=head.has_menu)
+    named_above = above.named + _named(read[:-1], ctx.codes)
+    named = named_above + _named(read[-1:], ctx.codes)
+    others_above = above.others + _others(read[:-1], ctx)
+    others = others_above + _others(read[-1:], ctx)
+    mode = _mode(kind, head.menu, ctx, named, field_counts.n, others)
+    labels_above = None
+    labels: frozenset[str] = frozenset()
+    if mode == "multi":
+        label_counts = above.labels if above.labels is not None else _label_counts([head.header])
+        labels_above = label_counts + _label_counts(bodies[:-1])
+        labels = _labels(labels_above + _label_counts(bodies[-1:]))
+    answer = kinds.roll_call_answer() if kinds is not None and mode == "text" else None
+    decisions = Decisions(fields, kind, mode, labels, answer)
+    if expect is not None and decisions != expect:
+        return None
+    on_menu = _OnMenu(head.menu, head.known, ctx) if mode == "multi" else None
     memo: dict[tuple[str, int, int], _Goods] = {}
-    answer = roll_call_answer(read) if mode == "text" else None
-    settled = _settled_for((mode, ctx, labels, tuple(menu), known_products, answer))
-    entries = []
-    for r, (_, idx) in zip(read, readings, strict=True):
+    settled = _settled_for((mode, ctx, labels, head.menu, head.known, answer))
+    done: list[_Settled] = []
+    for r, idx in zip(read, idxs, strict=True):
         # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
         key = (
             (lines[idx[0]].body, raw_lines[idx[0]])
             if len(idx) == 1
             else (lines[idx[0]].body, *(raw_lines[i] for i in idx))
         )
-        done = settled.get(key)
-        if done is None:
-            done = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo, answer)
-        # a fresh entry with its own lists: the chain engine marks entries (accepted, claimed)
-        seq, name, items, note, raw, flags = done
-        entries.append(ParsedEntry(seq, name, list(items), note, raw, list(flags)))
+        entry = settled.get(key)
+        if entry is None:
+            entry = settled[key] = _settle(r, lines, idx, mode, ctx, on_menu, labels, memo, answer)
+        done.append(entry)
+    entries = _fresh(above.settled)
+    for k, goods in above.copied.items():
+        entries[k].items = list(goods)
+    new = _fresh(done)
+    copied = dict(above.copied)
+    last_goods = above.last_goods
     if mode in ("multi", "single"):
-        _copy_same_as_above(entries)
-    return ParsedChain(
-        header=header,
-        entries=entries,
-        menu=menu,
-        has_marker=has_marker,
-        kind=kind,
-        footer="\n".join(raw_lines[i] for i in seg.footer).strip("\n"),
-        skipped=[raw_lines[i].strip() for i in seg.skipped],
+        last_goods = _copy_same_as_above(new[:-1], last_goods, copied, len(entries))
+        _copy_same_as_above(new[-1:], last_goods, {}, 0)
+    entries += new
+    at = idxs[-1][0] if idxs else len(lines)
+    kept = Above(
+        above.settled + done[:-1],
+        fields_above,
+        kinds_above,
+        named_above,
+        others_above,
+        labels_above,
+        copied,
+        last_goods,
+        above.skipped + [raw_lines[i] for i in seg.skipped if i < at],
     )
+    return entries, decisions, kept
 
 
-def _copy_same_as_above(entries: list[ParsedEntry]) -> None:
+class _Counts(Protocol):
+    def add(self, read: list[Reading]) -> None: ...
+    def copy(self) -> Self: ...
+
+
+C = TypeVar("C", bound=_Counts)
+
+
+def _counted(above: C, read: list[Reading]) -> tuple[C, C]:
+    """The counts over the entries above and `read`, and over all but the last of them."""
+    but_last = above.copy()
+    but_last.add(read[:-1])
+    counts = but_last.copy()
+    counts.add(read[-1:])
+    return counts, but_last
+
+
+def _fresh(done: list[_Settled]) -> list[ParsedEntry]:
+    """A ParsedEntry of its own per settled entry, with its own lists: the chain engine marks
+    entries (accepted, claimed). Its slots are filled directly: the dataclass's __init__
+    costs twice as much, and a repost of 2,000 entries makes all of them again."""
+    out = []
+    for seq, name, items, note, raw, flags in done:
+        e = _NEW_ENTRY(ParsedEntry)
+        e.seq = seq
+        e.name = name
+        e.items = list(items)
+        e.note = note
+        e.raw = raw
+        e.flags = list(flags)
+        out.append(e)
+    return out
+
+
+_NEW_ENTRY = ParsedEntry.__new__
+
+
+def _copy_same_as_above(
+    entries: list[ParsedEntry],
+    above: tuple[ParsedItem, ...],
+    copied: dict[int, tuple[ParsedItem, ...]],
+    first: int,
+) -> tuple[ParsedItem, ...]:
     """`李四 同上`: the goods of the entry above, as the chain engine will count them; the flag
-    stays, so the leader still sees what was copied."""
-    above: list[ParsedItem] = []
-    for e in entries:
+    stays, so the leader still sees what was copied. Records in `copied` what was copied,
+    by the entry's place in the chain (`first` for entries[0]); returns the goods a `同上`
+    below would copy."""
+    for k, e in enumerate(entries, first):
         if FLAG_SAME_AS_ABOVE in e.flags and above:
             e.items = list(above)
+            copied[k] = above
         elif e.items:
-            above = e.items
+            above = tuple(e.items)
+    return above
 
-
-# An entry as settled: seq, name, items, note, raw, flags; kept as a tuple, and each parse
-# makes its own ParsedEntry from it.
-_Settled = tuple[int | None, str | None, tuple[ParsedItem, ...], str | None, str, tuple[str, ...]]
 
 # Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
 # repeats its lines under the same head, and then costs only the lines it adds.
+_Settled = Settled
 _SETTLED: dict[tuple[object, ...], dict[tuple[str, ...], _Settled]] = {}
 _SETTLED_CHAINS = 64  # chain settings kept
 _SETTLED_LINES = 2000  # entries kept per setting (a longer chain starts it again)
@@ -273,6 +438,7 @@ def clear_caches() -> None:
     is_note_token.cache_clear()
     is_template.cache_clear()
     _SETTLED.clear()
+    repost.forget()
 
 
 _PLACEHOLDER = re.compile(r"[\s.·．。，,、…\-—_~～]*")
@@ -286,10 +452,10 @@ _GLUED_SLOT = re.compile(
 )
 
 
-def _number_glued_slots(lines: list[Line]) -> None:
+def _number_glued_slots(lines: list[Line], last: int | None = None) -> None:
     """Give a line its slot number when it starts with the number that follows the last entry
-    and a name glued to it; a list written half with marks and half without is one list."""
-    last: int | None = None
+    (`last`, above these lines) and a name glued to it; a list written half with marks and
+    half without is one list."""
     for i, ln in enumerate(lines):
         if ln.seq is not None:
             last = ln.seq
@@ -378,83 +544,30 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
     return ProductMatcher(products) if products else None
 
 
-_CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
-_FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
-_LATIN = re.compile(r"[A-Za-z]")
-_REST = attrgetter("rest")
-_NAME = attrgetter("name")
 _NORM = attrgetter("norm")
-FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
 
 
-def _fields(read: list[Reading], ctx: Context) -> frozenset[str]:
-    """Latin words the entries repeat after their goods (`uni`, `aven`): a pickup spot or a
-    payment, not a product. A word counts where, in most of its entries, only notes follow it,
-    and at least once goods come before it."""
-    if len(read) < 2:
-        return frozenset()
-    seen: Counter[str] = Counter()
-    trailing: Counter[str] = Counter()
-    after_goods: set[str] = set()
-    rests = Counter(map(_REST, read))  # entries repeat their goods: read each text once
-    for rest, times in rests.items():
-        words = _FIELD_WORD.findall(rest) if _LATIN.search(rest) else []
-        for key in {w.casefold() for w in words}:
-            seen[key] += times
-        for k, w in enumerate(words):
-            tail = rest[rest.find(w) + len(w) :]
-            if all(
-                is_note_token(t) or _FIELD_WORD.fullmatch(t)
-                for t in re.split(r"[\s，,]+", tail)
-                if t
-            ):
-                trailing[w.casefold()] += times
-            if rest.find(w) > 0 and k == 0:
-                after_goods.add(w.casefold())
-    products = {p.casefold() for p in ctx.products}
-    latin = {
-        w
-        for w, c in seen.items()  # a word's count is the entries holding it
-        if c >= 2
-        and c >= FIELD_SHARE * len(read)
-        and 2 * trailing[w] >= c
-        and w in after_goods
-        and w not in products
-        and w.upper() not in ctx.letters
-    }
-    return frozenset(latin | _place_fields(read, rests, ctx))
+def _named(read: list[Reading], codes: frozenset[str]) -> int:
+    """Entries naming some goods. Entries share their items (read once per text): look once.
+    `张三 1` names no goods unless 1 is a menu number: else it counts portions."""
+    named: dict[int, bool] = {}
+    count = 0
+    for r in read:
+        goods = named.get(id(r.items))
+        if goods is None:
+            goods = named[id(r.items)] = any(
+                it.text is not None and (not it.text.isdecimal() or it.text in codes)
+                for it in r.items
+            )
+        count += goods
+    return count
 
 
-def _place_fields(read: list[Reading], rests: Counter[str], ctx: Context) -> set[str]:
-    """Chinese place words the entries repeat (`云谷`): a word that stands alone after the name
-    in three entries or more, and that some resident joins to their name with a dash or
-    glues after it (`张鑫-云谷`, `sisy云谷`), which is how places are written, never goods."""
-    standalone: Counter[str] = Counter()
-    for rest, times in rests.items():
-        first = _CJK_WORD.match(rest)
-        if first:
-            standalone[first.group(0)] += times
-    words = [
-        word
-        for word, count in standalone.items()
-        if count >= 3
-        and word not in ctx.addons
-        and not any(word in p or p in word for p in ctx.products)
-    ]
-    out: set[str] = set()
-    if not words:
-        return out
-    ends = tuple(words)
-    for name in map(_NAME, read):  # one pass over the names for all the words
-        if name and name.endswith(ends):
-            out.update(w for w in words if name.endswith(w) and len(name) > len(w))
-            if len(out) == len(words):
-                break
-    return out
-
-
-def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) -> str:
-    """multi | single | roster | text: what an entry's words mean in this chain.
+def _mode(
+    kind: str, menu: tuple[MenuLine, ...], ctx: Context, named: int, n: int, others: int
+) -> str:
+    """multi | single | roster | text: what an entry's words mean in this chain, `named` of
+    its `n` entries naming goods, `others` ordering goods a one-product head does not offer.
 
     single: every entry orders portions of one thing (a meal, a fruit) and its other words are
     notes, or add-ons the head prices or names. That is so when the menu offers one product, or
@@ -463,18 +576,7 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
         return "roster"
     if kind != "order":
         return "text"
-    named: dict[int, bool] = {}  # entries share their items (read once per text): look once
-    with_goods = 0
-    for r in read:
-        goods = named.get(id(r.items))
-        if goods is None:
-            # `张三 1` names no goods unless 1 is a menu number: else it counts portions
-            goods = named[id(r.items)] = any(
-                it.text is not None and (not it.text.isdecimal() or it.text in ctx.codes)
-                for it in r.items
-            )
-        with_goods += goods
-    few_goods = bool(read) and with_goods < SINGLE_SHARE * len(read)
+    few_goods = bool(n) and named < SINGLE_SHARE * n
     if ctx.codes or ctx.letters:
         # `今日菜单 1.红烧肉 2.炒青菜` over `1. 张三 2份`: the numbered dishes are one set meal
         # when no price sets them apart and the entries name none of them.
@@ -482,12 +584,17 @@ def _mode(kind: str, menu: list[MenuLine], ctx: Context, read: list[Reading]) ->
     if len(menu) == 1 or (not menu and len(ctx.products) == 1):
         # `可帮带嘉口生煎，0.9/个` over `10个生煎，5个煎饺`: entries ordering other goods by
         # count (two at least, a quarter of them) show the head priced only one of several.
-        return "multi" if _others_counted(read, ctx.products[0], ctx) else "single"
+        return "multi" if others >= 2 and 4 * others >= n else "single"
     return "single" if few_goods else "multi"
 
 
-def _others_counted(read: list[Reading], main: str, ctx: Context) -> bool:
-    others = sum(
+def _others(read: list[Reading], ctx: Context) -> int:
+    """Entries ordering, by a unit, goods other than a one-product head's (`5个煎饺` under
+    `生煎 0.9/个`); counted over entries, so a repost adds its own."""
+    if len(ctx.products) != 1:
+        return 0
+    main = ctx.products[0]
+    return sum(
         1
         for r in read
         if any(
@@ -500,7 +607,6 @@ def _others_counted(read: list[Reading], main: str, ctx: Context) -> bool:
             for it in r.items
         )
     )
-    return others >= 2 and 4 * others >= len(read)
 
 
 def _settle(
@@ -624,16 +730,20 @@ def _code_then_words(text: str | None, ctx: Context) -> bool:
     )
 
 
-def _labels(header: str, bodies: list[str]) -> frozenset[str]:
-    """Where the goods come from, as the chain writes it: a bracket after a dish that the
-    chain repeats (`春饼套餐（东方明珠）`, `京酱肉丝（东方）`). Written alone after the goods
-    (`… 东方明珠 uni 现金`) such a word names the shop, not a dish."""
+def _label_counts(texts: list[str]) -> Counter[str]:
+    """Each bracket after a dish (`春饼套餐（东方明珠）`) in the texts, counted."""
     seen: Counter[str] = Counter()
-    for text in (header, *bodies):
+    for text in texts:
         if "(" in text or "（" in text:
             seen.update(_BRACKET_LABEL.findall(text))
-    if not seen:
-        return frozenset()
+    return seen
+
+
+def _labels(seen: Counter[str]) -> frozenset[str]:
+    """Where the goods come from, as the chain writes it: a bracket after a dish that the
+    chain repeats (`春饼套餐（东方明珠）`, `京酱肉丝（东方）`), counted over the head and the
+    entries. Written alone after the goods (`… 东方明珠 uni 现金`) such a word names the
+    shop, not a dish."""
     return frozenset(
         w
         for w in seen

@@ -217,6 +217,9 @@ def _take(pattern: re.Pattern[str], text: str, notes: list[str]) -> str:
     return pattern.sub(" ", text)
 
 
+_new_reading = tuple.__new__
+
+
 @lru_cache(maxsize=65536)
 def read_entry(body: str, ctx: Context) -> Reading:
     """Read one entry's body (its text without the number). Memoised: copies repeat lines."""
@@ -264,7 +267,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
     elif rest:
         item_notes, read, item_flags, parsed = read_items(rest, ctx)
         if not notes and not flags:  # the common entry: what its goods say, shared
-            return Reading(name, read, item_notes, item_flags, rest, parsed)
+            # Reading's own __new__ is a Python function around tuple's: a frame less
+            return _new_reading(Reading, (name, read, item_notes, item_flags, rest, parsed))
         notes.extend(item_notes)
         items = list(read)
         flags |= item_flags  # read_items flags the quantities out of range

@@ -8,7 +8,9 @@ entries naming goods or quantities make an order chain, bare names a sign-up.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from handlers.parsing.entry import Reading
 
@@ -70,58 +72,83 @@ def _person(name: str | None, text: str, explicit: bool) -> bool:
     )
 
 
-def roll_call_answer(read: Sequence[Reading]) -> str | None:
-    """The answer at least half the entries end with (`无` to `有无境外返郑人员`), if any."""
-    if len(read) < 4:
-        return None
-    answers: dict[str, int] = {}
-    for r in read:
-        m = _ANSWER.search(f"{r.name or ''} {r.rest}")
-        if m:
-            answers[m.group(1)] = answers.get(m.group(1), 0) + 1
-    best = max(answers.items(), key=lambda kv: kv[1], default=None)
-    return best[0] if best and 2 * best[1] >= len(read) else None
+@dataclass(slots=True)
+class KindCounts:
+    """What the entries say about the chain's kind, summed over entries: a repost adds the
+    entries it brings to the counts of the post before it (chain_parser.py) instead of
+    reading every entry again."""
+
+    n: int = 0  # entries counted
+    links: int = 0  # holding a link
+    logs: int = 0  # a day's log
+    activity: int = 0  # a gym's or a study group's log
+    status: int = 0  # a status (`已发送`)
+    figures: int = 0  # two kinds of figures or more
+    goods: int = 0  # naming goods or a quantity of something other than people
+    heads: int = 0  # a head count (`2人`)
+    answers: Counter[str] = field(default_factory=Counter)  # each roll-call answer's entries
+
+    def add(self, read: Iterable[Reading]) -> None:
+        for r in read:
+            rest = r.rest
+            self.n += 1
+            self.links += _LINK.search(rest) is not None
+            self.logs += len(rest) >= LOG_MIN_CHARS and _DAY_LOG.search(rest) is not None
+            self.activity += _ACTIVITY.search(rest) is not None
+            self.status += _STATUS.search(rest) is not None
+            self.figures += len(set(_FIGURES.findall(rest))) >= 2
+            self.goods += any(
+                (
+                    it.text is not None
+                    and not it.text.isdigit()
+                    and not _person(r.name, it.text, it.explicit)
+                )
+                or (it.explicit and it.unit not in _HEAD_UNITS)
+                for it in r.items
+            )
+            self.heads += any(it.unit in _HEAD_UNITS for it in r.items)
+            m = _ANSWER.search(f"{r.name or ''} {rest}")
+            if m:
+                self.answers[m.group(1)] += 1
+
+    def copy(self) -> KindCounts:
+        return replace(self, answers=self.answers.copy())
+
+    def roll_call_answer(self) -> str | None:
+        """The answer at least half the entries end with (`无` to `有无境外返郑人员`), if any."""
+        if self.n < 4:
+            return None
+        # the first answer met wins a tie: Counter keeps the order answers were first met
+        best = max(self.answers.items(), key=lambda kv: kv[1], default=None)
+        return best[0] if best and 2 * best[1] >= self.n else None
 
 
-def detect_kind(header: str, read: Sequence[Reading], *, has_menu: bool) -> str:
-    """order | signup | checkin | report | other."""
+def detect_kind(header: str, counts: KindCounts | None, *, has_menu: bool) -> str:
+    """order | signup | checkin | report | other. The counts may be None only with a menu."""
     if has_menu:
         return "order"
+    assert counts is not None, "a chain without a menu is judged by its entries"
     if _CHECKIN.search(header):
         return "checkin"
-    n = len(read)
-    links = sum(1 for r in read if _LINK.search(r.rest))
-    if (n and 2 * links >= n) or _OTHER.search(header):
+    n = counts.n
+    if (n and 2 * counts.links >= n) or _OTHER.search(header):
         return "other"
     if _REPORT.search(header):
         return "report"
     order_head = _ORDER.search(header) is not None
-    logs = sum(1 for r in read if len(r.rest) >= LOG_MIN_CHARS and _DAY_LOG.search(r.rest))
-    if n and 2 * logs >= n and not _STRONG_ORDER.search(header):
+    if n and 2 * counts.logs >= n and not _STRONG_ORDER.search(header):
         return "checkin"
-    if n and 2 * sum(1 for r in read if _ACTIVITY.search(r.rest)) >= n and not order_head:
+    if n and 2 * counts.activity >= n and not order_head:
         return "checkin"
-    if n and 2 * sum(1 for r in read if _STATUS.search(r.rest)) >= n:
+    if n and 2 * counts.status >= n:
         return "report"
-    if n and 2 * sum(1 for r in read if len(set(_FIGURES.findall(r.rest))) >= 2) >= n:
+    if n and 2 * counts.figures >= n:
         return "report"
-    goods = sum(
-        1
-        for r in read
-        if any(
-            (
-                it.text is not None
-                and not it.text.isdigit()
-                and not _person(r.name, it.text, it.explicit)
-            )
-            or (it.explicit and it.unit not in _HEAD_UNITS)
-            for it in r.items
-        )
-    )
-    if 2 * goods < n and roll_call_answer(read) is not None:
+    goods = counts.goods
+    if 2 * goods < n and counts.roll_call_answer() is not None:
         return "checkin"  # `王墨宸无`, `李四 收到`: a roll call of answers, no goods
-    heads = sum(1 for r in read if any(it.unit in _HEAD_UNITS for it in r.items))
-    order_words = _ORDER.search(header) is not None
+    heads = counts.heads
+    order_words = order_head
     signup_words = _SIGNUP.search(header) is not None
     if order_words and not signup_words:
         return "order"

@@ -76,22 +76,29 @@ def prepare(raw: str) -> Line:
         lead = cleaned.lstrip()[:1]
     # NFKC would fold ⑨ into a bare 9: look first
     circled = _CIRCLED_SEQ.match(cleaned) if "\u2460" <= lead <= "\u2473" else None
+    seq: int | None = None
     if circled:
         norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
-        return _line(raw, norm, ord(circled.group(1)) - 0x2460 + 1, norm.strip(), cleaned != head)
-    norm = unicodedata.normalize("NFKC", cleaned)
-    m = _SEQ.match(norm)
-    if m:
-        digits = m.group(1) or m.group(2) or m.group(3)
-        seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
-        return _line(raw, norm, seq, norm[m.end() :].strip(), cleaned != head)
-    return _line(raw, norm, None, norm.strip(), cleaned != head)
-
-
-def _line(raw: str, norm: str, seq: int | None, body: str, invisible: bool) -> Line:
-    priced = has_price(body)
+        seq = ord(circled.group(1)) - 0x2460 + 1
+        body = norm.strip()
+    else:
+        norm = unicodedata.normalize("NFKC", cleaned)
+        m = _SEQ.match(norm)
+        if m:
+            digits = m.group(1) or m.group(2) or m.group(3)
+            seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
+            body = norm[m.end() :].strip()
+        else:
+            body = norm.strip()
+    # has_price, inline: prepare reads every line of a chain never seen
+    priced = _PRICE_HINT.search(body) is not None and _PRICE.search(body) is not None
     per_unit = priced and _PER_UNIT.search(body) is not None
-    return Line(raw, norm, seq, body, invisible, not norm.strip(), priced, per_unit)
+    fields = (raw, norm, seq, body, cleaned != head, not norm.strip(), priced, per_unit)
+    return _new_line(Line, fields)
+
+
+# Line's own __new__ is a Python function around this one: a frame less per line read.
+_new_line = tuple.__new__
 
 
 def split_one_line(raw: str) -> list[str] | None:
@@ -135,6 +142,7 @@ class Segments:
     entries: list[list[int]] = field(default_factory=list)
     footer: list[int] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)
+    resume: Resume | None = None  # where a later copy's segmentation may go on from
 
 
 def _runs(lines: list[Line]) -> list[list[int]]:
@@ -150,17 +158,33 @@ def _runs(lines: list[Line]) -> list[list[int]]:
     return runs
 
 
-def _is_head_list(lines: list[Line], run: list[int]) -> bool:
-    """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most of
-    the list (more than half) priced per unit or lettered, or most of it in the leader's words."""
-    n = len(run)
+class RunCounts(NamedTuple):
+    """A numbered list's lines, those priced per unit or lettered, those in the leader's words."""
+
+    lines: int
+    menu: int
+    rules: int
+
+    def __add__(self, other: object) -> RunCounts:
+        assert isinstance(other, RunCounts)
+        return RunCounts(*(a + b for a, b in zip(self, other, strict=True)))
+
+    def __sub__(self, other: RunCounts) -> RunCounts:
+        return RunCounts(*(a - b for a, b in zip(self, other, strict=True)))
+
+    def head_list(self) -> bool:
+        """A numbered menu with prices, or numbered rules: the leader's head, not entries. Most
+        of the list (more than half) priced per unit or lettered, or most of it in the
+        leader's words."""
+        return 2 * self.menu > self.lines or 2 * self.rules > self.lines
+
+
+def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     menu = 0
     for i in run:
         ln = lines[i]
         if ln.per_unit or (ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)):
             menu += 1
-    if 2 * menu > n:
-        return True
     # One search per line holding a word, over all the bodies at once: a NUL keeps a match
     # within one line, and most entries hold no such word.
     bodies = "\x00".join([lines[i].body for i in run])
@@ -172,7 +196,7 @@ def _is_head_list(lines: list[Line], run: list[int]) -> bool:
         if end < 0:
             break
         at = end + 1
-    return 2 * rules > n
+    return RunCounts(len(run), menu, rules)
 
 
 def _footerish(ln: Line) -> bool:
@@ -199,10 +223,23 @@ def order_like(body: str) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """Where the segmentation of a later copy of the chain can go on from: the first line of
+    the last entry (`at`). Nothing above it changes while the lines from it on continue the
+    same numbered list, which is what a repost adds."""
+
+    at: int
+    run_start: int  # the entries' list starts here
+    above: RunCounts  # that list's lines above `at`
+    prev_seq: int | None  # the number of the last numbered line above `at`
+
+
 def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     seg = Segments(lines)
     runs = _runs(lines)
-    if runs and _is_head_list(lines, runs[-1]):
+    counts = _run_counts(lines, runs[-1]) if runs else None
+    if counts is not None and counts.head_list():
         runs = []  # the last list is the leader's menu or rules: no numbered entries yet
     if not runs:
         if has_marker:  # an unnumbered chain: order-looking lines after the first line
@@ -215,8 +252,60 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
             seg.header = list(range(len(lines)))
         return seg
     run = runs[-1]
-    start, last = run[0], run[-1]
-    seg.header = list(range(start))
+    seg.header = list(range(run[0]))
+    _walk(seg, run[0], run[-1])
+    if seg.entries and counts is not None:
+        seg.resume = _resume(seg, run, counts, Resume(0, run[0], RunCounts(0, 0, 0), None))
+    return seg
+
+
+def segment_tail(lines: list[Line], resume: Resume) -> Segments | None:
+    """The lines from `resume.at` on (`lines[0]` is that line) of a later copy, segmented as
+    segment() would segment the whole copy; None where they change what lies above: a new
+    list starts, the list turns out to be the head's, or the line lost its number."""
+    if not lines or lines[0].seq is None:
+        return None
+    prev = resume.prev_seq
+    run: list[int] = []
+    for i, ln in enumerate(lines):
+        if ln.seq is None:
+            continue
+        if prev is None or (ln.seq == 1 and prev != 1):  # a list starts here
+            if i > 0 or resume.run_start != resume.at:
+                return None
+        elif i == 0 and resume.run_start == resume.at:
+            return None  # the line joins the list above it
+        run.append(i)
+        prev = ln.seq
+    counts = resume.above + _run_counts(lines, run)
+    if counts.head_list():
+        return None
+    seg = Segments(lines)
+    _walk(seg, 0, run[-1])
+    if seg.entries:
+        seg.resume = _resume(seg, run, counts, resume)
+    return seg
+
+
+def _resume(seg: Segments, run: list[int], counts: RunCounts, start: Resume) -> Resume:
+    """Where the next copy goes on from: the last entry's first line. `seg` covers the lines
+    from `start.at` on, `run` is its part of the entries' list, `counts` the whole list's."""
+    at = seg.entries[-1][0]
+    lines = seg.lines
+    prev = next((lines[i].seq for i in range(at - 1, -1, -1) if lines[i].seq is not None), None)
+    below = _run_counts(lines, [i for i in run if i >= at])
+    return Resume(
+        start.at + at,
+        start.run_start,
+        counts - below,
+        start.prev_seq if prev is None else prev,
+    )
+
+
+def _walk(seg: Segments, start: int, last: int) -> None:
+    """Entries, empty slots and format lines, then the footer, from the list's first line
+    (`start`) on; `last` is the list's last line."""
+    lines = seg.lines
     current: list[int] | None = None
     in_footer = False
     gap = False  # a blank line since the last entry line
@@ -248,4 +337,3 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
         else:
             seg.skipped.append(i)
         gap = False
-    return seg
