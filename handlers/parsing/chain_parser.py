@@ -644,8 +644,13 @@ def _settle(
             name = _whole_name(first.body, name, person.group(0))
             r = r._replace(rest=r.rest[person.end() :].strip())
     items: list[ParsedItem]
-    closing = _closing(name, r.rest) if mode in ("multi", "single") else None
-    if mode == "roster":
+    closing = _closing(name, r.rest) if mode in ("multi", "single", "roster") else None
+    if closing is not None:
+        items = []  # `—— 截单！ ——`, `Tiger= 结束啦`: the list closed in a slot, no order
+        flags -= _GOODS_FLAGS
+        name, said = closing
+        notes.insert(0, said)
+    elif mode == "roster":
         items = [_head_count(r.rest, notes)]
         flags -= _GOODS_FLAGS
         plus = _PLUS_COMPANIONS.match(name) if name and not r.rest else None
@@ -672,11 +677,6 @@ def _settle(
         if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
             notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name
             name = name[: -len(answer)].rstrip()
-    elif closing is not None:
-        items = []  # `—— 截单！ ——`, `Tiger= 结束啦`: the list closed in a slot, no order
-        flags -= _GOODS_FLAGS
-        name, said = closing
-        notes.insert(0, said)
     elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
@@ -903,7 +903,9 @@ def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
     return name.rstrip("=＝:：-—~～ "), rest
 
 
-_CLOSED = re.compile(r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截单|已?截止|结束(?:啦|了)?|停止接龙)")
+_CLOSED = re.compile(
+    r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截单|已?截止|已?截车|结束(?:啦|了)?|停止接龙|满员|人满)"
+)
 
 
 def _head_count(rest: str, notes: list[str]) -> ParsedItem:
