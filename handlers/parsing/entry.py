@@ -388,6 +388,8 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         and not lead.isalnum()
         and is_emoji_token(first)
         and not _URL.match(tokens[1])
+        and len(tokens[1]) <= 8
+        and not _CLAUSE.search(tokens[1])  # `💪 老奶洋芋，炒土豆都可以`: words, not a name
         and not _is_goods(tokens[1], ctx)
         and not is_note_token(tokens[1])
     ):
@@ -827,6 +829,7 @@ def read_items(
     return _items_read(notes, items, flags)
 
 
+_CLAUSE = re.compile(r"[，,。！!？?；;]")
 _ROOM = re.compile(r"\d{3,4}")
 _BUILDING_END = re.compile(r"(?:栋|幢|号楼|座|单元|#)$")
 _ADDRESS_PLUS = re.compile(r"^(?P<name>.+?)(?P<qty>[+＋]\d{1,3})$")
