@@ -73,8 +73,21 @@ def test_third_held_out_gathering_read_blind() -> None:
     report = evaluate(CORPUS / "real" / "held_out3")
     order = report.by_kind["order"]
     assert report.overall.files == 24 and order.entries == 196
-    assert order.right >= 174 and order.silent <= 2 and report.overall.lost == 0
-    assert report.overall.right >= 329
+    assert order.right >= 176 and order.silent <= 2 and report.overall.lost == 0
+    assert report.overall.right >= 333
+
+
+def test_fourth_held_out_gathering_read_blind() -> None:
+    """33 more chains of the same village, read blind: 74 of 83 order entries right and 2
+    silently wrong, but the kind wrong for 19 of 33 (paid events, canteen tables and game
+    nights read as orders; a group buy of air-conditioner cleaning read as a sign-up). Raised
+    by head words for fees per person and services per unit, and rosters' closing slots."""
+    report = evaluate(CORPUS / "real" / "held_out4")
+    order = report.by_kind["order"]
+    assert report.overall.files == 33 and report.overall.entries == 209
+    assert order.entries == 83 and order.right >= 74 and order.silent <= 1
+    assert report.overall.kind_right >= 26 and report.overall.right >= 185
+    assert report.overall.lost == 0
 
 
 def test_every_real_chain_kind_is_told_apart() -> None:
