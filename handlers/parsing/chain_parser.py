@@ -896,6 +896,8 @@ def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
     """(who, what was said) when an entry only closes the list: `—— 截单！ ——`, `Tiger= 结束啦`,
     `接龙截止！没有啦`. Any digit means an order may be in it: not a closing then."""
     said = rest or name or ""
+    if _CLOSE_HINT.search(said) is None:  # most entries hold none of the closing words
+        return None
     if not _CLOSED.match(said) or any(ch.isdigit() for ch in f"{name}{rest}"):
         return None
     if not rest or name is None or not any(ch.isalnum() for ch in name):
@@ -903,6 +905,7 @@ def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
     return name.rstrip("=＝:：-—~～ "), rest
 
 
+_CLOSE_HINT = re.compile(r"[截结停满]")
 _CLOSED = re.compile(
     r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截单|已?截止|已?截车|结束(?:啦|了)?|停止接龙|满员|人满)"
 )

@@ -131,6 +131,7 @@ _QTY_RANGE = re.compile(
 _QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
 _ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
 _UNIT_ENDS = tuple(UNITS)
+_REMARK_HINT = re.compile(r"[下哈呀啦吧噢哦话谢好行即]")  # what _REMARK_TAIL needs somewhere
 _REMARK_TAIL = re.compile(
     rf"^(?P<goods>.*?\d+(?:\.\d+)?\s*(?:{_UNIT_ALT}))"
     r"(?P<tail>[^\d\s+＋、，,]*(?:一下|哈|呀|啦|吧|噢|哦|的话|谢谢|就好|就行|即可)[^\d]*)$"
@@ -814,7 +815,11 @@ def read_items(
                 verb = _ORDER_VERB.match(piece) if piece[:1] in _VERB_STARTS else None
                 if verb and not verb.group("edit"):
                     piece = piece[verb.end() :].lstrip() or piece  # `和jay拼，我要两个`
-                remark = _REMARK_TAIL.match(piece) if len(piece) > 4 else None
+                remark = (
+                    _REMARK_TAIL.match(piece)
+                    if len(piece) > 4 and _REMARK_HINT.search(piece)
+                    else None
+                )
                 if remark:  # `米酒1斤浅尝一下`: the goods, then a word about them
                     notes.append(remark["tail"])
                     piece = remark["goods"]
