@@ -129,6 +129,7 @@ def _by_price(text: str) -> list[str]:
 _LEADING_DATE = re.compile(
     r"^(?:今天|明天|后天|今日|明日|本周[一二三四五六日天]?|下周[一二三四五六日天]?|周[一二三四五六日天])"
 )
+_PER_HEAD = frozenset({"人", "位", "人次", "个人"})
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _PRICE_LABEL = re.compile(r"原价|现价|特价|[团购会员市场超活动秒杀单]价|优惠|折")
 
@@ -168,6 +169,8 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     if not name or (code is None and (HEADER_WORDS.search(name) or _NOT_PRODUCT.search(name))):
         return None  # `运费5元`, `截单时间…`: not products
     groups = price_m.groupdict()
+    if (groups.get("unit") or "").strip() in _PER_HEAD:
+        return None  # `费用99/人`, `20元/人`: what taking part costs, not goods
     price_txt = next(groups[k] for k in ("p1", "p2", "p3", "p4", "p5") if groups.get(k))
     unit = groups.get("unit")
     return MenuLine(
@@ -181,7 +184,9 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
 
 _MENU_PARTS = re.compile(r"[，,；;。]")
 _DATE_WORD = re.compile(r"\d+月\d+日|周[一二三四五六日天]|星期|今天|明天|后天|本周|下周|今日")
-_NOT_PRODUCT = re.compile(r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|押金|共计|合计|总价")
+_NOT_PRODUCT = re.compile(
+    r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|押金|共计|合计|总价|费用|报名|参赛|门票|入场|社区价"
+)
 
 
 @lru_cache(maxsize=1024)
