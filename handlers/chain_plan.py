@@ -25,6 +25,7 @@ from handlers.parsing.types import (
     FLAG_BIG_NUMBER,
     FLAG_CANCEL,
     FLAG_CHANGE,
+    FLAG_CLOSING,
     FLAG_GLUED,
     FLAG_LEFTOVER,
     FLAG_MANY_COUNTS,
@@ -156,7 +157,7 @@ def draft_lines(
         )
     if FLAG_UNREADABLE in entry.flags:
         problems.append("没看懂")
-    elif not items and has_menu and entry.name is not None:
+    elif not items and has_menu and entry.name is not None and FLAG_CLOSING not in entry.flags:
         flags.append(FLAG_NO_ITEMS)
         problems.append("没写要什么")
     if entry.needs_review:

@@ -85,3 +85,16 @@ async def test_a_one_product_chain_counts_each_entry_as_a_portion(bot: ChatHarne
         ("Amy Chen", "wxid_Amy", [("宫保鸡丁饭", 1, "份")]),
     ]
     assert bot.group_texts() == []
+
+
+async def test_a_closing_written_in_a_slot_orders_nothing_and_asks_nothing(
+    bot: ChatHarness,
+) -> None:
+    # The leader closes the list in the next slot, by name, as people do in real chains.
+    closed = (await open_fruit_round(bot)).add("王五 苹果1份", "团长 截单啦")
+    await bot.post("团长", closed.text)
+    [order, closing] = (await bot.rounds())[0]["orders"]
+    assert bot.group_texts() == []  # nobody is asked what they wanted
+    assert order["items"] == [{"product": "烟台苹果", "qty": 1, "unit": "份"}]
+    assert closing["items"] == [] and closing["flags"] == ["closing"]
+    assert closing["held"] is False and (await _totals(bot))["held"] == 0

@@ -62,6 +62,7 @@ from handlers.parsing.types import (
     FLAG_BIG_NUMBER,
     FLAG_CANCEL,
     FLAG_CHANGE,
+    FLAG_CLOSING,
     FLAG_CONTINUED,
     FLAG_CONTROL_CHARS,
     FLAG_GLUED,
@@ -648,6 +649,7 @@ def _settle(
     if closing is not None:
         items = []  # `—— 截单！ ——`, `Tiger= 结束啦`: the list closed in a slot, no order
         flags -= _GOODS_FLAGS
+        flags.add(FLAG_CLOSING)
         name, said = closing
         notes.insert(0, said)
     elif mode == "roster":

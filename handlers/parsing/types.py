@@ -28,6 +28,7 @@ FLAG_AMBIGUOUS_NAME = "ambiguous_name"  # where the name ends is a guess
 FLAG_BARE_NUMBER = "bare_number"  # a number where a product should be, and no menu numbers
 FLAG_CHANGE = "change"  # `-3份`, `+2份炒饭`: a change to an earlier order, not an order
 FLAG_MANY_COUNTS = "many_counts"  # several quantities in a one-product entry: which is the total?
+FLAG_CLOSING = "closing"  # the slot only closes the list (`—— 截单！ ——`): no order, no doubt
 FLAG_AUTHOR = "other_author"  # a native-chain entry claims another author: kept as the sender's
 
 # Below this confidence an entry is kept for the leader's review and out of the totals.
