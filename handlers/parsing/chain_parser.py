@@ -882,6 +882,11 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
     `西瓜（虽然但是还是记一下` opens a remark the name does not include."""
     if not name:
         return name
+    ages = _AGES.match(rest) if rest[:1].isdecimal() else None
+    if ages and notes and notes[0] == rest:  # `厦门郑重家好好 10 岁`: the age is the label's
+        name = f"{name} {ages.group(0)}"
+        notes[0] = rest[ages.end() :].lstrip("，, ")
+        rest = notes[0]
     english = _ENGLISH_THEN_LOG.match(rest)
     if english and notes and notes[0] == rest:
         name = f"{name} {english.group(1)}"
@@ -892,6 +897,9 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
             notes.insert(0, name[at:].strip())
             name = name[:at].rstrip()
     return name
+
+
+_AGES = re.compile(r"\d+(?:\.\d+)?\s*岁(?:[^\s，,。\d]{1,6}\s*\d+(?:\.\d+)?\s*岁)*")
 
 
 def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
