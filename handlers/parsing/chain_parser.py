@@ -98,7 +98,7 @@ _INLINE_HINT = re.compile(
     r"[^\S\n](?<=\S[^\S\n])[^\S\n]*[0-9０-９]{1,3}[^\S\n]*[\.、．](?![0-9０-９])"
 )
 _HEAD_COUNT = re.compile(
-    r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)"
+    r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)(?!以上|以下|起|内)"
 )
 # An English name, its words perhaps initials (`Hins W X Luo`), a dash before or after it.
 _LATIN_TAIL = re.compile(
