@@ -917,7 +917,7 @@ def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
 
 _CLOSE_HINT = re.compile(r"[截结停满]")
 _CLOSED = re.compile(
-    r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截单|已?截止|已?截车|结束(?:啦|了)?|停止接龙|满员|人满)"
+    r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截个?单|已?截止|已?截车|结束(?:啦|了)?|停止接龙|满员|人满)"
 )
 
 
