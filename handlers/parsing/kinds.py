@@ -70,6 +70,15 @@ _GIVEN_NAME = re.compile(r"^[-–—_＋+\s]*[A-Za-z][A-Za-z'’.]*$")
 _HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")  # `Kolor 陈家乐`: the Chinese name after it
 
 
+# Words of talk, not of goods: an entry saying `我来`, `好久没进城了`, `千万人 吾往矣` joins.
+_TALKING = re.compile(r"[我你他她们了吧啊呀哦噢嘛呢吗喽啦哈矣去想可都也就还很]")
+
+
+def _remark(text: str) -> bool:
+    """An unquantified word after a name that is talk (`我来`, `凑个热闹`), not goods."""
+    return len(text) > 8 or _TALKING.search(text) is not None
+
+
 def _person(name: str | None, text: str, explicit: bool) -> bool:
     """The item read is the rest of a person's name, English or Chinese, not goods."""
     if explicit:
@@ -109,6 +118,7 @@ class KindCounts:
                     it.text is not None
                     and not it.text.isdigit()
                     and not _person(r.name, it.text, it.explicit)
+                    and (it.explicit or not _remark(it.text))
                 )
                 or (it.explicit and it.unit not in _HEAD_UNITS)
                 for it in r.items
