@@ -629,8 +629,8 @@ def _settle(
         flags.add(FLAG_CONTROL_CHARS)
     if len(idx) > 1:
         flags.add(FLAG_CONTINUED)
-    if mode != "multi" and name is not None and r.rest and _LATIN_TAIL.match(r.rest):
-        name = _whole_name(first.body, name, r.rest)
+    if mode != "multi" and name is not None and r.rest and _english_name(r.rest):
+        name = _whole_name(first.body, name, r.rest)  # `曾昊 Anson`, `林俊杰 - Jackie`
     elif (
         mode in ("roster", "text")
         and name
@@ -641,6 +641,8 @@ def _settle(
         name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
     elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
         person = _PERSON_AFTER_LABEL.match(r.rest)
+        if person and name.isdecimal() and "班" not in person.group(0):
+            person = None  # `77 围观群众`: a nickname of digits, then a remark
         if person:  # `20电信3班 吴嘉伟`, `25数媒 张心怡`: the class or team, then who
             name = _whole_name(first.body, name, person.group(0))
             r = r._replace(rest=r.rest[person.end() :].strip())
@@ -865,6 +867,20 @@ def _as_written(text: str, raw: str) -> str:
     if tail and tail.start() > 0:
         return _as_written(text[: tail.start()], raw) + _as_written(tail.group(0), raw)
     return text
+
+
+def _english_name(text: str) -> bool:
+    """`Anson`, `winter`, `Hins W X Luo`, `- Jackie`: an English name, one word or each word
+    capitalised; `dm` or `just back on time` is a remark in English."""
+    if _LATIN_TAIL.match(text) is None:
+        return False
+    words = _LATIN_WORDS.findall(text)
+    if len(words) == 1:
+        return len(words[0]) > 2
+    return all(w[:1].isupper() for w in words)
+
+
+_LATIN_WORDS = re.compile(r"[A-Za-z][A-Za-z'’.]*")
 
 
 def _whole_name(body: str, name: str, rest: str) -> str:
