@@ -530,10 +530,14 @@ class _OnMenu:
         if not self._built:
             self._matcher = _matcher(self._menu, self._known)
             self._built = True
-        return self._matcher is None or self._matcher.match(text) is not None
+        if self._matcher is None or self._matcher.match(text) is not None:
+            return True
+        served = _SERVED.sub("", text)  # `热牛奶`, `冰美式`: the drink, served hot or iced
+        return bool(served) and served != text and self._matcher.match(served) is not None
 
 
 _CODE_START = re.compile(r"^(\d{1,3})(?!\d)")
+_SERVED = re.compile(r"^(?:热|冷|冰|温|常温|去冰|少冰)|(?:热|冷|冰|温|常温|去冰|少冰)$")
 _CODE_OF = re.compile(r"的(\d{1,3})$")
 
 
