@@ -448,7 +448,8 @@ def _code_after_name(
         return None
     sure = not any(ch.isalnum() for ch in code["name"])
     flags = frozenset() if sure else frozenset({FLAG_AMBIGUOUS_NAME})
-    return code["name"], f"{code['code']} {rest}".strip(), flags
+    name = code["name"].rstrip("（(")  # `Danni（重度社恐版）（10`: a bracket opened, never closed
+    return name or code["name"], f"{code['code']} {rest}".strip(), flags
 
 
 # What each of split_name's no-name tests needs: PLUS_ONE starts with + or 加, SAME_AS_ABOVE
@@ -533,6 +534,8 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
     glued = _glued_name(tok, ctx)
     if glued is not None:
         return glued[0], glued[1].lstrip("-—_"), glued[2]
+    if _DOTTED_NUMBER.search(tok):
+        return tok, "", frozenset()  # `小屿·77`: a nickname with its number, not 77 of them
     if has_quantity(tok) and not MENU_NUMBER.match(tok) and not _AREA_END.search(tok):
         return tok, "", frozenset({FLAG_UNSPLIT})
     return tok, "", frozenset()
@@ -835,6 +838,7 @@ def read_items(
 
 
 _CLAUSE = re.compile(r"[，,。！!？?；;]")
+_DOTTED_NUMBER = re.compile(r"\D[·・•]\d{1,4}$")
 _ROOM = re.compile(r"\d{3,4}")
 _BUILDING_END = re.compile(r"(?:栋|幢|号楼|座|单元|#)$")
 _ADDRESS_PLUS = re.compile(r"^(?P<name>.+?)(?P<qty>[+＋]\d{1,3})$")
