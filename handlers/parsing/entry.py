@@ -642,14 +642,26 @@ def _after_brackets(seg: str) -> list[str]:
 @lru_cache(maxsize=65536)
 def _glued_goods(seg: str) -> tuple[str, ...]:
     """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity.
-    Memoised: the same goods recur down a chain."""
-    m = _GLUED_GOODS.match(seg)
-    if m and has_quantity(m["right"]) and not _SPEC.search(seg):
-        return (m["left"], *_glued_goods(m["right"]))
-    m = _GLUED_QTY_FIRST.match(seg) if seg[:1].isdecimal() else None
-    if m and not _SPEC.search(seg):
-        return (m["left"], *_glued_goods(m["right"]))
-    return (seg,)
+    Memoised: the same goods recur down a chain. At most GLUED_MAX pieces: each cut scans the
+    rest of the word again, and a line of hundreds of glued goods is nobody's order."""
+    pieces: list[str] = []
+    rest = seg
+    while len(pieces) < GLUED_MAX:
+        m = _GLUED_GOODS.match(rest)
+        if m and has_quantity(m["right"]) and not _SPEC.search(rest):
+            pieces.append(m["left"])
+            rest = m["right"]
+            continue
+        m = _GLUED_QTY_FIRST.match(rest) if rest[:1].isdecimal() else None
+        if m and not _SPEC.search(rest):
+            pieces.append(m["left"])
+            rest = m["right"]
+            continue
+        break
+    return (*pieces, rest)
+
+
+GLUED_MAX = 32
 
 
 def _counted_apart(segment: str) -> tuple[Item, frozenset[str]] | None:
