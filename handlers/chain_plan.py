@@ -157,7 +157,7 @@ def draft_lines(
         )
     if FLAG_UNREADABLE in entry.flags:
         problems.append("没看懂")
-    elif not items and has_menu and entry.name is not None and FLAG_CLOSING not in entry.flags:
+    elif not items and has_menu and entry.name is not None:
         flags.append(FLAG_NO_ITEMS)
         problems.append("没写要什么")
     if entry.needs_review:
@@ -253,6 +253,8 @@ def plan_post(
         if FLAG_CANCEL in entry.flags:
             cancel_lines.append(entry)
             continue
+        if FLAG_CLOSING in entry.flags:
+            continue  # `—— 截单！ ——` in a slot: the leader's word, no order (the post is kept)
         if seen is None and (old_text := state.former.get(ident)) is not None:
             edited = old_text[0]
             # A copy from before this line's edit: the edit stands. Its owner re-pasting the
