@@ -928,8 +928,13 @@ def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
     said = rest or name or ""
     if _CLOSE_HINT.search(said) is None:  # most entries hold none of the closing words
         return None
-    if not _CLOSED.match(said) or any(ch.isdigit() for ch in f"{name}{rest}"):
+    closed = _CLOSED.match(said)
+    if closed is None or any(ch.isdigit() for ch in f"{name}{rest}"):
         return None
+    after = said[closed.end() :]
+    words_go_on = after[:1] and "\u4e00" <= after[0] <= "\u9fff" and after[0] not in "啦了咯喽没"
+    if words_go_on and (len(after) > 4 or " " in after):
+        return None  # `结束前付款 苹果`: the words go on, an order may be in them
     if not rest or name is None or not any(ch.isalnum() for ch in name):
         return None, f"{name or ''} {rest}".strip()
     return name.rstrip("=＝:：-—~～ "), rest

@@ -191,12 +191,20 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     rules = 0
     at = 0
     while (m := HEADER_WORDS.search(bodies, at)) is not None:
-        rules += 1
+        start = bodies.rfind("\x00", 0, m.start()) + 1
         end = bodies.find("\x00", m.end())
+        rules += not _ordered_before(bodies[start : m.start()])
         if end < 0:
             break
         at = end + 1
     return RunCounts(len(run), menu, rules)
+
+
+def _ordered_before(text: str) -> bool:
+    """`张三 苹果2斤 自提`: a name and goods with a quantity before the leader's word, so an
+    order that says how it is picked up or paid, not a rule (`每人限购2份`, `截单时间：8点`)."""
+    words = text.split()
+    return len(words) >= 2 and any(map(has_quantity, words[1:]))
 
 
 def _footerish(ln: Line) -> bool:
