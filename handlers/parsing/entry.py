@@ -790,6 +790,8 @@ def read_items(
         if verb.group("edit"):
             notes.append(verb.group("edit"))
         rest = rest[verb.end() :].lstrip()
+    if ("要" in rest or "来" in rest) and _VERB_INSIDE.search(rest):
+        rest = _VERB_INSIDE.sub("", rest)  # `苹果 要2斤`: the goods, then how much is wanted
     if _may_hold_order_id(rest) and ORDER_ID.search(rest):
         for oid in ORDER_ID.finditer(rest):  # `超市995095，加超市995103`: ids, never quantities
             items.append(Item(oid.group(0), Decimal(1), None, False))
@@ -869,6 +871,7 @@ _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 # `2A`: a count before a menu letter.
 _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")
+_VERB_INSIDE = re.compile(r"(?<=\s)我?(?:要|来)(?=\d|[一两二三四五六七八九十半])")
 # `要2斤苹果`, `改：苹果4斤`: a verb before the goods; an edit is kept as a note.
 _ORDER_VERB = re.compile(
     r"^(?:我?(?:想要|要|订|预订|预定|买|来)(?=\s*[\d一两二三四五六七八九十半])"

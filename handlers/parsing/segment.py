@@ -183,7 +183,9 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     menu = 0
     for i in run:
         ln = lines[i]
-        if ln.per_unit or (ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)):
+        if (ln.per_unit and not _ordered_at_price(ln.body)) or (
+            ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)
+        ):
             menu += 1
     # One search per line holding a word, over all the bodies at once: a NUL keeps a match
     # within one line, and most entries hold no such word.
@@ -198,6 +200,13 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
             break
         at = end + 1
     return RunCounts(len(run), menu, rules)
+
+
+def _ordered_at_price(body: str) -> bool:
+    """`张三 苹果5元/斤 2斤`: a resident who copied the price, then ordered a quantity; a menu
+    line (`苹果 5元/斤`) names goods and a price only."""
+    words = body.split()
+    return len(words) >= 3 and any(has_quantity(w) for w in words[1:] if _PRICE.search(w) is None)
 
 
 def _ordered_before(text: str) -> bool:

@@ -163,7 +163,7 @@ PHONE = re.compile(r"1(?<!\d1)[3-9]\d{9}(?!\d)")
 # A price a resident copies onto their line: a note (`19.8元`, `¥9.9`, `共39.6元`).
 PRICE_NOTE = re.compile(
     r"(?:(?:共|合计|总计|总共|一共)\s*)?(?:[¥￥]\s*\d+(?:\.\d+)?\s*(?:元)?|"
-    r"\d+(?:\.\d+)?\s*(?:元|块钱)(?!\s*/))"
+    r"\d+(?:\.\d+)?\s*(?:元|块钱)(?:\s*/\s*(?:\d+(?:\.\d+)?\s*)?[^\s\d，,/、+]{1,2}|(?!\s*/)))"
 )
 # An order or reference number: an id, kept in the item, never a quantity.
 ORDER_ID = re.compile(
