@@ -255,6 +255,8 @@ class Resume:
 def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     seg = Segments(lines)
     runs = _runs(lines)
+    while len(runs) > 1 and _numbered_again(lines, runs[-2], runs[-1]):
+        runs[-2:] = [runs[-2] + runs[-1]]  # `3. 王五 3斤` then `1. 赵六 1斤`: one list
     counts = _run_counts(lines, runs[-1]) if runs else None
     if counts is not None and counts.head_list():
         runs = []  # the last list is the leader's menu or rules: no numbered entries yet
@@ -274,6 +276,25 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     if seg.entries and counts is not None:
         seg.resume = _resume(seg, run, counts, Resume(0, run[0], RunCounts(0, 0, 0), None))
     return seg
+
+
+def _numbered_again(lines: list[Line], above: list[int], below: list[int]) -> bool:
+    """A list that starts again at 1 right under entries (no blank line, nothing between but
+    their continuation lines) continues them: someone numbered their line 1 by mistake, or
+    pasted two copies one under the other. A numbered menu or rules above entries are kept
+    apart: their lines are not orders (`芋泥麻薯`, `截单时间：8点`), or a blank line parts them."""
+    if any(lines[i].blank for i in range(above[-1] + 1, below[0])):
+        return False
+    orders = sum(1 for i in above if _orderish(lines[i].body))
+    return 2 * orders >= len(above) and orders >= 1
+
+
+def _orderish(body: str) -> bool:
+    """`张三 2斤`, `李四 苹果+1`: a name, then goods with a quantity written with its unit."""
+    words = body.split()
+    return len(words) >= 2 and any(
+        has_quantity(w) and not w.isdecimal() and _PRICE.search(w) is None for w in words[1:]
+    )
 
 
 def segment_tail(lines: list[Line], resume: Resume) -> Segments | None:
