@@ -379,3 +379,16 @@ def test_goods_chains_with_a_date_head_stay_orders() -> None:
         "#接龙\n2026-09-24 水果团购\n1. 张三 苹果2斤\n2. 李四 香蕉3斤\n3. 王五 背心1件"
     )
     assert chain.kind == "order"
+
+
+@pytest.mark.parametrize("mark", ["{n}. ", "{n}、", "({n}) ", "#{n} ", "第{n}位 "])
+def test_entries_numbered_the_ways_people_number_them(mark: str) -> None:
+    head = "#接龙\n苹果 5元/斤 梨 4元/斤\n"
+    lines = ["张三 苹果2斤", "李四 梨1斤 自提", "王五 苹果3斤 已付款"]
+    chain = parse_chain(head + "\n".join(mark.format(n=n) + t for n, t in enumerate(lines, 1)))
+    got = [(e.seq, e.name, [(i.item, i.qty, i.unit) for i in e.items]) for e in chain.entries]
+    assert got == [
+        (1, "张三", [("苹果", Decimal(2), "斤")]),
+        (2, "李四", [("梨", Decimal(1), "斤")]),
+        (3, "王五", [("苹果", Decimal(3), "斤")]),
+    ]

@@ -25,9 +25,11 @@ MARKER = re.compile(r"[#＃]\s*接龙")
 EXAMPLE = re.compile(r"^\s*[（(【\[]?\s*例\s*[:：\s)）】\]]?")
 # Sequence marks after NFKC (full-width folded): 1. 1、 1) (1) 1： and circled ①-⑳. `3.12-502`
 # is entry 3 of a resident labelled 12-502, while `12.8元` is a price, not entry 12.
+# Also `#3 张三` and `第3位 张三`. Not `3-张三`: `1-美式 2-拿铁` is how menus are numbered.
 _SEQ = re.compile(
     r"^\s*(?:[\(（]\s*(\d{1,4})\s*[\)）]|(\d{1,4})\s*(?:[\.:：,，](?!\d)|[、\)）])|"
-    r"(\d{1,4})\.(?=\d{1,4}\s*(?:-\d{3,4}|栋|幢|号楼|单元|室|#))|([\u2460-\u2473]))\s*"
+    r"(\d{1,4})\.(?=\d{1,4}\s*(?:-\d{3,4}|栋|幢|号楼|单元|室|#))|([\u2460-\u2473])|"
+    r"[#＃]\s*(\d{1,4})(?=\s)|第\s*(\d{1,4})\s*[位个名])\s*"
 )
 _CIRCLED_SEQ = re.compile(r"^\s*([\u2460-\u2473])\s*")
 INVISIBLE = re.compile(
@@ -85,7 +87,7 @@ def prepare(raw: str) -> Line:
         norm = unicodedata.normalize("NFKC", cleaned)
         m = _SEQ.match(norm)
         if m:
-            digits = m.group(1) or m.group(2) or m.group(3)
+            digits = next((g for g in m.group(1, 2, 3, 5, 6) if g), None)
             seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
             body = norm[m.end() :].strip()
         else:
