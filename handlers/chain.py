@@ -20,7 +20,7 @@ from handlers import replies, stock
 from handlers.chain_plan import plan_post
 from handlers.head_terms import describe, read_terms
 from handlers.parsing.bounds import bound_for_parsing
-from handlers.parsing.chain_parser import parse_chain
+from handlers.parsing.chain_parser import as_menu_post, parse_chain
 from handlers.parsing.matching import Product
 from handlers.parsing.native_chain import parse_native_chain
 from handlers.parsing.times import default_cutoff, find_cutoff
@@ -134,6 +134,7 @@ async def handle_chain_post(
     if parsed.kind != "order" and post_title and not title_matched:
         return  # a new sign-up, check-in or report chain orders nothing: no round, no reply
     if parsed.has_marker and may_open and post_title and not title_matched:
+        parsed = as_menu_post(parsed) or parsed  # `1. 原味吐司 18元` from the leader: the menu
         state = await _open_from_head(ctx, cache, parsed, post_title, openers)
         title_matched = True
     elif state is not None and post_title and not title_matched:

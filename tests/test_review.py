@@ -100,3 +100,17 @@ async def test_a_closing_written_in_a_slot_orders_nothing_and_asks_nothing(
     await bot.at("22:00")
     final = bot.group_texts()[-1]
     assert "截单啦" not in final and "共1单" in final and "团长 ¥" not in final
+
+
+async def test_the_leaders_numbered_price_list_is_the_menu_not_two_orders(
+    bot: ChatHarness,
+) -> None:
+    menu_post = "#接龙\n周六面包团 周五晚9点截单\n1. 原味吐司 18元\n2. 全麦欧包 22元"
+    await bot.post("团长", menu_post)
+    [round_] = await bot.rounds()
+    assert round_["orders"] == []
+    assert "1号 原味吐司 18元、2号 全麦欧包 22元" in bot.private_texts(LEADER)[-1]
+    # A resident copies it and orders under it: one order, of a product on the menu.
+    await bot.post("张三", menu_post + "\n\n1. 张三 原味吐司2个")
+    [order] = (await bot.rounds())[0]["orders"]
+    assert order["items"] == [{"product": "原味吐司", "qty": 2, "unit": "个"}]

@@ -84,6 +84,7 @@ from handlers.parsing.vocab import is_note_token, is_template
 
 __all__ = [
     "MAX_LINE",
+    "as_menu_post",
     "clear_caches",
     "is_menu_line",
     "parse_chain",
@@ -402,6 +403,41 @@ def _settled_for(setting: tuple[object, ...]) -> dict[tuple[str, ...], _Settled]
         del _SETTLED[next(iter(_SETTLED))]  # the setting used longest ago
     _SETTLED[setting] = settled  # now the newest
     return settled
+
+
+def as_menu_post(parsed: ParsedChain) -> ParsedChain | None:
+    """The leader's opening post read as a head only, when every numbered line in it is a
+    product and its price and nothing else (`1. 原味吐司 18元`, `2. 全麦欧包 ¥22`): the menu,
+    not two orders. Only the chain engine knows the poster opens the round; a resident's
+    `1. 张三 25元` has the same shape. None when some line orders or says more."""
+    if not parsed.entries or parsed.kind != "order":
+        return None
+    for e in parsed.entries:
+        goods = e.items[0] if len(e.items) == 1 else None
+        if (
+            goods is None
+            or (goods.item, goods.qty, goods.unit) != (None, Decimal(1), None)
+            or e.flags
+            or not e.note
+            or _PRICE_ONLY.fullmatch(e.note) is None
+            or "\n" in e.raw
+        ):
+            return None
+    header = "\n".join([parsed.header, *(e.raw for e in parsed.entries)]).strip("\n")
+    return ParsedChain(
+        header=header,
+        entries=[],
+        menu=parse_menu(header),
+        has_marker=parsed.has_marker,
+        kind=parsed.kind,
+        footer=parsed.footer,
+        skipped=list(parsed.skipped),
+    )
+
+
+_PRICE_ONLY = re.compile(
+    r"\s*(?:[¥￥]\s*\d+(?:\.\d+)?\s*元?|\d+(?:\.\d+)?\s*(?:元|块钱?)(?:\s*/\s*\S{1,3})?)\s*"
+)
 
 
 def parse_entry_line(
