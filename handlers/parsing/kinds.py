@@ -32,7 +32,7 @@ _ORDER = re.compile(
     r"团购|开团|拼团|跟团|拼单|代购|订购|预订|预定|下单|订餐|点餐|外卖|菜单|价格|单价|\d\s*元|元\s*/|¥|￥|"
     r"斤|箱|份|盒|水果|蔬菜|午餐|晚餐|午饭|晚饭|早餐|便当|套餐|奶茶|咖啡|蛋糕|面包|鸡蛋|大米|"
     r"截单|自提|提货|取货|配送|到货|发货|售完|帮带|代买|组团|快餐|一起来点|越多越划算|越多越便宜|"
-    + _PER_PIECE
+    r"(?<![重主必只不])要的|" + _PER_PIECE
 )
 # A price is a number before 元 (`双元制` names no price), or per piece (`0.9/个`, `3.5r一个`).
 _STRONG_ORDER = re.compile(
@@ -102,6 +102,7 @@ class KindCounts:
     figures: int = 0  # two kinds of figures or more
     goods: int = 0  # naming goods or a quantity of something other than people
     heads: int = 0  # a head count (`2人`)
+    counts: int = 0  # a bare count after the name (`张三 2`): portions, or places
     answers: Counter[str] = field(default_factory=Counter)  # each roll-call answer's entries
 
     def add(self, read: Iterable[Reading]) -> None:
@@ -124,6 +125,10 @@ class KindCounts:
                 for it in r.items
             )
             self.heads += any(it.unit in _HEAD_UNITS for it in r.items)
+            self.counts += any(
+                (it.text is not None and it.text.isdigit()) or (it.explicit and it.unit is None)
+                for it in r.items
+            )
             m = _ANSWER.search(f"{r.name or ''} {rest}")
             if m:
                 self.answers[m.group(1)] += 1
@@ -173,6 +178,8 @@ def detect_kind(header: str, counts: KindCounts | None, *, has_menu: bool) -> st
         return "signup"
     if n and 2 * goods >= n:
         return "order"
+    if n and not signup_words and not heads and 2 * (goods + counts.counts) >= n:
+        return "order"  # `#接龙 车厘子` over `张三 1`, `李四 2`: portions, as nothing says people
     if n and (heads or 4 * goods < n):  # a roster: a few names look like words (`Kolor 陈家乐`)
         return "signup" if header.strip() or heads else "order"
     return "order"
