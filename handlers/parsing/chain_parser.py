@@ -943,6 +943,11 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
         name = f"{name} {ages.group(0)}"
         notes[0] = rest[ages.end() :].lstrip("，, ")
         rest = notes[0]
+    sibling = _SIBLING.match(rest) if name.endswith("岁") else None
+    if sibling and notes and notes[0] == rest:  # `厦门丁岚家小雨10岁，嘟嘟5岁`: two children
+        name = f"{name}，{sibling.group(0)}"
+        notes[0] = rest[sibling.end() :].lstrip("，, ")
+        rest = notes[0]
     english = _ENGLISH_THEN_LOG.match(rest)
     if english and notes and notes[0] == rest:
         name = f"{name} {english.group(1)}"
@@ -955,6 +960,7 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
     return name
 
 
+_SIBLING = re.compile(r"[^\s，,。\d]{1,6}\d+(?:\.\d+)?\s*岁")
 _AGES = re.compile(r"\d+(?:\.\d+)?\s*岁(?:[^\s，,。\d]{1,6}\s*\d+(?:\.\d+)?\s*岁)*")
 
 
