@@ -711,6 +711,12 @@ def _settle(
     elif mode == "text":
         items = []
         flags -= _GOODS_FLAGS | {FLAG_CONTINUED}
+        word = first.body.split(maxsplit=1)[0] if name and first.body else ""
+        glued = word[len(name) :] if name and word.startswith(name) else ""
+        if name and r.rest and glued[:1].isdecimal() and glued.isalnum():
+            # `Clara-运3听3`: a check-in orders nothing, so nothing glued to a name is a count
+            r = r._replace(rest=r.rest[len(word) - len(name) :].strip())
+            name = word
         if r.rest:
             notes.insert(0, r.rest)
         status = _STATUS_IN_NAME.search(name or "", 2) or _TIME_IN_NAME.search(name or "", 2)
