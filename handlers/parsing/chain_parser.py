@@ -32,7 +32,7 @@ from operator import attrgetter
 from typing import Protocol, Self, TypeVar
 
 from handlers.parsing import entry as entry_reader
-from handlers.parsing import quantities, repost
+from handlers.parsing import quantities, repost, vocab
 from handlers.parsing.entry import Context, Reading, read_entry
 from handlers.parsing.kinds import detect_kind
 from handlers.parsing.matching import Product, ProductMatcher
@@ -80,7 +80,7 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
-from handlers.parsing.vocab import is_note_token, is_template
+from handlers.parsing.vocab import is_note_token
 
 __all__ = [
     "MAX_LINE",
@@ -472,8 +472,7 @@ def clear_caches() -> None:
         cached.cache_clear()
     entry_reader.clear_caches()
     quantities.clear_caches()
-    is_note_token.cache_clear()
-    is_template.cache_clear()
+    vocab.clear_caches()
     _SETTLED.clear()
     repost.forget()
 
@@ -669,25 +668,30 @@ def _settle(
         flags.add(FLAG_CONTROL_CHARS)
     if len(idx) > 1:
         flags.add(FLAG_CONTINUED)
-    if mode != "multi" and name is not None and r.rest and _english_name(r.rest):
-        name = _whole_name(first.body, name, r.rest)  # `曾昊 Anson`, `林俊杰 - Jackie`
-    elif (
-        mode in ("roster", "text")
-        and name
-        and sum(map(str.isalpha, name)) > 1  # `X. 有氧`: an initial, then the day's log
-        and _LATIN_TAIL.match(name)
-        and _HAN_NAME.match(r.rest)
-    ):
-        name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
-    elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
-        person = _PERSON_AFTER_LABEL.match(r.rest)
-        if person and name.isdecimal() and "班" not in person.group(0):
-            person = None  # `77 围观群众`: a nickname of digits, then a remark
-        if person:  # `20电信3班 吴嘉伟`, `25数媒 张心怡`: the class or team, then who
-            name = _whole_name(first.body, name, person.group(0))
-            r = r._replace(rest=r.rest[person.end() :].strip())
-    items: list[ParsedItem]
-    closing = _closing(name, r.rest) if mode in ("multi", "single", "roster") else None
+    if mode != "multi":  # a chain of several goods takes its names as read
+        if name is not None and r.rest and _english_name(r.rest):
+            name = _whole_name(first.body, name, r.rest)  # `曾昊 Anson`, `林俊杰 - Jackie`
+        elif (
+            mode in ("roster", "text")
+            and name
+            and sum(map(str.isalpha, name)) > 1  # `X. 有氧`: an initial, then the day's log
+            and _LATIN_TAIL.match(name)
+            and _HAN_NAME.match(r.rest)
+        ):
+            name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
+        elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
+            person = _PERSON_AFTER_LABEL.match(r.rest)
+            if person and name.isdecimal() and "班" not in person.group(0):
+                person = None  # `77 围观群众`: a nickname of digits, then a remark
+            if person:  # `20电信3班 吴嘉伟`, `25数媒 张心怡`: the class or team, then who
+                name = _whole_name(first.body, name, person.group(0))
+                r = r._replace(rest=r.rest[person.end() :].strip())
+    items: Sequence[ParsedItem]
+    closing = (
+        _closing(name, r.rest)
+        if mode != "text" and _CLOSE_HINT.search(r.rest or name or "") is not None
+        else None
+    )  # the hint first: most entries hold none of the closing words
     if closing is not None:
         items = []  # `—— 截单！ ——`, `Tiger= 结束啦`: the list closed in a slot, no order
         flags -= _GOODS_FLAGS
@@ -737,8 +741,9 @@ def _settle(
             goods = _goods(r, ctx, on_menu, labels)
             if memo is not None:  # `read` holds every Reading while the chain is settled
                 memo[key] = goods
-        items = list(goods[0])
-        flags |= goods[1]
+        items = goods[0]
+        if goods[1]:
+            flags |= goods[1]
         notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
@@ -755,7 +760,7 @@ def _settle(
                 break
         if note and note not in raw:
             note = _as_written(note, raw)
-    return first.seq, name, tuple(items), note, raw, tuple(sorted(flags))
+    return first.seq, name, tuple(items), note, raw, tuple(sorted(flags)) if flags else ()
 
 
 _BRACKET_LABEL = re.compile(r"(?<=[\u4e00-\u9fff])[（(]([\u4e00-\u9fff]{2,6})[）)]")
@@ -972,10 +977,9 @@ _AGES = re.compile(r"\d+(?:\.\d+)?\s*岁(?:[^\s，,。\d]{1,6}\s*\d+(?:\.\d+)?\s
 
 def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
     """(who, what was said) when an entry only closes the list: `—— 截单！ ——`, `Tiger= 结束啦`,
-    `接龙截止！没有啦`. Any digit means an order may be in it: not a closing then."""
+    `接龙截止！没有啦`. Any digit means an order may be in it: not a closing then. Asked only
+    of entries holding a closing word (_CLOSE_HINT): most hold none."""
     said = rest or name or ""
-    if _CLOSE_HINT.search(said) is None:  # most entries hold none of the closing words
-        return None
     closed = _CLOSED.match(said)
     if closed is None or any(ch.isdigit() for ch in f"{name}{rest}"):
         return None

@@ -56,6 +56,7 @@ from handlers.parsing.vocab import (
     NOTE_END,
     NOTE_HINT,
     NOTE_IN_WORD,
+    NOTE_IN_WORD_STARTS,
     NOTE_START,
     ORDER_ID,
     PHONE,
@@ -368,7 +369,8 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     if (
         address
         and n < len(tokens)
-        and (not _is_goods(tokens[n], ctx) or _KIN_NUMBERED.match(tokens[n]))
+        # the kinship pattern first: it settles `李姐12` without reading 12 as a quantity
+        and (_KIN_NUMBERED.match(tokens[n]) is not None or not _is_goods(tokens[n], ctx))
         and not is_note_token(tokens[n])
         and not (tokens[n].isdecimal() and len(tokens[n]) <= 2)  # `1-502 1`: a count, no name
     ):
@@ -492,11 +494,18 @@ def _opens_more(text: str) -> bool:
     return text.count("(") + text.count("（") > text.count(")") + text.count("）")
 
 
+# What one of _glued_name's patterns needs: a unit's first character (a quantity glued on,
+# `刘芳2箱`; 组 is a unit too) or a customisation's (`梁昌艳H3区少饭`).
+_GLUE_CHARS = frozenset([*(u[0] for u in UNITS), *NOTE_IN_WORD_STARTS])
+
+
 def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | None:
     """`刘芳2箱`, `云谷美猴王1份飞金针菇已付`, `梁昌艳H3区少饭`: a name with the order glued on.
 
     A name of more than three characters may itself end in goods (`张三榴莲2个`): flagged
     unless the chain sells one thing (the chain reader drops the flag there)."""
+    if _GLUE_CHARS.isdisjoint(tok):  # most names: neither a unit nor a customisation
+        return None
     m = _GLUED_QTY.match(tok) if _GLUED_HINT.search(tok, 1) else None
     if m and not _is_goods(m["name"], ctx):
         name = m["name"].rstrip("-—_")

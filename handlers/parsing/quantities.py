@@ -96,6 +96,7 @@ _PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊✖✕]\ufe0f?)\s*")
 # What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
 _SIGN_HINT = re.compile(r"[xX×*＊✖✕乘+＋加]")
 _NUM_START = frozenset(_CN_DIGITS + "半")
+_PURE_LAST = frozenset([*(u[-1] for u in UNITS), "半"])  # what a unit, or a half, ends with
 # `苹果-3` and `苹果-3斤`: the sign is kept (with or without a unit) so the line is refused,
 # never read as 3斤. Bounded: one run of digits, an optional unit, the end.
 _NEGATIVE = re.compile(
@@ -203,7 +204,11 @@ def is_storable(qty: Decimal) -> bool:
 
 
 def pure_quantity(segment: str) -> tuple[Decimal, str | None] | None:
-    """`4箱`, `x2`, `+1`, `两份` alone: a quantity for the item before it."""
+    """`4箱`, `x2`, `+1`, `两份` alone: a quantity for the item before it. Only a text ending
+    in a unit (or 半) or holding a sign can be one (split_quantity's first test): the others,
+    names and door numbers (`12栋302`) among them, are spared the split."""
+    if segment.rstrip()[-1:] not in _PURE_LAST and _SIGN_HINT.search(segment) is None:
+        return None
     item, qty, unit = split_quantity(segment)
     if qty is not None and not item:
         return qty, unit

@@ -83,19 +83,25 @@ def prepare(raw: str) -> Line:
         norm = unicodedata.normalize("NFKC", cleaned[circled.end() :])
         seq = ord(circled.group(1)) - 0x2460 + 1
         body = norm.strip()
+        blank = not body
     else:
         norm = unicodedata.normalize("NFKC", cleaned)
         m = _SEQ.match(norm)
         if m:
-            digits = next((g for g in m.group(1, 2, 3, 5, 6) if g), None)
-            seq = int(digits) if digits else ord(m.group(4)) - 0x2460 + 1
+            # one alternative matched: its group is the last (a circled number is the 4th)
+            mark = m.lastindex
+            assert mark is not None  # every alternative holds a group
+            digits = m.group(mark)
+            seq = int(digits) if mark != 4 else ord(digits) - 0x2460 + 1
             body = norm[m.end() :].strip()
+            blank = False  # a number is no blank
         else:
             body = norm.strip()
+            blank = not body
     # has_price, inline: prepare reads every line of a chain never seen
     priced = _PRICE_HINT.search(body) is not None and _PRICE.search(body) is not None
     per_unit = priced and _PER_UNIT.search(body) is not None
-    fields = (raw, norm, seq, body, cleaned != head, not norm.strip(), priced, per_unit)
+    fields = (raw, norm, seq, body, cleaned != head, blank, priced, per_unit)
     return _new_line(Line, fields)
 
 

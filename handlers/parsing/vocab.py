@@ -121,6 +121,7 @@ NOTE_END = re.compile(r"[\s，,;；。]")
 NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估]")
 # Inside one word, after a name or an area (`梁昌艳H3区少饭`): where the note starts.
 NOTE_IN_WORD = re.compile(r"少少饭|少饭|少菜|多饭|多菜|已付|已转|自取|自提|不要|米饭换|主食换|换")
+NOTE_IN_WORD_STARTS = frozenset(w[0] for w in NOTE_IN_WORD.pattern.split("|"))  # plain words
 # A kinship word or title after a surname stays with it (`陈 阿姨`, `王 老师`).
 TITLE_WORDS = frozenset(
     [
@@ -283,10 +284,20 @@ def may_be_place(text: str) -> bool:
     return bool(text) and (text[0] in _PLACE_START or text[0].isdecimal() or "取" in text)
 
 
-@lru_cache(maxsize=65536)
 def is_template(body: str) -> bool:
     """`姓名+楼号`, `姓名/项目简介/Issue#`, an empty slot, the leader's `人满截止`: a format or a
-    closing line, not an entry."""
+    closing line, not an entry. Most entries start with a Chinese character or an ASCII letter
+    or digit that none of these starts with: answered from that, without the memo."""
+    lead = body[:1]
+    if lead not in _TEMPLATE_OPENERS and (
+        "\u4e00" <= lead <= "\u9fff" or (lead.isascii() and lead.isalnum())
+    ):
+        return False
+    return _is_template(body)
+
+
+@lru_cache(maxsize=65536)
+def _is_template(body: str) -> bool:
     if not body.strip():
         return True
     if body[:1] in "人已满名截结停报" and CLOSING.match(body.strip()):
@@ -322,6 +333,14 @@ def _all_template(part: str) -> bool:
 _TEMPLATE_LEADS = frozenset(w[:1] for w in TEMPLATE_WORDS) | frozenset(
     w[:1].upper() for w in TEMPLATE_WORDS
 )
+# What a line that may be a format, closing or instruction line starts with.
+_TEMPLATE_OPENERS = _TEMPLATE_LEADS | frozenset("人已满名截结停报请")
 _TEMPLATE_ANY = re.compile(
     "|".join(sorted((re.escape(w) for w in TEMPLATE_WORDS), key=len, reverse=True)), re.IGNORECASE
 )
+
+
+def clear_caches() -> None:
+    """Forget memoised words and lines (for measuring a cold parse)."""
+    is_note_token.cache_clear()
+    _is_template.cache_clear()
