@@ -46,11 +46,11 @@ from handlers.parsing.menu import (
 from handlers.parsing.quantities import pure_quantity, split_quantity
 from handlers.parsing.repost import Above, ChainState, Decisions, Head, Settled
 from handlers.parsing.segment import (
+    MARKER,
     MAX_LINE,
     Line,
     Segments,
     is_menu_line,
-    marked,
     prepare,
     segment,
     segment_tail,
@@ -175,8 +175,8 @@ def _parse_whole(text: str, known: tuple[str, ...], kept: ChainState | None) -> 
             split = split or bool(pieces)
             raw_lines.extend(pieces or [raw])
     lines = list(map(prepare, raw_lines))  # map: no Python frame per line, memoised or not
-    # One search over all lines: a NUL (which prepare removes) keeps a match within a line.
-    has_marker = marked("\x00".join(map(_NORM, lines)))
+    first_marked = _first_marked(lines)
+    has_marker = first_marked is not None
     _number_glued_slots(lines)
     seg = segment(lines, has_marker=has_marker)
     header = "\n".join(raw_lines[i] for i in seg.header).strip("\n")
@@ -187,7 +187,7 @@ def _parse_whole(text: str, known: tuple[str, ...], kept: ChainState | None) -> 
     entries, decisions, above = got
     if seg.resume is not None and not split:  # a one-line chain's pieces are not its lines
         at = seg.resume.at
-        marker_above = has_marker and marked("\x00".join(map(_NORM, lines[:at])))
+        marker_above = first_marked is not None and first_marked < at
         prefix = "\n".join(raw_lines[:at]) + "\n"
         state = ChainState(prefix, head, seg.resume, marker_above, above, decisions)
         repost.remember(state, replaces=kept)
@@ -210,15 +210,27 @@ def _parse_on(text: str, kept: ChainState) -> ParsedChain | None:
     if got is None:
         return None
     entries, decisions, above = got
-    has_marker = kept.has_marker or marked("\x00".join(map(_NORM, lines)))
+    first_marked = None if kept.has_marker else _first_marked(lines)
+    has_marker = kept.has_marker or first_marked is not None
     if seg.resume is not None:
         at = seg.resume.at - kept.resume.at  # in the tail
-        marker_above = kept.has_marker or marked("\x00".join(map(_NORM, lines[:at])))
+        marker_above = kept.has_marker or (first_marked is not None and first_marked < at)
         prefix = kept.prefix + "\n".join(raw_lines[:at]) + "\n" if at else kept.prefix
         state = ChainState(prefix, kept.head, seg.resume, marker_above, above, decisions)
         repost.remember(state, replaces=kept)
     skipped = kept.above.skipped
     return _chain(kept.head, entries, has_marker, decisions.kind, raw_lines, seg, skipped)
+
+
+def _first_marked(lines: list[Line]) -> int | None:
+    """The first line carrying the chain marker, or None: one search over all lines, whose
+    answer also says whether the lines above any resume line carry it. A NUL (which prepare
+    removes) between lines keeps a match within one line."""
+    joined = "\x00".join(map(_NORM, lines))
+    if "接龙" not in joined:
+        return None
+    found = MARKER.search(joined)
+    return None if found is None else joined.count("\x00", 0, found.start())
 
 
 def _chain(
@@ -377,14 +389,17 @@ def _copy_same_as_above(
     """`李四 同上`: the goods of the entry above, as the chain engine will count them; the flag
     stays, so the leader still sees what was copied. Records in `copied` what was copied,
     by the entry's place in the chain (`first` for entries[0]); returns the goods a `同上`
-    below would copy."""
+    below would copy. The goods are made a tuple where one is copied, not for every entry."""
+    source: ParsedEntry | None = None  # the entry whose goods are `above`, not yet made one
     for k, e in enumerate(entries, first):
-        if FLAG_SAME_AS_ABOVE in e.flags and above:
+        if FLAG_SAME_AS_ABOVE in e.flags and (source is not None or above):
+            if source is not None:
+                above, source = tuple(source.items), None
             e.items = list(above)
             copied[k] = above
         elif e.items:
-            above = tuple(e.items)
-    return above
+            source = e
+    return above if source is None else tuple(source.items)
 
 
 # Entries already settled, per chain setting (mode, context, shop labels, menu): a repost
@@ -992,7 +1007,7 @@ def _closing(name: str | None, rest: str) -> tuple[str | None, str] | None:
     return name.rstrip("=＝:：-—~～ "), rest
 
 
-_CLOSE_HINT = re.compile(r"[截结停满]")
+_CLOSE_HINT = re.compile(r"[截结停满]")  # what every closing word holds (_CLOSED)
 _CLOSED = re.compile(
     r"^[\s\-—–~～=＝!！.。]*(?:接龙)?(?:已?截个?单|已?截止|已?截车|结束(?:啦|了)?|停止接龙|满员|人满)"
 )

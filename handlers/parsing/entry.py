@@ -70,6 +70,7 @@ from handlers.parsing.vocab import (
 # Searched only for whether it is there: a comma after a word holds a comma, so the commas
 # stand alone, and the one-character class comes first.
 _RARE = re.compile(r"[元¥￥块\ufe0f，,/例]|取消|订单|单号|编号|超市|\d{11}")
+_DIGIT = re.compile(r"\d")  # as str.isdecimal: the engine's digit is Unicode's decimal
 _LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
 # `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
 _VS_SEPARATOR = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z\s])\ufe0f")
@@ -340,13 +341,16 @@ def _is_goods(tok: str, ctx: Context) -> bool:
     return False
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
+
+
 def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
     """(name as written, the rest, flags) from an entry's body."""
     tokens = body.split()
     if "(" in body or "（" in body:
         tokens = _join_brackets(tokens)
     if not tokens:
-        return None, "", frozenset()
+        return None, "", _NO_FLAGS
     first = tokens[0]
     lead = first[0]
     if (
@@ -356,7 +360,7 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         or (lead in "hw" and _URL.match(first))
         or ((body[0] in "超订单编" or "超市" in body) and ORDER_ID.match(body))
     ):
-        return None, body, frozenset()
+        return None, body, _NO_FLAGS
     if len(tokens) == 1:
         return _single_token(first, ctx)
     n = 1
@@ -433,11 +437,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     if (
         ctx.codes
         and name[-1:].isdecimal()
-        and not any(map(str.isdecimal, rest))
+        and _DIGIT.search(rest) is None
         and all(map(is_note_token, rest.split()))
     ):
-        return _code_after_name(name, rest, ctx) or (name, rest, frozenset())
-    return name, rest, frozenset()
+        return _code_after_name(name, rest, ctx) or (name, rest, _NO_FLAGS)
+    return name, rest, _NO_FLAGS
 
 
 def _code_after_name(
@@ -495,8 +499,13 @@ def _opens_more(text: str) -> bool:
 
 
 # What one of _glued_name's patterns needs: a unit's first character (a quantity glued on,
-# `刘芳2箱`; 组 is a unit too) or a customisation's (`梁昌艳H3区少饭`).
-_GLUE_CHARS = frozenset([*(u[0] for u in UNITS), *NOTE_IN_WORD_STARTS])
+# `刘芳2箱`; 组 is a unit too) or a customisation's (`梁昌艳H3区少饭`). One class, searched:
+# a set test on Chinese text makes a string per character.
+_GLUE_HINT = re.compile(
+    "["
+    + "".join(sorted({re.escape(c) for c in [*(u[0] for u in UNITS), *NOTE_IN_WORD_STARTS]}))
+    + "]"
+)
 
 
 def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | None:
@@ -504,7 +513,7 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
     A name of more than three characters may itself end in goods (`张三榴莲2个`): flagged
     unless the chain sells one thing (the chain reader drops the flag there)."""
-    if _GLUE_CHARS.isdisjoint(tok):  # most names: neither a unit nor a customisation
+    if _GLUE_HINT.search(tok) is None:  # most names: neither a unit nor a customisation
         return None
     m = _GLUED_QTY.match(tok) if _GLUED_HINT.search(tok, 1) else None
     if m and not _is_goods(m["name"], ctx):
