@@ -120,8 +120,23 @@ NOTE_START = re.compile(
 NOTE_END = re.compile(r"[\s，,;；。]")
 NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估]")
 # Inside one word, after a name or an area (`梁昌艳H3区少饭`): where the note starts.
-NOTE_IN_WORD = re.compile(r"少少饭|少饭|少菜|多饭|多菜|已付|已转|自取|自提|不要|米饭换|主食换|换")
-NOTE_IN_WORD_STARTS = frozenset(w[0] for w in NOTE_IN_WORD.pattern.split("|"))  # plain words
+_IN_WORD_NOTES = [
+    "少少饭",
+    "少饭",
+    "少菜",
+    "多饭",
+    "多菜",
+    "已付",
+    "已转",
+    "自取",
+    "自提",
+    "不要",
+    "米饭换",
+    "主食换",
+    "换",
+]
+NOTE_IN_WORD = re.compile("|".join(map(re.escape, _IN_WORD_NOTES)))  # tried in this order
+NOTE_IN_WORD_STARTS = frozenset(w[0] for w in _IN_WORD_NOTES)  # what a match starts with
 # A kinship word or title after a surname stays with it (`陈 阿姨`, `王 老师`).
 TITLE_WORDS = frozenset(
     [
