@@ -210,6 +210,19 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     return RunCounts(len(run), menu, rules)
 
 
+def _without_leading_menu(lines: list[Line], run: list[int]) -> list[int]:
+    """`1. 苹果 5元/斤` `2. 梨 4元/斤` `3. 张三 苹果2斤`: residents numbering on from the
+    leader's priced menu. The menu lines at the list's start are the head's, not two orders;
+    the last line is kept, so a menu alone is still judged a head list as a whole."""
+    start = 0
+    while start < len(run) - 1:
+        ln = lines[run[start]]
+        if not (ln.per_unit and not _ordered_at_price(ln.body)):
+            break
+        start += 1
+    return run[start:] if start else run
+
+
 def _ordered_at_price(body: str) -> bool:
     """`张三 苹果5元/斤 2斤`: a resident who copied the price, then ordered a quantity; a menu
     line (`苹果 5元/斤`) names goods and a price only."""
@@ -265,6 +278,8 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     runs = _runs(lines)
     while len(runs) > 1 and _numbered_again(lines, runs[-2], runs[-1]):
         runs[-2:] = [runs[-2] + runs[-1]]  # `3. 王五 3斤` then `1. 赵六 1斤`: one list
+    if runs:
+        runs[-1] = _without_leading_menu(lines, runs[-1])
     counts = _run_counts(lines, runs[-1]) if runs else None
     if counts is not None and counts.head_list():
         runs = []  # the last list is the leader's menu or rules: no numbered entries yet
