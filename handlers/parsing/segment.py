@@ -233,8 +233,12 @@ def _ordered_at_price(body: str) -> bool:
 def _ordered_before(text: str) -> bool:
     """`张三 苹果2斤 自提`: a name and goods with a quantity before the leader's word, so an
     order that says how it is picked up or paid, not a rule (`每人限购2份`, `截单时间：8点`)."""
-    words = text.split()
+    words = _WORDS_APART.split(text.strip())
     return len(words) >= 2 and any(map(has_quantity, words[1:]))
+
+
+# `苹果2斤（已付款）`: the words, the bracket's parts too.
+_WORDS_APART = re.compile(r"[\s（）()【】\[\]，,、;；]+")
 
 
 def _footerish(ln: Line) -> bool:

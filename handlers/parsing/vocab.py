@@ -114,11 +114,11 @@ NOTE_START = re.compile(
     r"(?:^|(?<=[\s，,;；。\d份个盒斤]))(?:不要|不用|不加|不放|不吃|少饭|少少饭|少菜|少辣|少糖|少冰|少盐|少油|多饭|多菜|多放|多加|"
     r"加辣|微辣|中辣|特辣|免辣|免葱|去冰|去葱|常温|热的|备注|自取|自提|自备|送到|送货|放门口|放在|明天|后天|"
     r"周[一二三四五六日天]|米饭换|主食换|换成|换|其中|其他|其余|另外|另加|已付|已转|飞|谢谢|感谢|"
-    r"跪谢|多谢|预计|大概|估计)"
+    r"跪谢|多谢|预计|大概|估计|配送|送货|付款|截单前|到家)"
 )
 # Where a note that NOTE_START found ends: the next separator.
 NOTE_END = re.compile(r"[\s，,;；。]")
-NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估]")
+NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估配付截到]")
 # Inside one word, after a name or an area (`梁昌艳H3区少饭`): where the note starts.
 _IN_WORD_NOTES = [
     "少少饭",
