@@ -363,6 +363,10 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         return None, body, _NO_FLAGS
     if len(tokens) == 1:
         return _single_token(first, ctx)
+    if len(tokens) > 2 and first in _PICKUP_FIRST:
+        # `自提 张三 苹果2斤`: how they pick up, then who: the word goes with the notes
+        name, rest, flags = split_name(body[len(first) :].strip(), ctx)
+        return name, f"{rest} {first}".strip(), flags
     n = 1
     address = (lead.isdecimal() or lead in _LATIN_LETTERS) and (
         ADDRESS.match(first) is not None
@@ -871,6 +875,10 @@ def read_items(
 
 _CLAUSE = re.compile(r"[，,。！!？?；;]")
 _DOTTED_NUMBER = re.compile(r"\D[·・•]\d{1,4}$")
+# How an order is picked up or paid, written before the name (`自提 张三 苹果2斤`).
+_PICKUP_FIRST = frozenset(
+    ["自提", "自取", "配送", "送货", "送上门", "快递", "到店", "已付", "已转"]
+)
 _ROOM = re.compile(r"\d{3,4}")
 _BUILDING_END = re.compile(r"(?:栋|幢|号楼|座|单元|#)$")
 _ADDRESS_PLUS = re.compile(r"^(?P<name>.+?)(?P<qty>[+＋]\d{1,3})$")

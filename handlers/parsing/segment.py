@@ -203,7 +203,8 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     while (m := HEADER_WORDS.search(bodies, at)) is not None:
         start = bodies.rfind("\x00", 0, m.start()) + 1
         end = bodies.find("\x00", m.end())
-        rules += not _ordered_before(bodies[start : m.start()])
+        line = bodies[start:end] if end >= 0 else bodies[start:]
+        rules += not (_ordered_before(bodies[start : m.start()]) or _ordered_after_name(line))
         if end < 0:
             break
         at = end + 1
@@ -228,6 +229,13 @@ def _ordered_at_price(body: str) -> bool:
     line (`苹果 5元/斤`) names goods and a price only."""
     words = body.split()
     return len(words) >= 3 and any(has_quantity(w) for w in words[1:] if _PRICE.search(w) is None)
+
+
+def _ordered_after_name(line: str) -> bool:
+    """`自提 张三 苹果2斤`: a pickup word, a name, then goods with a quantity; a rule has no
+    goods two words in (`每人限购2份`, `截单时间：12月3日 晚上8点 准时截单`)."""
+    words = _WORDS_APART.split(line.strip())
+    return len(words) >= 3 and any(map(has_quantity, words[2:]))
 
 
 def _ordered_before(text: str) -> bool:
