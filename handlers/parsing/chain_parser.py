@@ -34,7 +34,7 @@ from typing import Protocol, Self, TypeVar
 from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities, repost, vocab
 from handlers.parsing.entry import Context, Reading, read_entry
-from handlers.parsing.kinds import detect_kind
+from handlers.parsing.kinds import HAN_NAME, detect_kind
 from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.menu import (
     _parse_menu_cached,
@@ -80,7 +80,7 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
-from handlers.parsing.vocab import is_note_token
+from handlers.parsing.vocab import PRICE_NOTE, is_note_token
 
 __all__ = [
     "MAX_LINE",
@@ -105,7 +105,6 @@ _HEAD_COUNT = re.compile(
 _LATIN_TAIL = re.compile(
     r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]*)*[\s\-_–—·.]*$"
 )
-_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")
 _STATUS_IN_NAME = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|已交|已提交|已签到|已报名")
 # Doubts about goods: nothing to doubt in a sign-up or a check-in, which orders none.
 _GOODS_FLAGS = frozenset(
@@ -434,7 +433,7 @@ def as_menu_post(parsed: ParsedChain) -> ParsedChain | None:
             or (goods.item, goods.qty, goods.unit) != (None, Decimal(1), None)
             or e.flags
             or not e.note
-            or _PRICE_ONLY.fullmatch(e.note) is None
+            or PRICE_NOTE.fullmatch(e.note.strip()) is None
             or "\n" in e.raw
         ):
             return None
@@ -448,11 +447,6 @@ def as_menu_post(parsed: ParsedChain) -> ParsedChain | None:
         footer=parsed.footer,
         skipped=list(parsed.skipped),
     )
-
-
-_PRICE_ONLY = re.compile(
-    r"\s*(?:[¥￥]\s*\d+(?:\.\d+)?\s*元?|\d+(?:\.\d+)?\s*(?:元|块钱?)(?:\s*/\s*\S{1,3})?)\s*"
-)
 
 
 def parse_entry_line(
@@ -691,7 +685,7 @@ def _settle(
             and name
             and sum(map(str.isalpha, name)) > 1  # `X. 有氧`: an initial, then the day's log
             and _LATIN_TAIL.match(name)
-            and _HAN_NAME.match(r.rest)
+            and HAN_NAME.match(r.rest)
         ):
             name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
         elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):

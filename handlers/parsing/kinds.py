@@ -67,7 +67,7 @@ _ANSWER = re.compile(r"(无|没有|收到|已阅|已读|已报|已填)\s*[，,�
 _HEAD_UNITS = frozenset({"人", "位", "口", "个人", "名", "大人"})
 # `林俊杰 Jackie`, `文逸俊 - Caesar`: an English name after the Chinese one, not goods.
 _GIVEN_NAME = re.compile(r"^[-–—_＋+\s]*[A-Za-z][A-Za-z'’.]*$")
-_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")  # `Kolor 陈家乐`: the Chinese name after it
+HAN_NAME = re.compile(r"^[\u4e00-\u9fff]{2,3}$")  # `Kolor 陈家乐`: the Chinese name after it
 
 
 # Words of talk, not of goods: an entry saying `我来`, `好久没进城了`, `千万人 吾往矣` joins.
@@ -84,7 +84,7 @@ def _person(name: str | None, text: str, explicit: bool) -> bool:
     if explicit:
         return False
     return bool(_GIVEN_NAME.match(text)) or bool(
-        name and _GIVEN_NAME.match(name) and _HAN_NAME.match(text)
+        name and _GIVEN_NAME.match(name) and HAN_NAME.match(text)
     )
 
 

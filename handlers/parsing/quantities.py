@@ -85,16 +85,17 @@ _HALF = r"(?:半)?"
 _UNIT_ENDINGS = tuple(UNITS)
 
 # Suffix forms, tried in order on the end of an item segment.
-_TIMES_SIGN = r"(?:[xX×*＊✖✕]\ufe0f?|乘)"  # `✖️2`: the emoji sign, with its variation selector
+TIMES_SIGNS = "xX×*＊✖✕"  # `x2`, `×2`, `✖️2`: the signs written for "times"
+_TIMES_SIGN = rf"(?:[{TIMES_SIGNS}]\ufe0f?|乘)"  # `✖️2`: the emoji sign, with its selector
 _SUFFIX_MULT = re.compile(rf"\s*{_TIMES_SIGN}\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
 _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
 _SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4})\s*$")
 _PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
-_PREFIX_MULT = re.compile(r"^\s*(?P<num>\d+)\s*(?:[xX×*＊✖✕]\ufe0f?)\s*")
+_PREFIX_MULT = re.compile(rf"^\s*(?P<num>\d+)\s*(?:[{TIMES_SIGNS}]\ufe0f?)\s*")
 # What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
-_SIGN_HINT = re.compile(r"[xX×*＊✖✕乘+＋加]")
+_SIGN_HINT = re.compile(rf"[{TIMES_SIGNS}乘+＋加]")
 _NUM_START = frozenset(_CN_DIGITS + "半")
 _PURE_LAST = frozenset([*(u[-1] for u in UNITS), "半"])  # what a unit, or a half, ends with
 # `苹果-3` and `苹果-3斤`: the sign is kept (with or without a unit) so the line is refused,

@@ -204,7 +204,7 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
         start = bodies.rfind("\x00", 0, m.start()) + 1
         end = bodies.find("\x00", m.end())
         line = bodies[start:end] if end >= 0 else bodies[start:]
-        rules += not (_ordered_before(bodies[start : m.start()]) or _ordered_after_name(line))
+        rules += not (_quantity_from(bodies[start : m.start()], 1) or _quantity_from(line, 2))
         if end < 0:
             break
         at = end + 1
@@ -231,18 +231,12 @@ def _ordered_at_price(body: str) -> bool:
     return len(words) >= 3 and any(has_quantity(w) for w in words[1:] if _PRICE.search(w) is None)
 
 
-def _ordered_after_name(line: str) -> bool:
-    """`自提 张三 苹果2斤`: a pickup word, a name, then goods with a quantity; a rule has no
-    goods two words in (`每人限购2份`, `截单时间：12月3日 晚上8点 准时截单`)."""
-    words = _WORDS_APART.split(line.strip())
-    return len(words) >= 3 and any(map(has_quantity, words[2:]))
-
-
-def _ordered_before(text: str) -> bool:
-    """`张三 苹果2斤 自提`: a name and goods with a quantity before the leader's word, so an
-    order that says how it is picked up or paid, not a rule (`每人限购2份`, `截单时间：8点`)."""
-    words = _WORDS_APART.split(text.strip())
-    return len(words) >= 2 and any(map(has_quantity, words[1:]))
+def _quantity_from(text: str, first: int) -> bool:
+    """A quantity among the words of `text` from the `first` on. A line with the leader's word
+    is still an order with goods counted after the name (`张三 苹果2斤 自提`: from word 1 of
+    what comes before the word) or after a pickup word and the name (`自提 张三 苹果2斤`: from
+    word 2 of the line); a rule has none there (`每人限购2份`, `截单时间：12月3日 晚上8点`)."""
+    return any(map(has_quantity, _WORDS_APART.split(text.strip())[first:]))
 
 
 # `苹果2斤（已付款）`: the words, the bracket's parts too.
