@@ -425,24 +425,23 @@ async def board_of(app: App, day: dt.date) -> dict[str, Any]:
         return await board(conn, app.config, day, app.clock.now())
 
 
-def _entry_id(request: web.Request) -> int | None:
+async def _line_in_room(app: App, request: web.Request) -> tuple[int, str] | None:
+    """The line the path names (`{entry}`) and the group it is in; None when there is none."""
     text = request.match_info["entry"]
-    return int(text) if text.isdigit() and len(text) < 19 else None
-
-
-async def _entry_room(app: App, entry_id: int | None) -> str | None:
-    if entry_id is None:
+    if not text.isdigit() or len(text) >= 19:
         return None
+    entry_id = int(text)
     async with app.db.connect() as conn:
-        return await room_of_entry(conn, entry_id)
+        room = await room_of_entry(conn, entry_id)
+    return None if room is None else (entry_id, room)
 
 
 async def accept_review(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    entry_id = _entry_id(request)
-    room = await _entry_room(app, entry_id)
-    if entry_id is None or room is None:
+    found = await _line_in_room(app, request)
+    if found is None:
         return _error(404, "no such line")
+    entry_id, room = found
     async with app.dispatcher.lock(room), app.db.begin() as conn:
         line = await accept_line(conn, app.cache, entry_id, OPERATOR, app.clock.now())
     if line is None:
@@ -453,10 +452,10 @@ async def accept_review(request: web.Request) -> web.Response:
 
 async def fix_review(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    entry_id = _entry_id(request)
-    room = await _entry_room(app, entry_id)
-    if entry_id is None or room is None:
+    found = await _line_in_room(app, request)
+    if found is None:
         return _error(404, "no such line")
+    entry_id, room = found
     try:
         fix = FixIn.model_validate(await request.json(loads=json.loads))
     except (ValueError, UnicodeDecodeError, RecursionError) as exc:
@@ -521,10 +520,10 @@ async def payments_of(app: App, day: dt.date) -> dict[str, Any]:
 
 async def collect_payment(request: web.Request) -> web.Response:
     app = request.app[APP_KEY]
-    entry_id = _entry_id(request)
-    room = await _entry_room(app, entry_id)
-    if entry_id is None or room is None:
+    found = await _line_in_room(app, request)
+    if found is None:
         return _error(404, "no such line")
+    entry_id, room = found
     try:
         async with app.dispatcher.lock(room), app.db.begin() as conn:
             done = await collect_line(conn, entry_id, OPERATOR, app.clock.now())
