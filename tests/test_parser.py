@@ -321,7 +321,8 @@ def test_paid_order_lines_stay_orders() -> None:
 
 def test_a_supply_order_keeps_qualifiers_stops_and_unclear_each_counts() -> None:
     """A crew's supply order: a bracket after the quantity still qualifies the product, a
-    full stop ends the sentence not the quantity, and `各一斤` after two words is asked about."""
+    full stop ends the sentence not the quantity, and `各一斤` amid other goods spreads over the
+    kinds written since the last count (`小番茄 红和黄`: red and yellow, one pound each)."""
     got = _read(
         "1. 机工长  黄金油蟠桃3斤   香蕉3斤（青）  蒜蓉辣椒酱2瓶\n"
         "2. 机工姜艳平 老冰糖2斤，青香蕉3斤。\n"
@@ -331,7 +332,8 @@ def test_a_supply_order_keeps_qualifiers_stops_and_unclear_each_counts() -> None
     assert got[0][2] == [("黄金油蟠桃", 3, "斤"), ("香蕉（青）", 3, "斤"), ("蒜蓉辣椒酱", 2, "瓶")]
     assert not got[0][4]
     assert got[1][2] == [("老冰糖", 2, "斤"), ("青香蕉", 3, "斤")] and not got[1][4]
-    assert got[2][4]  # 各一斤: one pound of each, or one of both? the leader decides
+    assert ("小番茄 红和黄", 2, "斤") in got[2][2] and not got[2][4]
+    assert ("红富士冰糖心", 4, "斤") in got[2][2] and ("拉面", 3, "斤") in got[2][2]
     assert got[3][2] == [("苹果", 2, "斤")]  # a door number in brackets stays a note
 
 

@@ -543,7 +543,43 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
         products,
         layout=example_layout(header),
         addons=header_addons(header) | {m.name for m in menu},
+        choices=_choices(menu),
+        by_money=_BY_MONEY.search(header) is not None,
     )
+
+
+# Goods sold by weight and bought by the money's worth: `接龙写下要几块钱的`, `写金额`.
+_BY_MONEY = re.compile(r"(?:几|多少)(?:块|元)钱?的|要多少钱|写(?:上|下)?金额|按金额")
+_MONEY_NOTE = re.compile(r"(?P<qty>\d+(?:\.\d+)?)\s*(?P<unit>元|块钱)的?")
+_MONEY_WORDS = frozenset({"元", "块钱", "快", "元的", "块钱的", "快的"})
+
+
+_CHOICES = re.compile(r"[（(]([^（）()]+[/／、|｜][^（）()]+)[）)]")
+_CHOICE_SPLIT = re.compile(r"\s*[/／、|｜]\s*")
+
+
+def _choices(menu: tuple[MenuLine, ...]) -> tuple[tuple[str, frozenset[str]], ...]:
+    """`8. 牛油酥皮小泡芙一盒四个（原味/抹茶/黑芝麻/巧克力/焙茶）`: what box 8 lets one pick."""
+    found = []
+    for m in menu:
+        picks = _CHOICES.search(m.raw) if m.code and m.code.isdigit() else None
+        if picks:
+            words = frozenset(w for w in _CHOICE_SPLIT.split(picks.group(1)) if w)
+            found.append((str(int(m.code or 0)), words))
+    return tuple(found)
+
+
+def _picks_of(code: str, words: str, ctx: Context) -> bool:
+    """`8 抹茶黑芝麻巧克力抹茶`: the words after box 8 are only choices its menu line offers,
+    written one after another: which flavours go in the box, a note on it, not more goods."""
+    offered = next((w for c, w in ctx.choices if c == code), None)
+    if not offered or not words:
+        return False
+    ends = {0}  # how far the words are read as choices, one after another
+    for at in range(len(words)):
+        if at in ends:
+            ends.update(at + len(w) for w in offered if words.startswith(w, at))
+    return len(words) in ends
 
 
 class _OnMenu:
@@ -861,12 +897,45 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
     if (ctx.codes or ctx.letters) and any(
         it.item and " " in it.item and _code_then_words(it.item, ctx) for it in items
     ):
-        flags.add(FLAG_LEFTOVER)  # `8 抹茶黑芝麻巧克力`: box 8's flavours, or a note?
+        picked = [_picked(it, ctx, notes) for it in items]
+        if picked == items:
+            flags.add(FLAG_LEFTOVER)  # `8 抹茶 加急`: box 8's flavours, or a note?
+        items = picked
     if on_menu is not None:
+        said = [it for it in items if _said(it) and not on_menu(it.item or "")]
+        if said:  # `九里 征集一个朋友来帮忙免单噢`: talk where the goods go, not a dish
+            notes.extend(it.item or "" for it in said)
+            items = [it for it in items if it not in said]
         for it in r.items:
-            if it.text is not None and not on_menu(it.text):
+            if it.text is not None and not on_menu(it.text) and it.text not in notes:
                 flags.add(FLAG_NOT_ON_MENU)
     return tuple(items), frozenset(flags), tuple(notes)
+
+
+# A sentence, not a dish: it ends in a particle, or exclaims, asks or trails off (`～`).
+_SAID = re.compile(r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?！!]|要啥|什么")
+
+
+def _said(it: ParsedItem) -> bool:
+    """Words with no count and no digit that talk: under a menu they order nothing."""
+    text = it.item
+    return (
+        text is not None
+        and it.qty == 1
+        and it.unit is None
+        and len(text) >= 4
+        and _SAID.search(text) is not None
+        and not any(ch.isdigit() for ch in text)
+    )
+
+
+def _picked(it: ParsedItem, ctx: Context, notes: list[str]) -> ParsedItem:
+    """`8 抹茶黑芝麻巧克力抹茶` → box 8, its flavours a note, when its menu line offers them."""
+    code, _, words = (it.item or "").partition(" ")
+    if not ctx.choices or not _picks_of(code, words.strip(), ctx):
+        return it
+    notes.append(words.strip())
+    return ParsedItem(code, it.qty, it.unit)
 
 
 def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
@@ -1048,6 +1117,9 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             if it.explicit:
                 counts.append((it.qty, it.unit))
             continue
+        if ctx.by_money and it.explicit and it.unit is None and it.text in _MONEY_WORDS:
+            counts.append((it.qty, it.text.rstrip("的")))  # `5快～`: five yuan's worth, typed fast
+            continue
         single = _ALONE.match(it.text)
         if single and it.text[single.end() :]:  # `单点一份炒河粉`: that dish, not the meal
             dish = split_quantity(it.text[single.end() :])
@@ -1086,6 +1158,8 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             notes.append(it.text)
             continue
         notes.append(it.text if not it.explicit else f"{it.text}{it.qty}")
+    if ctx.by_money and not counts:
+        _money_in_notes(notes, counts)
     flags -= {FLAG_UNKNOWN_CODE, FLAG_BARE_NUMBER}
     if not r.items and FLAG_BIG_NUMBER in flags:
         flags.discard(FLAG_BIG_NUMBER)
@@ -1101,6 +1175,18 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
     return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+def _money_in_notes(notes: list[str], counts: list[tuple[Decimal, str | None]]) -> None:
+    """`橙子 5元的` where the head asks how much money's worth: the amount read as a price
+    note is what the entry orders."""
+    for k, note in enumerate(notes):
+        money = _MONEY_NOTE.fullmatch(note.strip())
+        if money:
+            counts.append((Decimal(money["qty"]), money["unit"]))
+            del notes[k]
+            notes[:] = [n for n in notes if n != "的"]  # `5元的`: the 的 left by the price
+            return
 
 
 def _names_addon(notes: list[str], addons: frozenset[str]) -> bool:

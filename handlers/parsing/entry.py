@@ -146,6 +146,40 @@ _TRAILING_PARTICLE = re.compile(r"(?<=[^\s\d])的?[～~]+$|(?<=[^\s\d])的$")
 _SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|寸)\s*[*xX×]\s*\d+")
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
 _EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
+# `十人以上可送`, `5斤起送`: how many it takes, not how many are ordered.
+_THRESHOLD = re.compile(rf"(?:{NUM})\s*(?:{_UNIT_ALT})?\s*(?:以上|以下|以内|起送|起订|起购|起买)")
+_THRESHOLD_STARTS = frozenset("0123456789一二两三四五六七八九十百半")
+_EACH_AT = re.compile(rf"各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?(?=[\s，,、+]|$)")
+_UP_TO_LAST_COUNT = re.compile(rf".*\d(?:\.\d+)?\s*(?:{_UNIT_ALT})[\s，,、+]*", re.S)
+_KIND_JOINS = re.compile(r"[、和及/]")
+
+
+def _kinds(goods: str) -> int:
+    """How many kinds `各` spreads over: `苹果、梨` and `苹果 梨` are two; in `小番茄 红和黄` the
+    words joined by 和 are the kinds (red and yellow), the word before names what they are."""
+    words = goods.split()
+    if len(words) > 1 and _KIND_JOINS.search(words[-1]):
+        words = words[-1:]
+    return max(2, len([g for w in words for g in _EACH_SPLIT.split(w) if g]))
+
+
+def _each_inside(rest: str, items: list[Item]) -> str:
+    """`红富士4斤 小番茄 红和黄 各一斤 拉面3斤`: `各` amid other goods spreads over the words since
+    the last count. That one item is read here; what is left is read as usual."""
+    m = _EACH_AT.search(rest)
+    if m is None:
+        return rest
+    left = rest[: m.start()]
+    counted = _UP_TO_LAST_COUNT.match(left)
+    cut = counted.end() if counted else 0
+    goods = left[cut:].strip(" ，,、+")
+    if not goods:
+        return rest
+    n = to_number(m["num"]) or Decimal(1)
+    items.append(Item(goods, n * _kinds(goods), m["unit"], True))
+    return f"{left[:cut]} {rest[m.end() :]}".strip(" ，,、+")
+
+
 BIG = Decimal(100)
 _DIGITS = re.compile(r"\d+")
 _LEAD_DIGITS = re.compile(r"^\d{1,3}")
@@ -186,6 +220,9 @@ class Context(NamedTuple):  # a tuple: every memoised reading hashes it, in C
     fields: frozenset[str] = frozenset()  # words recurring across entries as a note (`uni`)
     layout: tuple[str, ...] = ()  # the 例 line's parts: name | place | goods | other
     addons: frozenset[str] = frozenset()  # extras the head prices or names (`黑凉粉3元`, “沙拉”)
+    # the choices a menu line offers in brackets, by its number: `8. 小泡芙（原味/抹茶/焙茶）`
+    choices: tuple[tuple[str, frozenset[str]], ...] = ()
+    by_money: bool = False  # the head asks how much money's worth (`接龙写下要几块钱的`)
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -221,6 +258,7 @@ def _take(pattern: re.Pattern[str], text: str, notes: list[str]) -> str:
 
 
 _new_reading = tuple.__new__
+_LONE_DE = re.compile(r"(?<=\s)的(?=[\s～~]|$)")
 
 
 @lru_cache(maxsize=65536)
@@ -236,6 +274,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = _take(PHONE, text, notes)
         if _may_hold_price(text) and ORDER_ID.search(text) is None:
             text = _take(PRICE_NOTE, text, notes)
+            if ctx.by_money:  # `5元的`: the amount is the order (the chain reader counts it)
+                text = _LONE_DE.sub(" ", text)
         if "\ufe0f" in text:
             text = _VS_SEPARATOR.sub(" ", text)
         if ctx.layout:
@@ -451,14 +491,16 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
 def _code_after_name(
     tok: str, rest: str, ctx: Context
 ) -> tuple[str | None, str, frozenset[str]] | None:
-    """`🔆7`, `Jay11 冰` under a numbered menu: the box number glued to the name. After
-    letters (`小雨7`) the digit may still be the nickname's own: flagged."""
+    """`🔆7`, `Jay11 冰`, `Riki4` under a numbered menu: the box number glued to the name.
+    Only called when nothing else on the line orders (no other digit, only notes after), so
+    the number is the order: read without the nickname, the entry would order nothing. A
+    kinship word with a number (`李姐12`) stays a nickname, and is flagged."""
     code = _TRAILING_CODE.match(tok)
     if code is None or code["code"] not in ctx.codes:
         return None
-    sure = not any(ch.isalnum() for ch in code["name"])
-    flags = frozenset() if sure else frozenset({FLAG_AMBIGUOUS_NAME})
+    kin = _KIN_NUMBERED.match(tok) is not None
     name = code["name"].rstrip("（(")  # `Danni（重度社恐版）（10`: a bracket opened, never closed
+    flags = frozenset({FLAG_AMBIGUOUS_NAME}) if kin else _NO_FLAGS
     return name or code["name"], f"{code['code']} {rest}".strip(), flags
 
 
@@ -835,11 +877,12 @@ def read_items(
         items.append(Item(None, total, None, True))
         return _items_read(notes, items, flags)
     each = _EACH.match(rest) if "各" in rest else None
-    if each:
-        kinds = max(2, len([g for g in _EACH_SPLIT.split(each["goods"]) if g]))
+    if each and not _UP_TO_LAST_COUNT.match(each["goods"]):  # else other goods come first
         n = to_number(each["num"]) or Decimal(1)
-        items.append(Item(each["goods"].strip(), n * kinds, each["unit"], True))
+        items.append(Item(each["goods"].strip(), n * _kinds(each["goods"]), each["unit"], True))
         return _items_read(notes, items, flags)
+    if "各" in rest:
+        rest = _each_inside(rest, items)
     for part in _split_top(rest, ctx):
         for seg in _split_words(part, ctx):
             pieces = [p for b in _after_brackets(seg) for p in _glued_goods(b)]
@@ -851,6 +894,9 @@ def read_items(
                     items.append(Item(negative[0] or None, negative[1], None, True))
                     continue
                 piece = piece.rstrip("。！!") or piece  # `青香蕉3斤。`: the sentence ends
+                if piece[:1] in _THRESHOLD_STARTS and _THRESHOLD.match(piece):
+                    notes.append(piece)  # `十人以上可送`: a condition, not a count ordered
+                    continue
                 verb = _ORDER_VERB.match(piece) if piece[:1] in _VERB_STARTS else None
                 if verb and not verb.group("edit"):
                     piece = piece[verb.end() :].lstrip() or piece  # `和jay拼，我要两个`

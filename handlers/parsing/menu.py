@@ -23,13 +23,17 @@ _MENU_CODE = re.compile(
     r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*(?:[、\)）:：]|\.(?!\d))|([A-Za-z])\s*[:：.、]|([\u2460-\u2473])"
     r"|(\d{1,2})\s+(?=[^\d\s])|([A-Za-z])\s+(?=[\u4e00-\u9fff]))\s*"
 )
-# `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price.
-_BARE_PRICE = re.compile(r"(?<=[^\d\s])\s+(?P<p4>\d+(?:\.\d+)?)\s*$")
+# `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price;
+# so after the product's choices in brackets (`小泡芙（原味/抹茶）26.9`), or the first of a
+# price per choice (`小贝（原味/咸蛋黄）16.9/21.9`).
+_BARE_PRICE = re.compile(
+    r"(?:(?<=[^\d\s])\s+|(?<=[)）]))(?P<p4>\d+(?:\.\d+)?)(?:/\d+(?:\.\d+)?)*\s*$"
+)
 _CIRCLED_LEAD = re.compile(r"^\s*([\u2460-\u2473])")
 _NUMBER_SPACE = re.compile(r"^(\d{1,2})\s+[^\d\s]")
 _PRICE_UNIT = re.compile(
     r"(?:[¥￥]\s*(?P<p1>\d+(?:\.\d+)?)|(?<![:：\d.])(?P<p2>\d+(?:\.\d+)?)\s*(?:元|块钱?|rmb|RMB|r|R)?)"
-    r"\s*(?:/|每|一)\s*(?P<unit>\d*(?:\.\d+)?\s*[^\s/，,、。;；()（）\d]{1,3})"
+    r"\s*(?:/|每|一)\s*(?P<unit>\d*(?:\.\d+)?\s*[^\s/，,、。;；()（）\d.]{1,3})"
     r"|单价\s*(?P<p3>\d+(?:\.\d+)?)|(?P<p4>\d+(?:\.\d+)?)\s*(?:元|块钱?)"
     r"|[¥￥]\s*(?P<p5>\d+(?:\.\d+)?)"
 )

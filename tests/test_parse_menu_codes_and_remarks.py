@@ -1,0 +1,105 @@
+"""Shapes from real chains: box numbers glued to names, flavours picked for a box, `各` amid
+other goods, conditions and talk where goods go, and chains bought by the money's worth.
+
+Each test is a chain as a leader and residents write it, and what the bot reads from it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from handlers.parsing.chain_parser import parse_chain, parse_entry_line
+from handlers.parsing.menu import parse_menu
+from handlers.parsing.types import ParsedEntry
+
+BAKERY = (
+    "#接龙\n"
+    "1. 肉松小贝一盒三个（原味/咸蛋黄/芋泥）16.9/21.9/19.9\n"
+    "2. 生巧焦糖香蕉布丁小方 22.9\n"
+    "4. 酱多多麻薯蛋糕卷 19.9\n"
+    "8. 牛油酥皮小泡芙一盒四个（原味/抹茶/黑芝麻/巧克力/焙茶）26.9\n"
+)
+
+
+def goods(entry: ParsedEntry) -> list[tuple[str | None, Decimal, str | None]]:
+    return [(i.item, i.qty, i.unit) for i in entry.items]
+
+
+def test_a_menu_line_priced_after_its_choices_or_per_choice_is_read() -> None:
+    menu = parse_menu(BAKERY)
+    assert [(m.code, m.price, m.sale_unit) for m in menu] == [
+        ("1", Decimal("16.9"), None),  # the first of a price per choice, no unit `21.`
+        ("2", Decimal("22.9"), None),
+        ("4", Decimal("19.9"), None),
+        ("8", Decimal("26.9"), None),
+    ]
+
+
+def test_flavours_picked_for_a_box_are_its_note_and_other_words_are_asked_about() -> None:
+    chain = parse_chain(BAKERY + "1. Sarah 8 抹茶黑芝麻巧克力抹茶+4\n2. 小鹿 8 红丝绒+2")
+    sarah, deer = chain.entries
+    assert goods(sarah) == [("8", 1, None), ("4", 1, None)]
+    assert sarah.note == "抹茶黑芝麻巧克力抹茶" and not sarah.needs_review
+    # `红丝绒` is none of box 8's flavours: a note or part of the box? The leader decides.
+    assert deer.needs_review and "leftover" in deer.flags
+
+
+def test_a_box_number_glued_to_a_name_is_the_box_ordered() -> None:
+    chain = parse_chain(BAKERY + "1. Riki4\n2. Jay8 冰\n3. 李姐2\n4. 小雨 2+4")
+    riki, jay, sister, rain = chain.entries
+    assert (riki.name, goods(riki), riki.needs_review) == ("Riki", [("4", 1, None)], False)
+    assert (jay.name, goods(jay), jay.note) == ("Jay", [("8", 1, None)], "冰")
+    # `李姐2` is how people number their nicknames: box 2, or nothing ordered? Asked.
+    assert sister.needs_review and "ambiguous_name" in sister.flags
+    assert goods(rain) == [("2", 1, None), ("4", 1, None)] and not rain.needs_review
+
+
+def test_each_amid_other_goods_spreads_over_the_kinds_since_the_last_count() -> None:
+    e = parse_entry_line("5. 三管 红富士4斤 小番茄 红和黄 各一斤 甜瓜 3斤 拉面3斤")
+    assert sorted(goods(e), key=str) == sorted(
+        [
+            ("红富士", 4, "斤"),
+            ("小番茄 红和黄", 2, "斤"),  # red and yellow: two kinds of one product
+            ("甜瓜", 3, "斤"),
+            ("拉面", 3, "斤"),
+        ],
+        key=str,
+    )
+    assert not e.needs_review
+    e = parse_entry_line("3. 王五 苹果2斤 香蕉 橙子各1斤")
+    assert sorted(goods(e), key=str) == sorted([("苹果", 2, "斤"), ("香蕉 橙子", 2, "斤")], key=str)
+    assert goods(parse_entry_line("1. 张三 苹果、梨各一斤")) == [("苹果、梨", 2, "斤")]
+
+
+def test_a_condition_written_in_a_slot_is_no_count() -> None:
+    chain = parse_chain("#接龙 好吃不贵的快餐，一起来点\n1. 阿瑞  十人以上可送\n2. Suzy")
+    first, _ = chain.entries
+    assert goods(first) == [(None, 1, None)]  # one meal, not ten people
+    assert first.note == "十人以上可送"
+
+
+def test_a_chain_bought_by_the_moneys_worth_reads_the_amounts() -> None:
+    chain = parse_chain(
+        "#接龙 明早去买酱香饼 接龙写下要几块钱的（称重购买） 6人截单\n"
+        "1. Mia 6块\n2. 橙子 5元的\n3. Anna 5快～\n4. 豆沙 6块的（还有的话）"
+    )
+    assert [goods(e) for e in chain.entries] == [
+        [(None, 6, "块")],
+        [(None, 5, "元")],  # a price elsewhere would be a note; here it is the order
+        [(None, 5, "快")],  # typed fast for 块: five yuan's worth
+        [(None, 6, "块")],
+    ]
+    assert not any(e.needs_review for e in chain.entries)
+    # Where the head does not ask for amounts, a price on the line stays a note.
+    plain = parse_chain("#接龙 酱香饼 明早送\n1. 橙子 5元\n2. Mia 2份")
+    assert goods(plain.entries[0]) == [(None, 1, None)] and plain.entries[0].note == "5元"
+
+
+def test_talk_where_the_goods_go_under_a_menu_orders_nothing() -> None:
+    chain = parse_chain(
+        "#接龙 茶话会 接龙写上饮品噢！！ 1-美式（热/冷） 2-拿铁（热/冷） 3-生椰拿铁（热/冷）  "
+        "1. 九里 征集一个朋友来帮忙免单噢 2. Mia 先吃后跳～没有烦恼～ 2热 3. 阿航 3冰"
+    )
+    host, mia, hang = chain.entries
+    assert (goods(host), host.note, host.needs_review) == ([], "征集一个朋友来帮忙免单噢", False)
+    assert goods(mia) == [("2热", 1, None)] and not mia.needs_review
+    assert goods(hang) == [("3冰", 1, None)]
