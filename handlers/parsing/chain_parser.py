@@ -912,8 +912,8 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
     return tuple(items), frozenset(flags), tuple(notes)
 
 
-# A sentence, not a dish: it ends in a particle, or exclaims, asks or trails off (`～`).
-_SAID = re.compile(r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?！!]|要啥|什么")
+# A sentence, not a dish: it ends in a particle, asks, or trails off (`～`).
+_SAID = re.compile(r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?]|要啥|什么")
 
 
 def _said(it: ParsedItem) -> bool:

@@ -147,7 +147,10 @@ _SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
 _EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
 # `十人以上可送`, `5斤起送`: how many it takes, not how many are ordered.
-_THRESHOLD = re.compile(rf"(?:{NUM})\s*(?:{_UNIT_ALT})?\s*(?:以上|以下|以内|起送|起订|起购|起买)")
+# `5斤以上` alone may be an order for at least that much: only a condition said on is taken.
+_THRESHOLD = re.compile(
+    rf"(?:{NUM})\s*(?:{_UNIT_ALT})?\s*(?:(?:以上|以下|以内)(?:才|就|可|能|起|成|包|送|免)|起送|起订|起购|起买)"
+)
 _THRESHOLD_STARTS = frozenset("0123456789一二两三四五六七八九十百半")
 _EACH_AT = re.compile(rf"各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?(?=[\s，,、+]|$)")
 _UP_TO_LAST_COUNT = re.compile(rf".*\d(?:\.\d+)?\s*(?:{_UNIT_ALT})[\s，,、+]*", re.S)
