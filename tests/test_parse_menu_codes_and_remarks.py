@@ -103,3 +103,29 @@ def test_talk_where_the_goods_go_under_a_menu_orders_nothing() -> None:
     assert (goods(host), host.note, host.needs_review) == ([], "征集一个朋友来帮忙免单噢", False)
     assert goods(mia) == [("2热", 1, None)] and not mia.needs_review
     assert goods(hang) == [("3冰", 1, None)]
+
+
+def test_a_one_line_chain_with_a_numbered_dish_list_above_fewer_entries() -> None:
+    """WeChat sends some chains as one line. The head's five dishes are a longer numbered list
+    than the two entries under them; the entries are still the list numbered again from 1."""
+    chain = parse_chain(
+        "#接龙 6.8号星期一晚餐预定接龙（30元） 1.凉拌牛肉 2.客家酿豆腐 3.炒青瓜 4.炒青菜 "
+        "5.冬瓜汤 例 桃子 1份晚餐 1. 桃子 8份晚餐 2. lily 1份晚餐"
+    )
+    assert [(e.seq, e.name) for e in chain.entries] == [(1, "桃子"), (2, "lily")]
+    assert [goods(e) for e in chain.entries] == [[("晚餐", 8, "份")], [("晚餐", 1, "份")]]
+    one = parse_chain("#接龙 今日套餐 1.红烧肉 2.炒青菜 3.米饭 1. 桃子 2份")
+    assert [(e.seq, e.name, goods(e)) for e in one.entries] == [(1, "桃子", [(None, 2, "份")])]
+
+
+def test_a_one_line_chain_reads_the_menu_above_its_entries_line_by_line() -> None:
+    chain = parse_chain(
+        "#接龙 周日配送 1. 肉松小贝 16.9 2. 布丁小方 22.9 3. 杏子卷 19.9 "
+        "1. Lumi 1+2 2. 阿支 3 3. Mia 2x2"
+    )
+    assert [m.code for m in chain.menu] == ["1", "2", "3"]
+    assert [goods(e) for e in chain.entries] == [
+        [("1", 1, None), ("2", 1, None)],
+        [("3", 1, None)],
+        [("2", 2, None)],
+    ]

@@ -135,10 +135,40 @@ def split_one_line(raw: str) -> list[str] | None:
         return None
     if hits[0][0] == 0 and best[0] != 0:
         return None  # `2. 颜泱 1. 写文档 2. 肝工作`: an entry with its own numbered list
-    cuts = [hits[k][0] for k in best]
+    cuts = _earlier_lists(hits, best[0]) + [hits[k][0] for k in best]
+    cuts += _later_lists(hits, best[-1])
     pieces = [raw[: cuts[0]].strip()] if raw[: cuts[0]].strip() else []
     pieces += [raw[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(raw)], strict=True)]
     return pieces
+
+
+def _earlier_lists(hits: list[tuple[int, int]], first: int) -> list[int]:
+    """`#接龙 1. 肉松小贝 16.9 2. 布丁 22.9 1. 张三 1+2 …`: a numbered menu or rules before the
+    entries are cut into their lines too, so that the head's menu is read line by line."""
+    cuts: list[int] = []
+    run: list[int] = []
+    want = 0
+    for pos, value in hits[:first]:
+        if value == 1:
+            cuts += run if len(run) >= 2 else []
+            run, want = [pos], 2
+        elif run and value == want:
+            run.append(pos)
+            want += 1
+    return cuts + (run if len(run) >= 2 else [])
+
+
+def _later_lists(hits: list[tuple[int, int]], last: int) -> list[int]:
+    """`1.凉拌牛肉 … 5.冬瓜汤 例 桃子 1份 1. 桃子 8份 2. lily 1份`: a list numbered again from 1
+    after the longest one (a dish list in the head, then the entries) is cut too, each line
+    its own: which list holds the entries is then told as for a chain of many lines."""
+    cuts: list[int] = []
+    want = 1
+    for pos, value in hits[last + 1 :]:
+        if value == want or (value == 1 and want > 2):
+            cuts.append(pos)
+            want = value + 1
+    return cuts
 
 
 @dataclass(slots=True)
