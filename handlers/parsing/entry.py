@@ -467,6 +467,8 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             n += 1
         if n < len(tokens) and _NAME_WITH_PLACE.match(tokens[n]):
             n += 1  # `ice 艾小花—F区`: the rest of the name, with the place joined to it
+        elif _chinese_name_next(tokens, n, ctx):
+            n += 1  # `Amy 王芳 苹果2斤`, `Coco 李 香蕉1把`: the Chinese name, then the goods
         elif (
             ctx.codes
             and n + 1 < len(tokens)
@@ -489,6 +491,35 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     ):
         return _code_after_name(name, rest, ctx) or (name, rest, _NO_FLAGS)
     return name, rest, _NO_FLAGS
+
+
+def _chinese_name_next(tokens: list[str], n: int, ctx: Context) -> bool:
+    """After an English name, a word of one to three Chinese characters is the Chinese name
+    when goods with their count follow it (`Amy 王芳 苹果2斤`); before a bare count (`Amy 苹果
+    2斤`) it is the goods."""
+    if n + 1 >= len(tokens):
+        return False
+    word, after = tokens[n], tokens[n + 1]
+    if len(word) == 1 and word in _SURNAMES:
+        return True  # `Coco 李 南瓜烧仔鸡`: a surname alone is no dish
+    return (
+        _SHORT_HAN.fullmatch(word) is not None
+        and word not in _NOT_A_NAME
+        and not _is_goods(word, ctx)
+        and not is_note_token(word)
+        and has_quantity(after)
+        and pure_quantity(after) is None
+        and not after[:1].isdecimal()
+    )
+
+
+# The common surnames that name no goods on their own (李 is written 李子 when it is plums).
+_SURNAMES = frozenset(
+    "王李张刘陈杨赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+    "丁任沈姚卢姜崔钟谭陆汪范石廖贾夏韦付方邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾郝龚邵严覃戴莫孔汤"
+)
+# One character that says what to do, not who: `Amy 加 苹果2斤`, `Amy 要 梨1斤`.
+_NOT_A_NAME = frozenset("要来加买订改再和跟帮送")
 
 
 def _code_after_name(

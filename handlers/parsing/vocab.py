@@ -104,9 +104,9 @@ PLACE_TOKEN = re.compile(
     r"\d+\s*(?:号楼|栋|幢|座|单元|期)(?:\d+(?:室|号)?)?|\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|"
     r"\d{3,4}\s*室|[A-Za-z]\s*座|\S{1,6}取)$"
 )
-# A building-room before a nickname is part of the name (`12栋302 刘姐`, `3-201 张姐`).
+# A building-room before a nickname is part of the name (`12栋302 刘姐`, `3-201 张姐`, `B区12栋`).
 ADDRESS = re.compile(
-    r"^(?:\d+\s*(?:栋|幢|号楼|座|单元|期|区|楼|#)\s*\d*\s*(?:单元)?\s*\d*\s*(?:室|号)?|"
+    r"^(?:(?:[A-Za-z东南西北]\s*区\s*)?\d+\s*(?:栋|幢|号楼|座|单元|期|区|楼|#)\s*\d*\s*(?:单元)?\s*\d*\s*(?:室|号)?|"
     r"\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|[A-Za-z]\s*座?\s*\d{2,5}(?:-\d+)?|\d{3,4}\s*室|[A-Za-z]\d?-\d{2,5})$"
 )
 # Customisations start with these; from there to the end of the line is a note.
