@@ -5,17 +5,14 @@ other shapes residents use, and the goods must read the same."""
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 
 import pytest
 
 from handlers.parsing.chain_parser import parse_chain
+from tests.real_orders import order_chains, reading
 
-REAL = Path(__file__).resolve().parent / "corpus" / "real"
 _MARK = re.compile(r"^(\s*\d{1,3}\s*[.、．)）]\s*)")
 # Names residents write, one of each shape: a building-room before the name (with an area,
 # glued or apart), an English name with the Chinese one, a kinship title, emoji.
@@ -34,14 +31,6 @@ SHAPES = [
     "🌸小雨🌸",
     "Mia🐱",
 ]
-
-
-@cache
-def _goods(text: str) -> dict[str, tuple[object, ...]]:
-    return {
-        e.raw: (tuple((i.item, i.qty, i.unit) for i in e.items), e.needs_review, e.name)
-        for e in parse_chain(text).entries
-    }
 
 
 def test_a_building_room_or_a_chinese_name_before_the_goods_is_the_name() -> None:
@@ -64,24 +53,19 @@ def _entries_with_a_plain_name() -> list[tuple[str, str, str]]:
     """(chain text, entry line, its name) for one-line entries whose name is followed by a
     space: there a name of another shape can stand."""
     found = []
-    for expected in sorted(REAL.glob("*/expected.jsonl")):
-        for line in filter(None, expected.read_text(encoding="utf-8").split("\n")):
-            row = json.loads(line)
-            if row.get("kind") != "order":
-                continue
-            text = (expected.parent / row["file"]).read_text(encoding="utf-8")
-            for want in row["entries"]:
-                raw, name = want.get("raw") or "", want.get("name")
-                mark = _MARK.match(raw)
-                if (
-                    name
-                    and mark
-                    and "\n" not in raw
-                    and text.count(raw) == 1
-                    and raw[mark.end() :].startswith(name + " ")
-                    and not want.get("ambiguous")
-                ):
-                    found.append((text, raw, name))
+    for text, entries in order_chains():
+        for want in entries:
+            raw, name = want.get("raw") or "", want.get("name")
+            mark = _MARK.match(raw)
+            if (
+                name
+                and mark
+                and "\n" not in raw
+                and text.count(raw) == 1
+                and raw[mark.end() :].startswith(name + " ")
+                and not want.get("ambiguous")
+            ):
+                found.append((text, raw, name))
     return found
 
 
@@ -91,13 +75,13 @@ def test_every_real_order_reads_the_same_under_a_name_of_another_shape(shape: st
     assert len(entries) >= 150
     changed = []
     for text, raw, name in entries:
-        before = _goods(text)[raw.strip()]
+        before = reading(text)[raw.strip()]
         if before[2] != name:
             continue  # the name itself is misread there: nothing to compare the goods with
         mark = _MARK.match(raw)
         assert mark is not None
         swapped = raw[: mark.end()] + shape + raw[mark.end() + len(name) :]
-        after = _goods(text.replace(raw, swapped)).get(swapped.strip())
+        after = reading(text.replace(raw, swapped)).get(swapped.strip())
         if after != (before[0], before[1], shape):
             changed.append(raw)
     assert changed == []

@@ -64,6 +64,7 @@ from handlers.parsing.vocab import (
     PRICE_NOTE,
     TITLE_WORDS,
     is_note_token,
+    is_paid_or_pickup,
     may_be_place,
 )
 
@@ -89,6 +90,26 @@ _WORD_SPLIT = re.compile(r"([\s，,;；]+)")
 _LEADING_PORTION = re.compile(rf"^(?:{NUM})\s*(?:份|个|盒|碗|杯)")
 _DELIVERY_NOTE = re.compile(r"\d{3,}|送|取|门|号楼|栋|单元|室")  # `（送888）`: where, not what
 _HAS_COUNT = re.compile(r"\d")
+# Notes on the whole order, never on a part of it: `1+2+10+14 已付` is paid, not 14 of them.
+_SAID_OF_ORDER = frozenset(
+    [
+        "已付",
+        "已转",
+        "付款",
+        "自取",
+        "自提",
+        "送到",
+        "送货",
+        "配送",
+        "到家",
+        "放门口",
+        "放在",
+        "谢谢",
+        "感谢",
+        "多谢",
+        "跪谢",
+    ]
+)
 _SUB_COUNT = re.compile(r"(?:^|(?<=[\s，,]))\d{1,2}\s*[份个]?$")
 _TRAILING_PORTION = re.compile(r"\d+\s*(?:份|个|盒|碗|杯)$")
 _AREA_END = re.compile(r"[-—_]?[A-Za-z]\d{1,2}$")  # `申佳-D1`, `大治J1`: an area after a name
@@ -270,6 +291,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
     flags: set[str] = set()
     notes: list[str] = []
     text = body
+    if ("（" in text or "(" in text) and _PAID_BRACKET.search(text):
+        text = _paid_brackets(text, notes)  # `Riki4（已转）`, `4份（2份少饭）（已转）`
     if _RARE.search(text):  # one scan rules out what most lines lack
         if "取消" in text:
             flags.add(FLAG_CANCEL)
@@ -288,12 +311,21 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = " ".join(text.split())
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
+    if ctx.by_money and name and not rest and notes and " " in name:
+        head, _, tail = name.rpartition(" ")
+        if is_emoji_token(tail):  # `橙子 5元的 🙏`: the amount was taken out before the emoji
+            name = head
+            notes.append(tail)
+    if rest and not rest[-1].isalnum() and ord(rest[-1]) > 0x2000:
+        rest = _without_emoji_tail(rest, notes, ctx)  # `消毒液两瓶 🙏`: thanks, not goods
     if rest[:2] in ("- ", "— ", "－ "):
         rest = rest[2:].lstrip()  # `小喵 - 4去冰`: a dash between the name and the order
     if ("-" in rest or "－" in rest) and _SIGNED.search(rest):
         flags.add(FLAG_CHANGE)
     if rest[:1] in "（(" and rest.endswith(_CLOSERS) and _COUNT_FIRST.match(rest, 1):
         rest = rest[1:-1].strip()  # `阿德 （8个，(^🙏^)）`: the whole order in brackets
+    if not rest.endswith(_CLOSERS) and ("）" in rest or ")" in rest):
+        rest = _notes_after_bracket(rest, notes)  # `4份（2份少饭） 已付`: the bracket ends it
     m = _BRACKET_NOTE.search(rest) if rest.endswith(_CLOSERS) else None
     if m:
         before = rest[: m.start()].split()
@@ -301,7 +333,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
         code_before = bool(
             ctx.codes and re.search(r"\d\s*$", head) and not _DELIVERY_NOTE.search(m.group(1))
         )
-        if before and not code_before and not _ID_END.search(head):
+        said = is_paid_or_pickup(m.group(1).strip())  # `超市997501（已转）`: paid, after anything
+        if before and (said or (not code_before and not _ID_END.search(head))):
             if m.group(1).strip():
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
@@ -327,6 +360,51 @@ def read_entry(body: str, ctx: Context) -> Reading:
     return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
 
 
+_PAID_BRACKET = re.compile(r"[（(]\s*([^（）()]{1,8}?)\s*[）)]")
+
+
+def _paid_brackets(text: str, notes: list[str]) -> str:
+    """A bracket saying the order is paid or how it is picked up (`（已转）`, `(自提)`) is a
+    note wherever it stands: glued to a name, after an id or after another bracket."""
+
+    def aside(m: re.Match[str]) -> str:
+        if not is_paid_or_pickup(m.group(1)):
+            return m.group(0)
+        notes.append(m.group(1))
+        return " "
+
+    return _PAID_BRACKET.sub(aside, text).strip()
+
+
+def _notes_after_bracket(rest: str, notes: list[str]) -> str:
+    """`4份（2份米饭换红薯，2份少饭） 已付`: words after the last bracket that are all notes
+    (paid, where, when) are set aside, so the bracket is read as the order's last word."""
+    close = max(rest.rfind("）"), rest.rfind(")"))
+    tail = [w for w in (t.strip("，,;；。!！ ") for t in rest[close + 1 :].split()) if w]
+    if not tail or not all(map(is_note_token, tail)):
+        return rest
+    notes.extend(tail)
+    return rest[: close + 1]
+
+
+def _without_emoji_tail(rest: str, notes: list[str], ctx: Context) -> str:
+    """Emoji ending an order on their own (`春饼套餐 🙏`) or after its count (`1瓶❤️`) say
+    thanks or smile: kept as a note. Glued to words they may be the goods' own (`10冰🧊`), and
+    under letter codes they pick a meat (`E 🐮`): there they stay."""
+    end = len(rest)
+    while end > 0 and unicodedata.category(rest[end - 1]) in _EMOJI_CATEGORIES:
+        end -= 1
+    if end == len(rest) or end == 0:
+        return rest
+    words = rest[:end].split()
+    code = len(words[-1]) == 1 and words[-1].isascii() and words[-1].isalpha()  # `E 🐮`
+    alone = rest[end - 1].isspace() and not (ctx.letters or code)
+    if not alone and not has_quantity(words[-1]):
+        return rest
+    notes.append(rest[end:].strip())
+    return rest[:end].rstrip()
+
+
 def _first_comma_spaced(text: str) -> str:
     """The comma after the first word read as a space: what `_FIRST_COMMA.sub(r"\1 ", …)`
     gives, without the template expanded in Python for every line."""
@@ -347,10 +425,14 @@ def _out_of_range(items: Sequence[Item]) -> bool:
 def _by_layout(text: str, layout: tuple[str, ...], notes: list[str]) -> str:
     """`张三，1号，101室，番茄1斤` under `例 姓名手机，楼号，室号，内容`: places are notes."""
     parts = _LAYOUT_SPLIT.split(text)
-    if len(parts) != len(layout) or "place" not in layout:
+    if "place" not in layout or len(parts) < len(layout):
         return text
+    extra = parts[len(layout) :]
+    if extra and any(map(has_quantity, extra)):
+        return text
+    notes.extend(p.strip() for p in extra)  # `…，番茄1斤，谢谢团长`: a word after the layout
     keep = []
-    for role, part in zip(layout, parts, strict=True):
+    for role, part in zip(layout, parts[: len(layout)], strict=True):
         if role in ("place", "other"):
             notes.append(part.strip())
         else:
@@ -372,6 +454,9 @@ def _is_goods(tok: str, ctx: Context) -> bool:
     Memoised: the goods after the names recur down a chain."""
     if has_quantity(tok) or PLUS_ONE.match(tok) or SAME_AS_ABOVE.match(tok):
         return True
+    clause = _CLAUSE_END.search(tok, 1)
+    if clause and has_quantity(tok[: clause.start()]):
+        return True  # `消毒药三瓶，谢谢团长`, `消毒药三瓶（已转）`: goods, then a word on them
     if ctx.codes and MENU_NUMBER.match(tok):
         return True
     head = tok[:1].upper()
@@ -385,6 +470,7 @@ def _is_goods(tok: str, ctx: Context) -> bool:
 
 
 _NO_FLAGS: frozenset[str] = frozenset()
+_CLAUSE_END = re.compile(r"[，,；;。（(]")
 
 
 def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]]:
@@ -484,12 +570,13 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         end = _name_end(body, tokens, n)
     name, rest = body[:end], body[end:].strip()
     if (
-        ctx.codes
-        and name[-1:].isdecimal()
-        and _DIGIT.search(rest) is None
-        and all(map(is_note_token, rest.split()))
-    ):
+        ctx.codes and name[-1:].isdecimal() and all(map(_orders_nothing, _WORDS.split(rest)))
+    ):  # `Riki4`, `Jay11 冰 5号楼`, `Jay11 冰，谢谢`: nothing after the name orders
         return _code_after_name(name, rest, ctx) or (name, rest, _NO_FLAGS)
+    if ctx.codes and name[-1:] > "\u2000" and " " in name and not rest:
+        head, _, tail = name.rpartition(" ")
+        if head[-1:].isdecimal() and is_emoji_token(tail):  # `Riki4 🙏`: box 4, and thanks
+            return _code_after_name(head, tail, ctx) or (name, rest, _NO_FLAGS)
     return name, rest, _NO_FLAGS
 
 
@@ -520,6 +607,25 @@ _SURNAMES = frozenset(
 )
 # One character that says what to do, not who: `Amy 加 苹果2斤`, `Amy 要 梨1斤`.
 _NOT_A_NAME = frozenset("要来加买订改再和跟帮送")
+
+
+_WORDS = re.compile(r"[\s，,]+")
+
+
+def _orders_nothing(word: str) -> bool:
+    """A word after a name that orders nothing: a note without a digit, or a place (`5号楼`);
+    never `3+7自取`, which orders boxes 3 and 7 before saying how."""
+    return (
+        not word
+        or is_emoji_token(word)
+        or (
+            is_note_token(word)
+            and (_DIGIT.search(word) is None or _BUILDING.match(word) is not None)
+        )
+    )
+
+
+_BUILDING = re.compile(r"^(?:\d+\s*(?:号楼|栋|幢|座|单元|期|区)\S{0,4}|[A-Za-z]\d?区?\d{0,2})$")
 
 
 def _code_after_name(
@@ -1037,7 +1143,7 @@ def _take_notes(rest: str, notes: list[str]) -> str:
         end = NOTE_END.search(rest, m.end())
         stop = end.start() if end else len(rest)
         before = rest[pos : m.start()]
-        sub = _SUB_COUNT.search(before)
+        sub = _SUB_COUNT.search(before) if m.group(0) not in _SAID_OF_ORDER else None
         if sub and _HAS_COUNT.search(rest[: pos + sub.start()]):
             # `2份 1份不要辣`, `11份 2少饭`: after the order's count, a count inside a
             # customisation is part of it, not the order

@@ -288,6 +288,11 @@ _PAY_OR_PICKUP = re.compile(
 )
 
 
+def is_paid_or_pickup(token: str) -> bool:
+    """`已转`, `微信已付`, `北门自提`: how the order is paid or picked up, never what it is."""
+    return _PAY_PICKUP_HINT.search(token) is not None and _PAY_OR_PICKUP.match(token) is not None
+
+
 _PLACE_START = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz一二三四五六七八九十东南西北中"
 )
