@@ -7,11 +7,12 @@ fewer real chains right, or lets more through wrong without a flag, fails here f
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from bot.tools.corpus_eval import Report, Score, evaluate
+from bot.tools.corpus_eval import Report, Score, evaluate, score_file
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "jielong"
@@ -116,12 +117,40 @@ def test_every_real_chain_kind_is_told_apart() -> None:
     assert report.overall.kind_right >= 58
 
 
+def invented(first: int, last: int) -> Report:
+    """Score the invented chains numbered first..last: the batches were read blind at
+    different times, so each keeps its own figures."""
+    folder = CORPUS / "invented"
+    report = Report()
+    for line in (folder / "expected.jsonl").read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        expected = json.loads(line)
+        if first <= int(expected["file"][3:6]) <= last:
+            text = (folder / expected["file"]).read_text("utf-8")
+            score_file(expected["file"], text, expected, report)
+    return report
+
+
 def test_invented_shapes_from_the_issue() -> None:
-    report = evaluate(CORPUS / "invented")
+    report = invented(1, 100)
+    assert report.overall.files == 30 and report.overall.entries == 155
     assert report.overall.silent == 0
     # flagged, as they should be: `1袋+1`, `两份 一份不要葱`, `赵六+2`, `2-3斤` (two counts
     # each) and a sub-count the reader asks about
     assert report.overall.right >= report.overall.entries - 5
+
+
+def test_second_invented_batch_read_blind() -> None:
+    """46 chains written in the shapes of real community group buys (inv101-inv146) and
+    annotated before the parser read them: 231 of 324 entries right, 55 flagged, 38 silently
+    wrong (5 of them lost: a one-line sign-up numbered `1、`), one kind wrong (a tally of orders
+    per building read as an order). These are the blind figures, not a goal: right may only
+    rise and silent only fall as the parser learns these shapes."""
+    report = invented(101, 199)
+    assert report.overall.files == 46 and report.overall.entries == 324
+    assert report.overall.right >= 231 and report.overall.silent <= 38
+    assert report.overall.lost <= 5 and report.overall.kind_right >= 45
 
 
 def test_shared_samples_all_right() -> None:
@@ -137,4 +166,5 @@ def test_eval_command_prints_misses_then_the_table(capsys: pytest.CaptureFixture
     assert "想要" in out and "读到" in out  # each miss: what was wanted, what was read
     assert main(["eval", str(CORPUS / "invented"), "--quiet"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[2].split()[:4] == ["overall", "30", "30", "155"]
+    overall = table[2].split()
+    assert overall[0:2] == ["overall", "76"] and overall[3] == "479"
