@@ -26,6 +26,7 @@ def test_a_vote_among_topics_while_signing_up_is_a_sign_up() -> None:
     )
     assert chain.kind == "signup"
     assert [e.name for e in chain.entries] == ["小雨", "阿杰", "老周", "琪琪"]
+    assert all(people(e) == ONE for e in chain.entries)  # `1`, `2` are topics, not heads
     assert parse_chain("#接龙 给宝宝投票\n1. 张三 已投\n2. 李四 已投").kind == "other"
 
 
@@ -65,3 +66,94 @@ def test_an_event_with_a_meal_and_no_price_whose_entries_count_nothing_is_a_sign
     # and a price in the head keeps it an order whatever the entries say
     priced = parse_chain("#接龙 周五晚饭 饺子20元一份，一起来\n1. 阿花\n2. 大刘 韭菜的")
     assert priced.kind == "order"
+
+
+def test_an_english_or_emoji_nickname_keeps_its_remark_apart() -> None:
+    chain = parse_chain(
+        "#接龙 周六爬山报名\n"
+        "1. Momo 有车\n"  # a remark: 有 starts no family name
+        "2. Tina 划水版\n"
+        "3. Kevin 梁思羽\n"  # the Chinese name after the English one
+        "4. KK 秀帅 买水\n"  # initials, then the rest of the nickname, then the remark
+        "5. Leo  just back on time\n"
+        "6. Lily wang\n"  # two words: a name
+        "7. 🌸，16号\n"
+        "8. 帮Mia接上！"
+    )
+    assert chain.kind == "signup"
+    assert [e.name for e in chain.entries] == [
+        "Momo",
+        "Tina",
+        "Kevin 梁思羽",
+        "KK 秀帅",
+        "Leo",
+        "Lily wang",
+        "🌸",
+        "Mia",
+    ]
+    momo, tina, _, kk, leo, _, flower, _ = chain.entries
+    assert [e.note for e in (momo, tina, kk, leo, flower)] == [
+        "有车",
+        "划水版",
+        "买水",
+        "just back on time",
+        "16号",
+    ]
+    assert all(people(e) == ONE and not e.needs_review for e in chain.entries)
+
+
+def test_a_number_of_people_inside_a_sentence_is_no_head_count() -> None:
+    chain = parse_chain(
+        "#接龙 周日野餐报名\n"
+        "1. 阿花 B区，我们三人都在公园门口，谁来这里一起玩吗？\n"
+        "2. 大刘，报名的五位朋友，不好意思，今天取消\n"
+        "3. 小七 （天凉一点的话再带一人一起）\n"
+        "4. 老周 4人\n"
+        "5. 王五 一家3口\n"
+        "6. 钱 带家属3人"
+    )
+    flower, liu, seven, zhou, wang, qian = chain.entries
+    assert people(flower) == ONE and people(seven) == ONE
+    assert people(liu) == ONE and "cancel" in liu.flags
+    assert people(zhou) == [(None, 4, "人")]  # the count alone, or with a word or two
+    assert people(wang) == [(None, 3, "口")]
+    assert people(qian) == [(None, 3, "人")]
+
+
+def test_an_organisers_notice_in_a_slot_signs_no_one_up() -> None:
+    chain = parse_chain(
+        "#接龙 端午晚会报名\n"
+        "1. 阿花\n"
+        "2. 由于晚上下雨，场地改到b1活动室，大家快来！\n"
+        "3. 期待大家的报名，这是我们的第一场活动！\n"
+        "4. 哈哈哈，场地订好了。那就7点半开始\n"
+        "5. 时间管理大师\n"  # a nickname, however it starts
+        "6. 没见过世面的云南人必须要来"
+    )
+    flower, rain, hope, laugh, master, yunnan = chain.entries
+    for notice in (rain, hope, laugh):
+        assert (notice.name, notice.items, notice.needs_review) == (None, [], False)
+        assert "notice" in notice.flags and notice.note == notice.raw.split(". ", 1)[1]
+    assert [(e.name, people(e)) for e in (flower, master, yunnan)] == [
+        ("阿花", ONE),
+        ("时间管理大师", ONE),
+        ("没见过世面的云南人必须要来", ONE),
+    ]
+
+
+def test_a_named_slot_arranging_the_meeting_is_asked_about() -> None:
+    chain = parse_chain(
+        "#接龙 周六骑行报名\n"
+        "1. 阿花 想一起出发的可以6点在南门集合\n"
+        "2. 大刘 咱们可以每人带点吃的，大家一起分享\n"
+        "3. 小七 上午11:00报名截止哦\n"  # the leader's own line with a deadline: coming
+        "4. 老周 你们开吃了吗，没有的话我来\n"
+        "5. 阿June\n6. 小雨\n7. Tom"
+    )
+    assert chain.kind == "signup"
+    flower, liu, seven, zhou = chain.entries[:4]
+    assert flower.needs_review and "arranging" in flower.flags
+    assert liu.needs_review and "arranging" in liu.flags
+    assert people(flower) == ONE and people(liu) == ONE  # kept as read, the leader decides
+    assert not seven.needs_review and not zhou.needs_review
+    assert people(seven) == ONE and people(zhou) == ONE
