@@ -157,3 +157,9 @@ def test_a_named_slot_arranging_the_meeting_is_asked_about() -> None:
     assert people(flower) == ONE and people(liu) == ONE  # kept as read, the leader decides
     assert not seven.needs_review and not zhou.needs_review
     assert people(seven) == ONE and people(zhou) == ONE
+
+
+def test_a_remark_in_brackets_after_a_name_keeps_its_comma() -> None:
+    chain = parse_chain("#接龙 周六郊游报名\n1. 杨光（有车搭就去，没有就算了）\n2. 阿花")
+    assert chain.entries[0].name == "杨光（有车搭就去，没有就算了）"
+    assert people(chain.entries[0]) == ONE
