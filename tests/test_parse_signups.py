@@ -163,3 +163,19 @@ def test_a_remark_in_brackets_after_a_name_keeps_its_comma() -> None:
     chain = parse_chain("#接龙 周六郊游报名\n1. 杨光（有车搭就去，没有就算了）\n2. 阿花")
     assert chain.entries[0].name == "杨光（有车搭就去，没有就算了）"
     assert people(chain.entries[0]) == ONE
+
+
+def test_a_slot_saying_sorry_or_next_time_is_asked_about() -> None:
+    chain = parse_chain(
+        "#接龙 周六飞盘报名\n"
+        "1. 阿花\n"
+        "2. 草莓 抱歉啊，下次来玩\n"
+        "3. 球球不好意思呀，下午改去游泳啦～\n"
+        "4. 小K 不好意思各位，今晚有事，取消\n"  # says 取消: plainly out, nothing to ask
+        "5. 大刘"
+    )
+    flower, berry, ball, k, liu = chain.entries
+    assert berry.needs_review and "withdrawing" in berry.flags
+    assert ball.needs_review and "withdrawing" in ball.flags
+    assert "cancel" in k.flags and not k.needs_review
+    assert not flower.needs_review and not liu.needs_review

@@ -54,6 +54,7 @@ from handlers.parsing.roster import (
     roster_answer,
     talks_to_group,
     who_signs_up,
+    withdraws,
 )
 from handlers.parsing.segment import (
     MARKER,
@@ -87,6 +88,7 @@ from handlers.parsing.types import (
     FLAG_UNKNOWN_CODE,
     FLAG_UNREADABLE,
     FLAG_UNSPLIT,
+    FLAG_WITHDRAWING,
     MenuLine,
     ParsedChain,
     ParsedEntry,
@@ -778,6 +780,8 @@ def _settle(
         flags -= _GOODS_FLAGS
         if talks_to_group(r.rest):  # `6点在a2门口集合了`: coming, or organising?
             flags.add(FLAG_ARRANGING)
+        if FLAG_CANCEL not in flags and withdraws(first.body):  # `不好意思，改去玩水啦`: out?
+            flags.add(FLAG_WITHDRAWING)
         plus = _PLUS_COMPANIONS.match(name) if name and not r.rest else None
         if name and plus is None and r.rest[:1] in ("+", "＋"):
             plus = _PLUS_COMPANIONS.match(f"{name}{r.rest}")

@@ -129,6 +129,18 @@ def talks_to_group(rest: str) -> bool:
     return bool(rest) and _MEETING.search(rest) is not None
 
 
+# Words of someone not coming after all (`不好意思呀，下午改去玩水啦`, `下次来玩`) without a
+# `取消`: out, or still in? The leader knows.
+_WITHDRAWING = re.compile(
+    r"不好意思|抱歉|下次(?:再|来|一定|玩)|改天|来不了|去不了|不来了|不去了|参加不了|鸽了|去不成|来不成"
+)
+
+
+def withdraws(text: str) -> bool:
+    """The slot says sorry or 'next time' instead of signing up (a `取消` says it plainly)."""
+    return _WITHDRAWING.search(text) is not None
+
+
 # What may stand beside a head count and still be only the count (`一家3口`, `带家属3人`).
 COUNT_CONTEXT_CHARS = 8
 _CLAUSE_MARK = re.compile(r"[，,。！!？?；;]")

@@ -34,6 +34,7 @@ FLAG_NOTICE = (
     "notice"  # a sign-up's slot holds the organiser's words (`由于下雨，场地改成…`): no one
 )
 FLAG_ARRANGING = "arranging"  # a named sign-up arranging the meeting (`6点在门口集合`): coming?
+FLAG_WITHDRAWING = "withdrawing"  # a sign-up saying sorry, next time (`不好意思，改去玩水啦`): out?
 
 # Below this confidence an entry is kept for the leader's review and out of the totals.
 REVIEW_BELOW = 0.75
@@ -56,6 +57,7 @@ FLAG_WEIGHT: dict[str, float] = {
     FLAG_MANY_COUNTS: 0.6,
     FLAG_AUTHOR: 0.0,
     FLAG_ARRANGING: 0.6,
+    FLAG_WITHDRAWING: 0.6,
 }
 
 KINDS = ("order", "signup", "checkin", "report", "other")
