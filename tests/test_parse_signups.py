@@ -179,3 +179,12 @@ def test_a_slot_saying_sorry_or_next_time_is_asked_about() -> None:
     assert ball.needs_review and "withdrawing" in ball.flags
     assert "cancel" in k.flags and not k.needs_review
     assert not flower.needs_review and not liu.needs_review
+
+
+def test_the_format_filled_in_with_a_placeholder_name_is_no_one() -> None:
+    chain = parse_chain(
+        "#接龙\n讲座报名接龙\n例 专业班级姓名\n\n"
+        "1. 20电信1班某某某\n2. 20电信1班陈明\n3. 20计科2班王芳"
+    )
+    assert [e.name for e in chain.entries] == ["20电信1班陈明", "20计科2班王芳"]
+    assert chain.skipped == ["1. 20电信1班某某某"]
