@@ -188,3 +188,19 @@ def test_the_format_filled_in_with_a_placeholder_name_is_no_one() -> None:
     )
     assert [e.name for e in chain.entries] == ["20电信1班陈明", "20计科2班王芳"]
     assert chain.skipped == ["1. 20电信1班某某某"]
+
+
+def test_prize_money_and_a_shared_purchase_are_no_goods_on_sale() -> None:
+    tournament = parse_chain(
+        "#接龙 第三届象棋擂台赛 今晚八点开赛，参赛报名30元。"
+        "第一名奖金200元，第二名100元，第三名50元 欢迎参加！\n"
+        "1. 阿花\n2. 大刘\n3. Tom\n4. 小七"
+    )
+    assert tournament.kind == "signup" and tournament.menu == []
+    assert all(people(e) == ONE for e in tournament.entries)
+    crowdfund = parse_chain(
+        "#接龙 众筹一台投影仪，120元\n1. 阿花\n2. 大刘 支持\n3. Tom\n4. 小七\n5. 老周"
+    )
+    assert crowdfund.kind == "signup" and crowdfund.menu == []
+    # a price for goods still makes the menu
+    assert parse_chain("#接龙 烤鸭 58元一只\n1. 阿花 1只\n2. 大刘 2只").kind == "order"
