@@ -63,43 +63,46 @@ def test_second_held_out_gathering_read_blind() -> None:
     order = report.by_kind["order"]
     assert report.overall.files == 21 and report.overall.entries == 396
     assert order.entries == 15 and order.right >= 14 and order.silent == 0
-    assert report.overall.right >= 106 and report.overall.lost == 0
+    assert report.overall.right >= 394 and report.overall.lost == 0
 
 
 def test_third_held_out_gathering_read_blind() -> None:
     """24 chains from three more origins (22 from one village's chat record, one-line chains of
     neighbours buying for each other), read blind: 65 of 196 order entries right, 114 silently
     wrong. Raised by menus numbered with dashes, one-line heads with their own rules, drink
-    temperatures as notes, per-piece prices; never lower these."""
+    temperatures as notes, per-piece prices, sign-ups' remarks after a name; never lower
+    these."""
     report = evaluate(CORPUS / "real" / "held_out3")
     order = report.by_kind["order"]
     assert report.overall.files == 24 and order.entries == 196
     assert order.right >= 182 and order.silent == 0 and report.overall.lost == 0
-    assert report.overall.right >= 339
+    assert report.overall.right >= 342 and report.overall.kind_right == 24
 
 
 def test_fourth_held_out_gathering_read_blind() -> None:
     """33 more chains of the same village, read blind: 74 of 83 order entries right and 2
     silently wrong, but the kind wrong for 19 of 33 (paid events, canteen tables and game
     nights read as orders; a group buy of air-conditioner cleaning read as a sign-up). Raised
-    by head words for fees per person and services per unit, and rosters' closing slots."""
+    by head words for fees per person and services per unit, rosters' closing slots, and
+    sign-ups' rules (an event with a meal and no price, prize money, remarks after a name)."""
     report = evaluate(CORPUS / "real" / "held_out4")
     order = report.by_kind["order"]
     assert report.overall.files == 33 and report.overall.entries == 209
     assert order.entries == 83 and order.right >= 76 and order.silent == 0
-    assert report.overall.kind_right >= 31 and report.overall.right >= 187
+    assert report.overall.kind_right >= 33 and report.overall.right >= 194
     assert report.overall.lost == 0
 
 
 def test_fifth_held_out_gathering_read_blind() -> None:
     """31 more chains of that village, read blind: 47 of 56 order entries right (4 silent: a
     helper's own line and a closing read as dishes, thanks kept in a dish); sign-ups 226 of 303
-    right, 9 kinds wrong (activities: a dance party, a workshop, volunteers wanted)."""
+    right, 9 kinds wrong (activities: a dance party, a workshop, volunteers wanted). Raised by
+    sign-ups' rules: kinds of events, remarks after a name, notices in a slot."""
     report = evaluate(CORPUS / "real" / "held_out5")
     order = report.by_kind["order"]
     assert report.overall.files == 31 and report.overall.entries == 359
     assert order.entries == 56 and order.right >= 55 and order.silent == 0
-    assert report.overall.kind_right >= 27 and report.overall.right >= 297
+    assert report.overall.kind_right >= 31 and report.overall.right >= 349
     assert report.overall.lost == 0
 
 
@@ -108,7 +111,17 @@ def test_every_real_order_entry_is_right_or_flagged() -> None:
     report = evaluate(CORPUS / "real")
     order = report.by_kind["order"]
     assert order.entries == 734 and order.right >= 704 and order.silent <= 2
-    assert report.overall.lost == 0 and report.overall.right >= 1953
+    assert report.overall.lost == 0 and report.overall.right >= 2015
+
+
+def test_every_real_sign_up_is_right_or_flagged() -> None:
+    """All 67 real sign-ups: 763 of 782 entries right, 8 flagged, 11 silently wrong (701 right
+    and 78 silent before sign-ups had rules of their own); every one told a sign-up."""
+    report = evaluate(CORPUS / "real")
+    signup = report.by_kind["signup"]
+    assert signup.entries == 782 and signup.right >= 763 and signup.silent <= 11
+    assert signup.kind_right == signup.files == 67 and report.overall.kind_right >= 167
+    assert signup.extra == 0
 
 
 def test_every_real_chain_kind_is_told_apart() -> None:

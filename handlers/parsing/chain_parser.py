@@ -45,6 +45,17 @@ from handlers.parsing.menu import (
 )
 from handlers.parsing.quantities import pure_quantity, split_quantity
 from handlers.parsing.repost import Above, ChainState, Decisions, Head, Settled
+from handlers.parsing.roster import (
+    PICK,
+    chinese_name_after,
+    count_in_sentence,
+    is_notice,
+    rest_of_initials,
+    roster_answer,
+    talks_to_group,
+    who_signs_up,
+    withdraws,
+)
 from handlers.parsing.segment import (
     MARKER,
     MAX_LINE,
@@ -58,6 +69,7 @@ from handlers.parsing.segment import (
 )
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
+    FLAG_ARRANGING,
     FLAG_BARE_NUMBER,
     FLAG_BIG_NUMBER,
     FLAG_CANCEL,
@@ -70,11 +82,13 @@ from handlers.parsing.types import (
     FLAG_MANY_COUNTS,
     FLAG_NO_NAME,
     FLAG_NOT_ON_MENU,
+    FLAG_NOTICE,
     FLAG_QTY_OUT_OF_RANGE,
     FLAG_SAME_AS_ABOVE,
     FLAG_UNKNOWN_CODE,
     FLAG_UNREADABLE,
     FLAG_UNSPLIT,
+    FLAG_WITHDRAWING,
     MenuLine,
     ParsedChain,
     ParsedEntry,
@@ -298,7 +312,11 @@ def _read(
         label_counts = above.labels if above.labels is not None else _label_counts([head.header])
         labels_above = label_counts + _label_counts(bodies[:-1])
         labels = _labels(labels_above + _label_counts(bodies[-1:]))
-    answer = kinds.roll_call_answer() if kinds is not None and mode == "text" else None
+    answer = None  # what entries answer after their names: a roll call's word, an option
+    if kinds is not None and mode == "text":
+        answer = kinds.roll_call_answer()
+    elif mode == "roster":
+        answer = roster_answer(head.header)
     decisions = Decisions(fields, kind, mode, labels, answer)
     if expect is not None and decisions != expect:
         return None
@@ -722,8 +740,12 @@ def _settle(
             and sum(map(str.isalpha, name)) > 1  # `X. 有氧`: an initial, then the day's log
             and _LATIN_TAIL.match(name)
             and HAN_NAME.match(r.rest)
+            and chinese_name_after(name, r.rest)  # `ade 见世面`: a remark after the nickname
         ):
             name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
+        elif mode == "roster" and name and (han := rest_of_initials(name, r.rest)):
+            name = _whole_name(first.body, name, han)  # `KK 秀帅 洗碗`: initials, then the name
+            r = r._replace(rest=r.rest[len(han) :].strip())
         elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
             person = _PERSON_AFTER_LABEL.match(r.rest)
             if person and name.isdecimal() and "班" not in person.group(0):
@@ -743,9 +765,23 @@ def _settle(
         flags.add(FLAG_CLOSING)
         name, said = closing
         notes.insert(0, said)
-    elif mode == "roster":
-        items = [_head_count(r.rest, notes)]
+    elif mode == "roster" and is_notice(first.body):
+        items = []  # `由于晚上下雨，场地改成…`: the organiser's words in a slot, no one signs up
         flags -= _GOODS_FLAGS
+        flags.add(FLAG_NOTICE)
+        name = None
+        notes.insert(0, first.body)
+    elif mode == "roster":
+        # `帮Mia接上！` signs up Mia; `Way  just back on time`: the nickname, then a remark
+        name, rest = who_signs_up(name, r.rest)
+        if rest != r.rest:
+            r = r._replace(rest=rest)
+        items = [_head_count(r.rest, notes, picked=answer == PICK)]
+        flags -= _GOODS_FLAGS
+        if talks_to_group(r.rest):  # `6点在a2门口集合了`: coming, or organising?
+            flags.add(FLAG_ARRANGING)
+        if FLAG_CANCEL not in flags and withdraws(first.body):  # `不好意思，改去玩水啦`: out?
+            flags.add(FLAG_WITHDRAWING)
         plus = _PLUS_COMPANIONS.match(name) if name and not r.rest else None
         if name and plus is None and r.rest[:1] in ("+", "＋"):
             plus = _PLUS_COMPANIONS.match(f"{name}{r.rest}")
@@ -753,10 +789,10 @@ def _settle(
             name = plus["name"]
             notes.insert(0, plus.group(0)[len(name) :].strip())
             flags.add(FLAG_MANY_COUNTS)
-        remark = _ROSTER_REMARK.search(name) if name and name[-1:] in ")）" else None
-        if name and remark and remark.start() > 0:  # `老王（全天）`: when, not who
-            notes.insert(0, remark.group(1))
-            name = name[: remark.start()].rstrip()
+        when = _ROSTER_REMARK.search(name) if name and name[-1:] in ")）" else None
+        if name and when and when.start() > 0:  # `老王（全天）`: when, not who
+            notes.insert(0, when.group(1))
+            name = name[: when.start()].rstrip()
     elif mode == "text":
         items = []
         flags -= _GOODS_FLAGS | {FLAG_CONTINUED}
@@ -792,7 +828,13 @@ def _settle(
         notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
-    if name is None and not items and FLAG_CANCEL not in flags and closing is None:
+    if (
+        name is None
+        and not items
+        and FLAG_CANCEL not in flags
+        and closing is None
+        and FLAG_NOTICE not in flags
+    ):
         flags.add(FLAG_UNREADABLE)
     raw = first.raw.strip() if len(idx) == 1 else "\n".join(lines[i].raw for i in idx).strip()
     note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
@@ -1076,12 +1118,14 @@ _CLOSED = re.compile(
 )
 
 
-def _head_count(rest: str, notes: list[str]) -> ParsedItem:
+def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedItem:
     """A sign-up line is one place, or as many as its head count (`4人`, `一家3口`, `2大1小`,
-    or a number alone: `李四 3`)."""
+    or a number alone: `李四 3`, unless the head asks each person to pick an option)."""
     if not rest:
         return ParsedItem(None)
     m = _HEAD_COUNT.search(rest)
+    if m and count_in_sentence(rest, m.start(), m.end()):
+        m = None  # `我们三人都在小酒馆…`: people talked about, not a head count
     if m:
         n = quantities.to_number(m["num"])
         if n is not None and 0 < n <= 100:
@@ -1092,7 +1136,7 @@ def _head_count(rest: str, notes: list[str]) -> ParsedItem:
         grown, young = quantities.to_number(family["big"]), quantities.to_number(family["small"])
         if grown is not None and young is not None and 0 < grown + young <= 100:
             return ParsedItem(None, grown + young, None)
-    if rest.isdecimal() and 0 < int(rest) <= 10:
+    if rest.isdecimal() and 0 < int(rest) <= 10 and not picked:
         notes.pop(0)
         return ParsedItem(None, Decimal(rest), None)
     return ParsedItem(None)

@@ -407,9 +407,16 @@ def _without_emoji_tail(rest: str, notes: list[str], ctx: Context) -> str:
 
 def _first_comma_spaced(text: str) -> str:
     """The comma after the first word read as a space: what `_FIRST_COMMA.sub(r"\1 ", …)`
-    gives, without the template expanded in Python for every line."""
+    gives, without the template expanded in Python for every line. A comma inside a bracket
+    the word opens (`杨光（有车搭就去，如果没有就算了）`) stays: it ends no name."""
     m = _FIRST_COMMA.match(text)
-    return text if m is None else f"{m.group(1)} {text[m.end() :]}"
+    if m is None:
+        return text
+    word = m.group(1)
+    opened = word.count("(") + word.count("（") if "(" in word or "（" in word else 0
+    if opened and opened > word.count(")") + word.count("）"):
+        return text
+    return f"{word} {text[m.end() :]}"
 
 
 def _may_hold_price(text: str) -> bool:

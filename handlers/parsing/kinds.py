@@ -21,7 +21,13 @@ _REPORT = re.compile(
 )
 # Figures an entry reports (`今天问询30次，成交5本，当天收入125元，累计248本`): a report.
 _FIGURES = re.compile(r"收入|成交|累计|问询|销量|业绩|营业额|完成率|达成率")
-_OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号|投票|点赞")
+_OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号")
+# A vote (`投票选择你感兴趣的主题`) is another kind, unless the head asks people to sign up too:
+# then the vote is part of signing up for the event (`接龙报名`, each entry a topic's number).
+_VOTE = re.compile(r"投票|点赞")
+# The head's `例` line shows what an entry says (`例 小K+起点志愿者`: a name and a role), even
+# on a one-line head; it outweighs the duties the head lists (`负责签到`).
+_EXAMPLE_LINE = re.compile(r"(?:^|\s)[（(【\[]?例\s*[:：\s)）】\]]\s*(?P<example>[^\n]+)")
 _LINK = re.compile(r"https?://|www\.")
 # A price per piece (`0.9/个`, `每台80`); a price per person (`99/人`) is an event's fee.
 _PER_PIECE = (
@@ -103,6 +109,7 @@ class KindCounts:
     goods: int = 0  # naming goods or a quantity of something other than people
     heads: int = 0  # a head count (`2人`)
     counts: int = 0  # a bare count after the name (`张三 2`): portions, or places
+    quantified: int = 0  # a count of something other than people (`2份`, `苹果2斤`, `张三 2`)
     answers: Counter[str] = field(default_factory=Counter)  # each roll-call answer's entries
 
     def add(self, read: Iterable[Reading]) -> None:
@@ -125,6 +132,7 @@ class KindCounts:
                 for it in r.items
             )
             self.heads += any(it.unit in _HEAD_UNITS for it in r.items)
+            self.quantified += any(it.explicit and it.unit not in _HEAD_UNITS for it in r.items)
             self.counts += any(
                 (it.text is not None and it.text.isdigit()) or (it.explicit and it.unit is None)
                 for it in r.items
@@ -150,10 +158,17 @@ def detect_kind(header: str, counts: KindCounts | None, *, has_menu: bool) -> st
     if has_menu:
         return "order"
     assert counts is not None, "a chain without a menu is judged by its entries"
-    if _CHECKIN.search(header):
+    example = _EXAMPLE_LINE.search(header) if "例" in header else None
+    shown = example["example"] if example else ""
+    if _CHECKIN.search(header) and (_CHECKIN.search(shown) or not _SIGNUP.search(shown)):
         return "checkin"
     n = counts.n
-    if (n and 2 * counts.links >= n) or _OTHER.search(header):
+    signup_words = _SIGNUP.search(header) is not None
+    if (
+        (n and 2 * counts.links >= n)
+        or _OTHER.search(header)
+        or (not signup_words and _VOTE.search(header))
+    ):
         return "other"
     if _REPORT.search(header):
         return "report"
@@ -171,10 +186,13 @@ def detect_kind(header: str, counts: KindCounts | None, *, has_menu: bool) -> st
         return "checkin"  # `王墨宸无`, `李四 收到`: a roll call of answers, no goods
     heads = counts.heads
     order_words = order_head
-    signup_words = _SIGNUP.search(header) is not None
     if order_words and not signup_words:
         return "order"
     if signup_words and not order_words:
+        return "signup"
+    if order_words and n and 2 * counts.quantified < n and not _STRONG_ORDER.search(header):
+        # `聚聚晚餐`, `一起做清蒸小龙虾…买菜（1-2人）`: an event with a meal, no price; most
+        # entries count nothing (`阿瑞 倒酱油`, `律也 买菜`): people, their words remarks or roles
         return "signup"
     if n and 2 * goods >= n:
         return "order"

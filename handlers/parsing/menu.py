@@ -189,7 +189,8 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
 _MENU_PARTS = re.compile(r"[，,；;。]")
 _DATE_WORD = re.compile(r"\d+月\d+日|周[一二三四五六日天]|星期|今天|明天|后天|本周|下周|今日")
 _NOT_PRODUCT = re.compile(
-    r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|押金|共计|合计|总价|费用|报名|参赛|门票|入场|社区价"
+    r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|押金|共计|合计|总价|费用|报名|参赛|门票|入场|社区价|"
+    r"奖金|奖品|奖池|第[一二三四五六七八九十\d]名|众筹"
 )
 
 

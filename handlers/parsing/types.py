@@ -30,6 +30,11 @@ FLAG_CHANGE = "change"  # `-3份`, `+2份炒饭`: a change to an earlier order, 
 FLAG_MANY_COUNTS = "many_counts"  # several quantities in a one-product entry: which is the total?
 FLAG_CLOSING = "closing"  # the slot only closes the list (`—— 截单！ ——`): no order, no doubt
 FLAG_AUTHOR = "other_author"  # a native-chain entry claims another author: kept as the sender's
+FLAG_NOTICE = (
+    "notice"  # a sign-up's slot holds the organiser's words (`由于下雨，场地改成…`): no one
+)
+FLAG_ARRANGING = "arranging"  # a named sign-up arranging the meeting (`6点在门口集合`): coming?
+FLAG_WITHDRAWING = "withdrawing"  # a sign-up saying sorry, next time (`不好意思，改去玩水啦`): out?
 
 # Below this confidence an entry is kept for the leader's review and out of the totals.
 REVIEW_BELOW = 0.75
@@ -51,6 +56,8 @@ FLAG_WEIGHT: dict[str, float] = {
     FLAG_BARE_NUMBER: 0.5,
     FLAG_MANY_COUNTS: 0.6,
     FLAG_AUTHOR: 0.0,
+    FLAG_ARRANGING: 0.6,
+    FLAG_WITHDRAWING: 0.6,
 }
 
 KINDS = ("order", "signup", "checkin", "report", "other")
