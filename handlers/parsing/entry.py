@@ -152,6 +152,10 @@ _QTY_RANGE = re.compile(
     rf"(?<!\d)(\d+(?:\.\d+)?)\s*[-~～到至]\s*(\d+(?:\.\d+)?)\s*(?P<unit>{_UNIT_ALT})$"
 )
 _QTY_FRACTION = re.compile(rf"(?<![\d/])([1-9])\s*/\s*([1-9])\s*(?P<unit>{_UNIT_ALT})$")
+# Two numerals in a row say about how many (`两三斤`, `一两个`): the smaller one, asked about.
+_CN_RANGE = re.compile(
+    rf"(?<![一二两三四五六七八九十])(一两|两三|二三|三四|四五|五六|六七|七八|八九)\s*(?P<unit>{_UNIT_ALT})$"
+)
 _ABOUT = re.compile(r"(?:大约|大概|约)(?=\d|[一二两三四五六七八九十半])")
 _UNIT_ENDS = tuple(UNITS)
 _REMARK_HINT = re.compile(r"[下哈呀啦吧噢哦话谢好行即]")  # what _REMARK_TAIL needs somewhere
@@ -282,6 +286,8 @@ def _take(pattern: re.Pattern[str], text: str, notes: list[str]) -> str:
 
 
 _new_reading = tuple.__new__
+# `不要了` said of the whole line, at its end: withdrawn (never `不要辣`, `不要葱`).
+_WITHDRAWN = re.compile(r"(?:^|[\s，,。])(?:不要了|不需要了|不用了|不要啦)[!！。~～]*$")
 _LONE_DE = re.compile(r"(?<=\s)的(?=[\s～~]|$)")
 
 
@@ -293,6 +299,9 @@ def read_entry(body: str, ctx: Context) -> Reading:
     text = body
     if ("（" in text or "(" in text) and _PAID_BRACKET.search(text):
         text = _paid_brackets(text, notes)  # `Riki4（已转）`, `4份（2份少饭）（已转）`
+    if "不" in text and (gone := _WITHDRAWN.search(text)) is not None:
+        flags.add(FLAG_CANCEL)  # `土豆两斤 不要了`: the writer withdraws it, as with 取消
+        text = text[: gone.start()].rstrip()
     if _RARE.search(text):  # one scan rules out what most lines lack
         if "取消" in text:
             flags.add(FLAG_CANCEL)
@@ -810,6 +819,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             w[0] in "（(【["
             or w in _UNIT_SET
             or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
+            or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or (not w[0].isalnum() and is_emoji_token(w))
             or (pure_quantity(w) is not None and pure_quantity(current) is None)
@@ -903,6 +913,10 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         apart = _counted_apart(segment)
         if apart is not None:
             return apart
+    if (about := _CN_RANGE.search(segment)) is not None:  # `苹果两三斤`, `一两个`: 2 or 3?
+        low = to_number(about.group(1)[0]) or Decimal(1)
+        text = segment[: about.start()].strip() or None
+        return Item(text, low, about["unit"], True), frozenset({FLAG_MANY_COUNTS})
     words = segment.split()
     if len(words) > 1 and (pq := pure_quantity(words[-1])) is not None:
         # `上海盐汽水600ml*24瓶 4箱`: the last word is the quantity, the rest stays as written.
@@ -1088,6 +1102,7 @@ _LETTER_COUNT = re.compile(r"[A-Za-z]\d{1,2}")
 _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
+_TIMES_TAILS = tuple(f" {sign}" for sign in _TIMES_WORDS)
 # `2A`: a count before a menu letter.
 _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")
 _VERB_INSIDE = re.compile(r"(?<=\s)我?(?:要|来)(?=\d|[一两二三四五六七八九十半])")

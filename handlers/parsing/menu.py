@@ -58,6 +58,7 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
         if lead:
             raw_code = f"{ord(lead.group(1)) - 0x2460 + 1}. {raw[lead.end() :]}"
         text = INVISIBLE.sub("", unicodedata.normalize("NFKC", raw_code if lead else raw)).strip()
+        text = _without_bullet(text)  # `🍇 1号 阳光玫瑰 29.9元/2斤`: the emoji is a bullet
         marked = bool(MARKER.search(text))
         text = MARKER.sub(" ", text).strip()
         if not text or EXAMPLE.match(text):
@@ -77,6 +78,19 @@ def _parse_menu_cached(header: str) -> tuple[MenuLine, ...]:
             if line is not None:
                 menu.append(line)
     return tuple(menu)
+
+
+def _without_bullet(text: str) -> str:
+    """A line's leading emoji or bullet (`🍇`, `•`, `▪`) before a menu code or a product."""
+    start = 0
+    while start < len(text) and (
+        unicodedata.category(text[start]) in _BULLET_CATEGORIES or text[start] in "•·▪▫◆◇●○■□-*"
+    ):
+        start += 1
+    return text[start:].lstrip() if start else text
+
+
+_BULLET_CATEGORIES = frozenset({"So", "Sk", "Cf", "Mn"})
 
 
 def _priced_parts(text: str) -> list[str]:
@@ -203,7 +217,7 @@ def menu_numbers(header: str) -> frozenset[str]:
         ln = prepare(raw)
         if ln.blank or MARKER.search(ln.norm) or EXAMPLE.match(ln.body):
             continue
-        m = _NUMBER_CODE.match(ln.norm)
+        m = _NUMBER_CODE.match(_without_bullet(ln.norm) if ln.norm[:1] > "\u2000" else ln.norm)
         spaced_m = _NUMBER_SPACE.match(ln.body) if ln.seq is None else None
         if m:
             codes.add(str(int(m.group(1))))

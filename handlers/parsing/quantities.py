@@ -68,6 +68,7 @@ UNITS = [
     "台",
     "本",
     "斗",
+    "两",  # `虾仁三两`, `五花肉8两`: a weight after a number (两斤 is still two 斤)
 ]
 # Longest first, so `kg` is never read as `g`; the one-character units as one class, which
 # the regex engine tests in one step where it would try fifty alternatives one by one.

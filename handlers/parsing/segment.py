@@ -36,7 +36,10 @@ INVISIBLE = re.compile(
     r"[\u0000-\u0008\u000b-\u001f\u007f\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
 )
 # One-line chains: `1. ` after a space or at the start, as written (full-width too).
-_INLINE_SEQ = re.compile(r"(?:^|(?<=\s))([0-9０-９]{1,3})\s*[\.、．](?![0-9０-９])")
+_INLINE_SEQ = re.compile(
+    r"(?:^|(?<=\s))([0-9０-９]{1,3})\s*(?:、|[\.．](?![0-9０-９])"
+    r"|\.(?=\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元)))"
+)  # `3、3-201 赵`, `1.295-909 西瓜`: a building after the mark, not a decimal
 _PRICE = re.compile(
     r"(?:[¥￥]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱?|rmb|RMB)|单价\s*\d|\d+(?:\.\d+)?\s*/\s*\S)"
 )
