@@ -318,6 +318,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = _first_comma_spaced(" ".join(text.split()))  # `张新,1`, `妮，E区`
     elif "  " in text:
         text = " ".join(text.split())
+    if ctx.layout[:1] == ("goods",) and text[:1] in _COUNT_STARTS:
+        text = _count_last(text)  # `2箱 王丽 5-101` under `格式：数量+姓名+楼号`
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
     if ctx.by_money and name and not rest and notes and " " in name:
@@ -383,6 +385,18 @@ def _paid_brackets(text: str, notes: list[str]) -> str:
         return " "
 
     return _PAID_BRACKET.sub(aside, text).strip()
+
+
+_COUNT_STARTS = frozenset("0123456789一二两三四五六七八九十半")
+
+
+def _count_last(text: str) -> str:
+    """Where the head's format puts the count first, the count moved after the name, where the
+    rest of the reader looks for it."""
+    first, _, others = text.partition(" ")
+    if others and (first.isdecimal() or pure_quantity(first) is not None):
+        return f"{others} {first}"
+    return text
 
 
 def _notes_after_bracket(rest: str, notes: list[str]) -> str:
@@ -865,6 +879,9 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
     """`梨3斤可乐一箱` → `梨3斤`, `可乐一箱`: a unit, then another product with its own quantity.
     Memoised: the same goods recur down a chain. At most GLUED_MAX pieces: each cut scans the
     rest of the word again, and a line of hundreds of glued goods is nobody's order."""
+    bare = _BARE_COUNTED.fullmatch(seg) if seg[-1:].isdecimal() else None
+    if bare:  # `豆浆1油条2`: each product with its count, no unit
+        return tuple(m.group(0) for m in _BARE_PAIR.finditer(seg))
     pieces: list[str] = []
     rest = seg
     while len(pieces) < GLUED_MAX:
@@ -883,6 +900,8 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
 
 
 GLUED_MAX = 32
+_BARE_PAIR = re.compile(r"[\u4e00-\u9fff]{2,8}\d{1,2}")
+_BARE_COUNTED = re.compile(r"(?:[\u4e00-\u9fff]{2,8}\d{1,2}){2,6}")
 
 
 def _counted_apart(segment: str) -> tuple[Item, frozenset[str]] | None:
@@ -1058,6 +1077,10 @@ def read_items(
                 if piece[:1] in _THRESHOLD_STARTS and _THRESHOLD.match(piece):
                     notes.append(piece)  # `十人以上可送`: a condition, not a count ordered
                     continue
+                when = _EVERY_DAY.match(piece) if piece[:1] in "每天工" else None
+                if when and has_quantity(piece[when.end() :]):
+                    notes.append(when.group(0))  # `每天包子2个`: how often, then the goods
+                    piece = piece[when.end() :]
                 verb = _ORDER_VERB.match(piece) if piece[:1] in _VERB_STARTS else None
                 if verb and not verb.group("edit"):
                     piece = piece[verb.end() :].lstrip() or piece  # `和jay拼，我要两个`
@@ -1112,6 +1135,7 @@ _ORDER_VERB = re.compile(
     r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
 )
 _VERB_STARTS = frozenset("我想要订预买来改修更")
+_EVERY_DAY = re.compile(r"每天|每日|天天|工作日")
 
 
 def _items_read(

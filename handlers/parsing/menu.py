@@ -20,7 +20,7 @@ _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
 # The code before a menu line's product: `1号`, `1.`, `A：`, `①`, or `1 原味吐司` (a number and
 # a space before words).
 _MENU_CODE = re.compile(
-    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*(?:[、\)）:：]|\.(?!\d))|([A-Za-z])\s*[:：.、]|([\u2460-\u2473])"
+    r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*(?:[、\)）:：]|\.(?!\d))|([A-Za-z])\s*[:：.、)）]|([\u2460-\u2473])"
     r"|(\d{1,2})\s+(?=[^\d\s])|([A-Za-z])\s+(?=[\u4e00-\u9fff]))\s*"
 )
 # `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price;
@@ -252,6 +252,7 @@ def _dashed_codes(header: str) -> set[str]:
     return {str(n) for n in run}
 
 
+_FORMAT = re.compile(r"^\s*[（(【\[]?\s*(?:接龙)?格式\s*[:：]")  # `格式：数量+姓名+楼号`
 _LAYOUT_PARTS = re.compile(r"\s*[，,/+＋、]\s*")
 _NAME_WORDS = ("姓名", "名字", "昵称", "微信名", "群昵称", "名称")
 _PLACE_WORDS = ("楼号", "室号", "房号", "门牌", "地址", "单元", "楼栋", "栋", "小区", "房间")
@@ -263,7 +264,7 @@ def example_layout(header: str) -> tuple[str, ...]:
     """The parts of the head's `例` line (`例 姓名手机，楼号，室号，内容`): what each is."""
     for raw in header.split("\n"):
         text = unicodedata.normalize("NFKC", raw).strip()
-        m = EXAMPLE.match(text)
+        m = EXAMPLE.match(text) or _FORMAT.match(text)
         if not m:
             continue
         parts = [p for p in _LAYOUT_PARTS.split(text[m.end() :].strip(" :：")) if p]

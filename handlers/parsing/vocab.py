@@ -12,6 +12,9 @@ from functools import lru_cache
 # Payment, pickup and delivery words: notes, never products (`现金`, `已转`, `自取`, `送上门`).
 NOTE_WORDS = frozenset(
     [
+        "打包",  # to take away, or to eat in: how, not what
+        "打包带走",
+        "堂食",
         "现金",
         "已转",
         "已付",
@@ -114,8 +117,9 @@ NOTE_START = re.compile(
     r"(?:^|(?<=[\s，,;；。\d份个盒斤]))(?:不要|不用|不加|不放|不吃|少饭|少少饭|少菜|少辣|少糖|少冰|少盐|少油|多饭|多菜|多放|多加|"
     r"加辣|微辣|中辣|特辣|免辣|免葱|去冰|去葱|常温|热的|备注|自取|自提|自备|送到|送货|放门口|放在|明天|后天|"
     r"周[一二三四五六日天]|米饭换|主食换|换成|换|其中|其他|其余|另外|另加|已付|已转|飞|谢谢|感谢|"
-    r"跪谢|多谢|预计|大概|估计|配送|送货|付款|截单前|到家)"
-)
+    r"跪谢|多谢|预计|大概|估计|配送|送货|付款|截单前|到家|"
+    r"[\u4e00-\u9fff]{1,3}(?:多点|少点|多一点|少一点|多些|少些|不要|别放|不放)(?=$|[\s，,;；。]))"
+)  # `饭多点`, `葱不要`, `周末不要`: a customisation written after what it is about
 # Where a note that NOTE_START found ends: the next separator.
 NOTE_END = re.compile(r"[\s，,;；。]")
 NOTE_HINT = re.compile(r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估配付截到]")
