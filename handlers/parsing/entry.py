@@ -322,6 +322,11 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = _count_last(text)  # `2箱 王丽 5-101` under `格式：数量+姓名+楼号`
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
+    if name and " " in name and name.rstrip("\ufe0f")[-1:] in _CHECK_MARKS:
+        head, _, mark = name.rpartition(" ")  # `张阿姨 ✅ 3圈`: done, not part of who
+        if head and all(ch in _CHECK_MARKS or ch == "\ufe0f" for ch in mark):
+            name = head
+            notes.append(mark)
     if ctx.by_money and name and not rest and notes and " " in name:
         head, _, tail = name.rpartition(" ")
         if is_emoji_token(tail):  # `橙子 5元的 🙏`: the amount was taken out before the emoji
@@ -387,6 +392,7 @@ def _paid_brackets(text: str, notes: list[str]) -> str:
     return _PAID_BRACKET.sub(aside, text).strip()
 
 
+_CHECK_MARKS = frozenset("✅☑✔✓√")
 _COUNT_STARTS = frozenset("0123456789一二两三四五六七八九十半")
 
 
@@ -834,6 +840,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or w in _UNIT_SET
             or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
             or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
+            or (w[-1] == "装" and _PACK_SIZE.fullmatch(w) is not None)  # `红心火龙果 5斤装`
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or (not w[0].isalnum() and is_emoji_token(w))
             or (pure_quantity(w) is not None and pure_quantity(current) is None)
@@ -1125,6 +1132,7 @@ _LETTER_COUNT = re.compile(r"[A-Za-z]\d{1,2}")
 _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
+_PACK_SIZE = re.compile(rf"\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装")  # the size a product is sold in
 _TIMES_TAILS = tuple(f" {sign}" for sign in _TIMES_WORDS)
 # `2A`: a count before a menu letter.
 _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")

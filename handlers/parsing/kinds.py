@@ -17,10 +17,11 @@ from handlers.parsing.entry import Reading
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
 _REPORT = re.compile(
     r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数|"
-    r"情况统计|数据统计|统计表"
+    r"情况统计|数据统计|统计表|今日统计|今天统计|单量|团长.{0,4}统计"
 )
 # Figures an entry reports (`今天问询30次，成交5本，当天收入125元，累计248本`): a report.
-_FIGURES = re.compile(r"收入|成交|累计|问询|销量|业绩|营业额|完成率|达成率")
+# `32单 1860元`: orders taken and their sum, per leader or per building.
+_FIGURES = re.compile(r"收入|成交|累计|问询|销量|业绩|营业额|完成率|达成率|\d\s*单(?![价位独])")
 _OTHER = re.compile(r"互推|互关|互粉|互赞|链接|公众号")
 # A vote (`投票选择你感兴趣的主题`) is another kind, unless the head asks people to sign up too:
 # then the vote is part of signing up for the event (`接龙报名`, each entry a topic's number).

@@ -277,7 +277,15 @@ _WORDS_APART = re.compile(r"[\s（）()【】\[\]，,、;；]+")
 
 
 def _footerish(ln: Line) -> bool:
-    return bool(HEADER_WORDS.search(ln.body) or marked(ln.norm) or is_example(ln.body))
+    return bool(
+        HEADER_WORDS.search(ln.body)
+        or marked(ln.norm)
+        or is_example(ln.body)
+        or _RULER.fullmatch(ln.norm.strip())  # `------------`: the list ends above the rule
+    )
+
+
+_RULER = re.compile(r"[-—–=_~～·•*＊#]{4,}")
 
 
 def marked(text: str) -> bool:
