@@ -159,12 +159,12 @@ def test_second_invented_batch_read_blind() -> None:
     annotated before the parser read them: 231 of 324 entries right, 55 flagged, 38 silently
     wrong (5 of them lost: a one-line sign-up numbered `1、`), one kind wrong (a tally of orders
     per building read as an order). These are the blind figures, not a goal: right may only
-    rise and silent only fall as the parser learns these shapes. Now 270 right, 49 flagged, 5
-    silent (a circled number kept as written, a bag size read as its weight, three sign-ups
-    whose remarks hold people), none lost, every kind right."""
+    rise and silent only fall as the parser learns these shapes. Now 280 right, 40 flagged, 4
+    silent (a bag size read as its weight, three sign-ups whose remarks hold people), none
+    lost, every kind right."""
     report = invented(101, 199)
     assert report.overall.files == 46 and report.overall.entries == 324
-    assert report.overall.right >= 270 and report.overall.silent <= 5
+    assert report.overall.right >= 280 and report.overall.silent <= 4
     assert report.overall.lost == 0 and report.overall.kind_right == 46
 
 

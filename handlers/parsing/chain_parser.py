@@ -842,7 +842,7 @@ def _settle(
         if name and name not in raw:
             name = _as_written(name, raw)
         for given in items:
-            if given.item and given.item not in raw:
+            if given.item and (given.item not in raw or _circled(given.item, raw)):
                 items = [_item_as_written(p, raw) for p in items]
                 break
         if note and note not in raw:
@@ -981,9 +981,22 @@ def _picked(it: ParsedItem, ctx: Context, notes: list[str]) -> ParsedItem:
 
 
 def _item_as_written(it: ParsedItem, raw: str) -> ParsedItem:
-    if not it.item or it.item in raw:
+    if not it.item:
+        return it
+    circled = _circled(it.item, raw)
+    if circled:  # `②×2`: box ② as typed, not the 2 that NFKC made of it
+        return ParsedItem(circled, it.qty, it.unit)
+    if it.item in raw:
         return it
     return ParsedItem(_as_written(it.item, raw), it.qty, it.unit)
+
+
+def _circled(item: str, raw: str) -> str | None:
+    """The circled number (`②`) the line holds for a menu number read as `2`, if any."""
+    if not item.isdigit() or not 1 <= int(item) <= 20:
+        return None
+    mark = chr(0x2460 + int(item) - 1)
+    return mark if mark in raw else None
 
 
 _TRAILING_BRACKET = re.compile(r"[(\[][^()\[\]]*[)\]]$")
