@@ -939,6 +939,9 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         apart = _counted_apart(segment)
         if apart is not None:
             return apart
+    if "装" in segment and (size := _SIZE_ORDERED.fullmatch(segment)) is not None:
+        n = size["n"]  # `3斤装`, `3斤装1`: the box of that size is the item, bought by the piece
+        return Item(size["size"], Decimal(n) if n else Decimal(1), None, bool(n)), frozenset()
     if (about := _CN_RANGE.search(segment)) is not None:  # `苹果两三斤`, `一两个`: 2 or 3?
         low = to_number(about.group(1)[0]) or Decimal(1)
         text = segment[: about.start()].strip() or None
@@ -1132,6 +1135,9 @@ _LETTER_COUNT = re.compile(r"[A-Za-z]\d{1,2}")
 _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
+_SIZE_ORDERED = re.compile(
+    rf"(?P<size>\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装)\s*[xX×*]?\s*(?P<n>\d{{1,3}})?"
+)
 _PACK_SIZE = re.compile(rf"\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装")  # the size a product is sold in
 _TIMES_TAILS = tuple(f" {sign}" for sign in _TIMES_WORDS)
 # `2A`: a count before a menu letter.
