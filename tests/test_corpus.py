@@ -168,6 +168,21 @@ def test_second_invented_batch_read_blind() -> None:
     assert report.overall.lost == 0 and report.overall.kind_right == 46
 
 
+def test_third_invented_batch_read_blind() -> None:
+    """45 chains written in more real community shapes (inv201-inv245: milk tea coded A1/B2
+    with sweetness and ice, cakes by size, meat by 公斤/kg/克, eggs by 板/枚/打, menus coded
+    [1], 1-1 and 第1款, numbered rules above a numbered menu, 都要/每样一份/各2, two rounds in
+    one post, WeChat 接龙 tool posts, one-line chains) and annotated before the parser read
+    them: 182 of 314 entries right, 73 flagged, 59 silently wrong (4 of them lost: a one-line
+    chain numbered ①②③), two kinds wrong (a delivery tally per building, a paid dinner head
+    count). These are the blind figures, not a goal: right may only rise and silent only
+    fall as the parser learns these shapes."""
+    report = invented(201, 299)
+    assert report.overall.files == 45 and report.overall.entries == 314
+    assert report.overall.right >= 182 and report.overall.silent <= 59
+    assert report.overall.lost <= 4 and report.overall.kind_right >= 43
+
+
 def test_shared_samples_all_right() -> None:
     report = evaluate(SAMPLES)
     assert report.overall.right == report.overall.entries == 34
@@ -182,4 +197,4 @@ def test_eval_command_prints_misses_then_the_table(capsys: pytest.CaptureFixture
     assert main(["eval", str(CORPUS / "invented"), "--quiet"]) == 0
     table = capsys.readouterr().out.splitlines()
     overall = table[2].split()
-    assert overall[0:2] == ["overall", "76"] and overall[3] == "479"
+    assert overall[0:2] == ["overall", "121"] and overall[3] == "793"
