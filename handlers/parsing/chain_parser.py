@@ -110,7 +110,8 @@ __all__ = [
 # whether it is there, so it starts at the space (a class the engine scans for) and looks back
 # for the word, instead of trying every character as the word.
 _INLINE_HINT = re.compile(
-    r"[^\S\n](?<=\S[^\S\n])[^\S\n]*[0-9０-９]{1,3}[^\S\n]*(?:、|[\.．](?![0-9０-９])|\.\d{1,4}-)"
+    r"[^\S\n](?<=\S[^\S\n])[^\S\n]*(?:[0-9０-９]{1,3}[^\S\n]*(?:、|[\.．](?![0-9０-９])|\.\d{1,4}-)"
+    r"|[\u2460-\u2473])"
 )
 _HEAD_COUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)(?!以上|以下|起|内)"
@@ -549,9 +550,12 @@ def _context(header: str, menu: list[MenuLine], known: tuple[str, ...]) -> Conte
 def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> Context:
     codes = set(menu_numbers(header))
     letters: set[str] = set()
+    lettered: set[str] = set()  # `A1`, `B2`: a letter and a number name one product
     for m in menu:
         if m.code and m.code.isdigit():
             codes.add(str(int(m.code)))
+        elif m.code and len(m.code) > 1:
+            lettered.add(m.code.upper())
         elif m.code:
             letters.add(m.code.upper())
     products = tuple(dict.fromkeys([*known, *(m.name for m in menu)]))
@@ -563,6 +567,7 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
         addons=header_addons(header) | {m.name for m in menu},
         choices=_choices(menu),
         by_money=_BY_MONEY.search(header) is not None,
+        letter_numbers=frozenset(lettered),
     )
 
 
@@ -605,12 +610,13 @@ class _OnMenu:
     parse. The matcher is built on the first item a menu number does not settle; a chain
     without products has no matcher, and then nothing is off its menu."""
 
-    __slots__ = ("_built", "_codes", "_known", "_matcher", "_menu", "seen")
+    __slots__ = ("_built", "_codes", "_known", "_lettered", "_matcher", "_menu", "seen")
 
     def __init__(self, menu: tuple[MenuLine, ...], known: tuple[str, ...], ctx: Context) -> None:
         self._menu = menu
         self._known = known
         self._codes = ctx.codes
+        self._lettered = ctx.letter_numbers
         self._matcher: ProductMatcher | None = None
         self._built = False
         self.seen: dict[str, bool] = {}  # a caller may look here first
@@ -622,6 +628,8 @@ class _OnMenu:
         return hit
 
     def _check(self, text: str) -> bool:
+        if text.upper() in self._lettered:
+            return True  # `b2` of a menu coded B2
         code = _CODE_START.match(text) or _CODE_OF.search(text)
         if code and code.group(1) in self._codes:
             return True  # `2芋泥`, `麻薯的1`: a box of the menu, named
@@ -680,6 +688,8 @@ def _mode(
     if kind != "order":
         return "text"
     few_goods = bool(n) and named < SINGLE_SHARE * n
+    if ctx.letter_numbers:
+        return "multi"  # `A1 珍珠奶茶 12`, `B2 多肉葡萄 18`: boxes, each its own product
     if ctx.codes or ctx.letters:
         # `今日菜单 1.红烧肉 2.炒青菜` over `1. 张三 2份`: the numbered dishes are one set meal
         # when no price sets them apart and the entries name none of them.

@@ -110,7 +110,7 @@ _SAID_OF_ORDER = frozenset(
         "跪谢",
     ]
 )
-_SUB_COUNT = re.compile(r"(?:^|(?<=[\s，,]))\d{1,2}\s*[份个]?$")
+_SUB_COUNT = re.compile(r"(?:^|(?<=[\s，,]))(?:\d{1,2}|[一两二三四五])\s*[份个杯碗]?$")
 _TRAILING_PORTION = re.compile(r"\d+\s*(?:份|个|盒|碗|杯)$")
 _AREA_END = re.compile(r"[-—_]?[A-Za-z]\d{1,2}$")  # `申佳-D1`, `大治J1`: an area after a name
 _CODE_AT_END = re.compile(r"(?<![\dxX×*+＋])(\d{1,3})\s*$")
@@ -251,6 +251,7 @@ class Context(NamedTuple):  # a tuple: every memoised reading hashes it, in C
     # the choices a menu line offers in brackets, by its number: `8. 小泡芙（原味/抹茶/焙茶）`
     choices: tuple[tuple[str, frozenset[str]], ...] = ()
     by_money: bool = False  # the head asks how much money's worth (`接龙写下要几块钱的`)
+    letter_numbers: frozenset[str] = frozenset()  # menu codes `A1`, `B2`, upper case
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -488,6 +489,8 @@ def _name_end(body: str, tokens: list[str], n: int) -> int:
 def _is_goods(tok: str, ctx: Context) -> bool:
     """The word starts the goods: a quantity, a menu code, a known product, `+1`, `同上`.
     Memoised: the goods after the names recur down a chain."""
+    if ctx.letter_numbers and tok.upper() in ctx.letter_numbers:
+        return True  # `A1` under a menu coded A1, A2, B1
     if has_quantity(tok) or PLUS_ONE.match(tok) or SAME_AS_ABOVE.match(tok):
         return True
     clause = _CLAUSE_END.search(tok, 1)
@@ -840,6 +843,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or w in _UNIT_SET
             or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
             or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
+            or (current[-1] in "xX×" and _TIMES_FIRST.fullmatch(current) is not None)  # `2x B1`
             or (w[-1] == "装" and _PACK_SIZE.fullmatch(w) is not None)  # `红心火龙果 5斤装`
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or (not w[0].isalnum() and is_emoji_token(w))
@@ -929,6 +933,8 @@ def _counted_apart(segment: str) -> tuple[Item, frozenset[str]] | None:
 def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     """One item segment read: the product text as written, its quantity and unit."""
     flags: set[str] = set()
+    if ctx.letter_numbers and segment.strip().upper() in ctx.letter_numbers:
+        return Item(segment.strip(), Decimal(1), None, False), frozenset()  # `A1`, not A×1
     if "约" in segment:
         segment = _ABOUT.sub("", segment)
     if segment.endswith(("的", "～", "~")):
@@ -989,7 +995,13 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     if qty is None and not ctx.codes and (lead := _LEADING_COUNT.match(segment)):
         return Item(segment[lead.end() :].strip(), Decimal(lead.group(1)), None, True), frozenset()
     text = item.strip(" -–—:：,，.。") or None
-    if text is not None and qty is not None and may_be_place(text) and PLACE_TOKEN.match(text):
+    if (
+        text is not None
+        and qty is not None
+        and may_be_place(text)
+        and PLACE_TOKEN.match(text)
+        and text.upper() not in ctx.letter_numbers
+    ):
         return Item(None, qty, unit, True), frozenset({_PLACE_MARK})  # `H区1份`: area, portion
     if ctx.codes and text is not None:
         code = _CODE_START.match(text)
@@ -1038,6 +1050,8 @@ def read_items(
     if ctx.fields:
         rest, found = _strip_fields(rest, ctx.fields)
         notes.extend(found)
+    if "加购" in rest:
+        rest = _ADD_ON_LABEL.sub(" ", rest).strip()  # `加购：鸡蛋1盒`: a label, then the goods
     items: list[Item] = []
     verb = _ORDER_VERB.match(rest) if rest[:1] in _VERB_STARTS else None
     if verb:  # `要2斤苹果`, `改：苹果4斤`: the goods follow
@@ -1139,6 +1153,7 @@ _SIZE_ORDERED = re.compile(
     rf"(?P<size>\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装)\s*[xX×*]?\s*(?P<n>\d{{1,3}})?"
 )
 _PACK_SIZE = re.compile(rf"\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装")  # the size a product is sold in
+_TIMES_FIRST = re.compile(r"\d{1,3}\s*[xX×]")
 _TIMES_TAILS = tuple(f" {sign}" for sign in _TIMES_WORDS)
 # `2A`: a count before a menu letter.
 _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")
@@ -1149,6 +1164,7 @@ _ORDER_VERB = re.compile(
     r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
 )
 _VERB_STARTS = frozenset("我想要订预买来改修更")
+_ADD_ON_LABEL = re.compile(r"(?:只要)?加购\s*[:：]?")
 _EVERY_DAY = re.compile(r"每天|每日|天天|工作日")
 
 
@@ -1256,8 +1272,14 @@ def _code_like(word: str, ctx: Context) -> bool:
     """`B2` with letter codes on the menu, `3-7` with menu numbers: goods, not a place."""
     if ctx.letters and word[:1].upper() in ctx.letters and len(word) <= 3:
         return True
+    coded = _LETTER_NUMBER.search(word) if ctx.letter_numbers else None
+    if coded and coded.group(0).upper() in ctx.letter_numbers:
+        return True  # `A1`, `b2`, `A2×2`, `2x B1` under a menu coded A1, B2
     rng = _RANGE.match(word)
     return bool(ctx.codes and rng and rng.group(1) in ctx.codes and rng.group(2) in ctx.codes)
+
+
+_LETTER_NUMBER = re.compile(r"(?<![A-Za-z])[A-Za-z]\d{1,2}(?!\d)")
 
 
 def clear_caches() -> None:

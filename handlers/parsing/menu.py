@@ -21,7 +21,8 @@ _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
 # a space before words).
 _MENU_CODE = re.compile(
     r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*(?:[、\)）:：]|\.(?!\d))|([A-Za-z])\s*[:：.、)）]|([\u2460-\u2473])"
-    r"|(\d{1,2})\s+(?=[^\d\s])|([A-Za-z])\s+(?=[\u4e00-\u9fff]))\s*"
+    r"|(\d{1,2})\s+(?=[^\d\s])|([A-Za-z])\s+(?=[\u4e00-\u9fff])"
+    r"|([A-Za-z]\d{1,2})\s*(?:[:：.、)）]|\s)(?=\s*[^\d\s]))\s*"  # `A1 珍珠奶茶 12`
 )
 # `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price;
 # so after the product's choices in brackets (`小泡芙（原味/抹茶）26.9`), or the first of a
@@ -163,7 +164,7 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     name_start = 0
     if code_m:
         g = code_m.group(1) or code_m.group(2) or code_m.group(3) or code_m.group(5)
-        g = g or code_m.group(6)
+        g = g or code_m.group(6) or code_m.group(7)
         code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
         name_start = code_m.end()
     name = text[name_start : price_m.start()].strip(" :：-—,，")

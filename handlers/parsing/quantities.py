@@ -68,6 +68,7 @@ UNITS = [
     "台",
     "本",
     "斗",
+    "笼",
     "两",  # `虾仁三两`, `五花肉8两`: a weight after a number (两斤 is still two 斤)
 ]
 # Longest first, so `kg` is never read as `g`; the one-character units as one class, which
@@ -92,7 +93,9 @@ _SUFFIX_MULT = re.compile(rf"\s*{_TIMES_SIGN}\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT
 _SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
 _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
-_SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4})\s*$")
+_SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4}(?:\.5)?)\s*$")  # `牛腩1.5`: half too
+# `2x`: the count, then the times sign (as `x2` writes it the other way round).
+_SUFFIX_TIMES_AFTER = re.compile(r"(?<![A-Za-z\d.])\s*(?P<num>\d{1,3})\s*[xX×]$")
 _PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
 _PREFIX_MULT = re.compile(rf"^\s*(?P<num>\d+)\s*(?:[{TIMES_SIGNS}]\ufe0f?)\s*")
 # What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
@@ -182,6 +185,8 @@ def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
         m = _PREFIX_MULT.match(text)
         if m and m.end() < len(text):
             return text[m.end() :].strip(), Decimal(m["num"]), None
+    if text[-1] in "xX×" and (after := _SUFFIX_TIMES_AFTER.search(text)) is not None:
+        return text[: after.start()].strip(), Decimal(after["num"]), None  # `沃柑2x`, `2x`
     m = _SUFFIX_BARE.search(text) if text[-1].isdecimal() else None
     if m and m.start() > 0:
         head = text[: m.start()].strip()
