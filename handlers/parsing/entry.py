@@ -332,6 +332,43 @@ def read_entry(body: str, ctx: Context) -> Reading:
         if is_emoji_token(tail):  # `橙子 5元的 🙏`: the amount was taken out before the emoji
             name = head
             notes.append(tail)
+    after = _after_name(rest, ctx)
+    if not notes and not flags:  # the common entry: its goods' reading, shared
+        # Reading's own __new__ is a Python function around tuple's: a frame less
+        return _new_reading(Reading, (name, *after))
+    flags |= after.flags
+    notes.extend(after.notes)
+    items = after.items
+    if not after.rest and FLAG_UNSPLIT in flags and name:
+        _, qty, unit = split_quantity(name)
+        items = (Item(None, qty or Decimal(1), unit, True),)
+        if _out_of_range(items):
+            flags.add(FLAG_QTY_OUT_OF_RANGE)
+    notes_read = tuple(n for n in notes if n)
+    return Reading(name, items, notes_read, frozenset(flags), after.rest, after.parsed)
+
+
+class AfterName(NamedTuple):
+    """What follows an entry's name, read: a Reading without the name."""
+
+    items: tuple[Item, ...]
+    notes: tuple[str, ...]
+    flags: frozenset[str]
+    rest: str
+    parsed: tuple[ParsedItem, ...] | None
+
+
+_NOTHING_AFTER = AfterName((), (), frozenset(), "", None)
+
+
+@lru_cache(maxsize=65536)
+def _after_name(rest: str, ctx: Context) -> AfterName:
+    """The goods and notes after the name. Memoised apart from the entry: residents repeat
+    their goods down a chain (`苹果2斤`, `+1`) under names that differ."""
+    if not rest:
+        return _NOTHING_AFTER
+    flags: set[str] = set()
+    notes: list[str] = []
     if rest and not rest[-1].isalnum() and ord(rest[-1]) > 0x2000:
         rest = _without_emoji_tail(rest, notes, ctx)  # `消毒液两瓶 🙏`: thanks, not goods
     if rest[:2] in ("- ", "— ", "－ "):
@@ -354,26 +391,16 @@ def read_entry(body: str, ctx: Context) -> Reading:
             if m.group(1).strip():
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
-    items: list[Item] = []
-    parsed: tuple[ParsedItem, ...] | None = None
     if "同" in rest and SAME_AS_ABOVE.match(rest.replace(" ", "")):
         flags.add(FLAG_SAME_AS_ABOVE)
-        items = [Item(None, Decimal(1), None, False)]
-    elif rest:
-        item_notes, read, item_flags, parsed = read_items(rest, ctx)
-        if not notes and not flags:  # the common entry: what its goods say, shared
-            # Reading's own __new__ is a Python function around tuple's: a frame less
-            return _new_reading(Reading, (name, read, item_notes, item_flags, rest, parsed))
-        notes.extend(item_notes)
-        items = list(read)
-        flags |= item_flags  # read_items flags the quantities out of range
-    elif FLAG_UNSPLIT in flags and name:
-        _, qty, unit = split_quantity(name)
-        items = [Item(None, qty or Decimal(1), unit, True)]
-    if _out_of_range(items):
-        flags.add(FLAG_QTY_OUT_OF_RANGE)
-    notes_read = tuple(n for n in notes if n)
-    return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
+        same = (Item(None, Decimal(1), None, False),)
+        return AfterName(same, tuple(filter(None, notes)), frozenset(flags), rest, None)
+    if not rest:
+        return AfterName((), tuple(filter(None, notes)), frozenset(flags), rest, None)
+    item_notes, read, item_flags, parsed = read_items(rest, ctx)
+    if not notes and not flags:  # read_items' own answer, shared
+        return AfterName(read, item_notes, item_flags, rest, parsed)
+    return AfterName(read, (*filter(None, notes), *item_notes), item_flags | flags, rest, parsed)
 
 
 _PAID_BRACKET = re.compile(r"[（(]\s*([^（）()]{1,8}?)\s*[）)]")
@@ -1261,6 +1288,14 @@ def _code_like(word: str, ctx: Context) -> bool:
 
 
 def clear_caches() -> None:
-    for cached in (read_entry, read_item, read_items, _glued_goods, _is_goods, is_note_token):
+    for cached in (
+        read_entry,
+        _after_name,
+        read_item,
+        read_items,
+        _glued_goods,
+        _is_goods,
+        is_note_token,
+    ):
         cached.cache_clear()
     _fields_pattern.cache_clear()
