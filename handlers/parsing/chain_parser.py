@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Protocol, Self, TypeVar
 
@@ -407,6 +407,8 @@ def _copy_same_as_above(
     stays, so the leader still sees what was copied. Records in `copied` what was copied,
     by the entry's place in the chain (`first` for entries[0]); returns the goods a `同上`
     below would copy. The goods are made a tuple where one is copied, not for every entry."""
+    if FLAG_SAME_AS_ABOVE not in chain.from_iterable(map(_FLAGS, entries)):  # one look, in C
+        return next((tuple(e.items) for e in reversed(entries) if e.items), above)
     source: ParsedEntry | None = None  # the entry whose goods are `above`, not yet made one
     for k, e in enumerate(entries, first):
         if FLAG_SAME_AS_ABOVE in e.flags and (source is not None or above):
@@ -648,22 +650,23 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
 
 
 _NORM = attrgetter("norm")
+_ITEMS = attrgetter("items")
+_FLAGS = attrgetter("flags")
 
 
 def _named(read: list[Reading], codes: frozenset[str]) -> int:
     """Entries naming some goods. Entries share their items (read once per text): look once.
     `张三 1` names no goods unless 1 is a menu number: else it counts portions."""
-    named: dict[int, bool] = {}
-    count = 0
-    for r in read:
-        goods = named.get(id(r.items))
-        if goods is None:
-            goods = named[id(r.items)] = any(
-                it.text is not None and (not it.text.isdecimal() or it.text in codes)
-                for it in r.items
-            )
-        count += goods
-    return count
+    items = list(map(_ITEMS, read))
+    shared = dict(zip(map(id, items), items, strict=True))  # counted by identity, in C
+    return sum(
+        times
+        for key, times in Counter(map(id, items)).items()
+        if any(
+            it.text is not None and (not it.text.isdecimal() or it.text in codes)
+            for it in shared[key]
+        )
+    )
 
 
 def _mode(
@@ -838,7 +841,9 @@ def _settle(
         flags.add(FLAG_UNREADABLE)
     raw = first.raw.strip() if len(idx) == 1 else "\n".join(lines[i].raw for i in idx).strip()
     note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
-    if not first.raw.isascii():  # the reading saw NFKC text; give back what was typed
+    # The reading saw NFKC text; give back what was typed. A line NFKC left as it was typed
+    # (ASCII, or `王五 两份苹果`) has nothing to give back: no character of it folds.
+    if not first.raw.isascii() and (len(idx) > 1 or first.norm != first.raw):
         if name and name not in raw:
             name = _as_written(name, raw)
         for given in items:
