@@ -66,6 +66,7 @@ from handlers.parsing.segment import (
     segment,
     segment_tail,
     split_one_line,
+    unnumbered,
 )
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
@@ -324,10 +325,10 @@ def _read(
     memo: dict[tuple[str, int, int], _Goods] = {}
     settled = _settled_for((mode, ctx, labels, head.menu, head.known, answer))
     done: list[_Settled] = []
-    for r, idx in zip(read, idxs, strict=True):
+    for r, idx, body in zip(read, idxs, bodies, strict=True):
         # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
         key = (
-            (lines[idx[0]].body, raw_lines[idx[0]])
+            (body, raw_lines[idx[0]])
             if len(idx) == 1
             else (lines[idx[0]].body, *(raw_lines[i] for i in idx))
         )
@@ -521,11 +522,15 @@ def _number_glued_slots(lines: list[Line], last: int | None = None) -> None:
     """Give a line its slot number when it starts with the number that follows the last entry
     (`last`, above these lines) and a name glued to it; a list written half with marks and
     half without is one list."""
-    for i, ln in enumerate(lines):
-        if ln.seq is not None:
-            last = ln.seq
+    seqs = list(map(_SEQ_OF, lines))
+    looked = 0  # the numbered lines above this one are accounted for in `last`
+    for i in unnumbered(lines):  # the unnumbered lines only: most of a chain is numbered
+        ln = lines[i]
+        if not ln.body[:1].isdigit():
             continue
-        if last is None or not ln.body[:1].isdigit():
+        last = next((s for s in reversed(seqs[looked:i]) if s is not None), last)
+        looked = i
+        if last is None:
             continue
         m = _GLUED_SLOT.match(ln.body)
         if m and int(m.group(1)) == last + 1:
@@ -650,6 +655,7 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
 
 
 _NORM = attrgetter("norm")
+_SEQ_OF = attrgetter("seq")
 _ITEMS = attrgetter("items")
 _FLAGS = attrgetter("flags")
 
@@ -732,7 +738,8 @@ def _settle(
     name = r.name
     if first.invisible:
         flags.add(FLAG_CONTROL_CHARS)
-    if len(idx) > 1:
+    one_line = len(idx) == 1
+    if not one_line:
         flags.add(FLAG_CONTINUED)
     if mode != "multi":  # a chain of several goods takes its names as read
         if name is not None and r.rest and _english_name(r.rest):
@@ -768,6 +775,17 @@ def _settle(
         flags.add(FLAG_CLOSING)
         name, said = closing
         notes.insert(0, said)
+    elif mode == "multi" or (mode == "single" and FLAG_SAME_AS_ABOVE in flags):  # goods as read
+        key = (r.rest, id(r.items), id(r.parsed))
+        goods = memo.get(key) if memo is not None else None
+        if goods is None:
+            goods = _goods(r, ctx, on_menu, labels)
+            if memo is not None:  # `read` holds every Reading while the chain is settled
+                memo[key] = goods
+        items = goods[0]
+        if goods[1]:
+            flags |= goods[1]
+        notes.extend(goods[2])
     elif mode == "roster" and is_notice(first.body):
         items = []  # `由于晚上下雨，场地改成…`: the organiser's words in a slot, no one signs up
         flags -= _GOODS_FLAGS
@@ -815,20 +833,9 @@ def _settle(
         if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
             notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name
             name = name[: -len(answer)].rstrip()
-    elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
+    else:  # a one-product chain
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
-    else:
-        key = (r.rest, id(r.items), id(r.parsed))
-        goods = memo.get(key) if memo is not None else None
-        if goods is None:
-            goods = _goods(r, ctx, on_menu, labels)
-            if memo is not None:  # `read` holds every Reading while the chain is settled
-                memo[key] = goods
-        items = goods[0]
-        if goods[1]:
-            flags |= goods[1]
-        notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
     if (
@@ -839,11 +846,11 @@ def _settle(
         and FLAG_NOTICE not in flags
     ):
         flags.add(FLAG_UNREADABLE)
-    raw = first.raw.strip() if len(idx) == 1 else "\n".join(lines[i].raw for i in idx).strip()
+    raw = first.raw.strip() if one_line else "\n".join(lines[i].raw for i in idx).strip()
     note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
     # The reading saw NFKC text; give back what was typed. A line NFKC left as it was typed
     # (ASCII, or `王五 两份苹果`) has nothing to give back: no character of it folds.
-    if not first.raw.isascii() and (len(idx) > 1 or first.norm != first.raw):
+    if not first.raw.isascii() and (not one_line or first.norm != first.raw):
         if name and name not in raw:
             name = _as_written(name, raw)
         for given in items:
@@ -880,6 +887,9 @@ def _code_then_words(text: str | None, ctx: Context) -> bool:
 def _label_counts(texts: list[str]) -> Counter[str]:
     """Each bracket after a dish (`春饼套餐（东方明珠）`) in the texts, counted."""
     seen: Counter[str] = Counter()
+    joined = "\n".join(texts)
+    if "(" not in joined and "（" not in joined:  # most chains: one look at all the texts
+        return seen
     for text in texts:
         if "(" in text or "（" in text:
             seen.update(_BRACKET_LABEL.findall(text))
