@@ -71,6 +71,10 @@ from handlers.parsing.vocab import (
 # Searched only for whether it is there: a comma after a word holds a comma, so the commas
 # stand alone, and the one-character class comes first.
 _RARE = re.compile(r"[元¥￥块\ufe0f，,/例]|取消|订单|单号|编号|超市|\d{11}")
+# What _RARE needs first, digits apart: one class, which the engine scans for quickly; the
+# alternation is tried at every character only where one of these is met.
+_RARE_START = re.compile(r"[元¥￥块\ufe0f，,/例取订单编超]")
+_ELEVEN_DIGITS = re.compile(r"\d{11}")
 _DIGIT = re.compile(r"\d")  # as str.isdecimal: the engine's digit is Unicode's decimal
 _LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
 # `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
@@ -302,7 +306,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
     if "不" in text and (gone := _WITHDRAWN.search(text)) is not None:
         flags.add(FLAG_CANCEL)  # `土豆两斤 不要了`: the writer withdraws it, as with 取消
         text = text[: gone.start()].rstrip()
-    if _RARE.search(text):  # one scan rules out what most lines lack
+    # _RARE, asked where it can match: one scan rules out what most lines lack
+    if (_RARE_START.search(text) and _RARE.search(text)) or _ELEVEN_DIGITS.search(text):
         if "取消" in text:
             flags.add(FLAG_CANCEL)
             text = text.replace("取消", " ")
@@ -632,9 +637,8 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     else:
         end = _name_end(body, tokens, n)
     name, rest = body[:end], body[end:].strip()
-    if (
-        ctx.codes and name[-1:].isdecimal() and all(map(_orders_nothing, _WORDS.split(rest)))
-    ):  # `Riki4`, `Jay11 冰 5号楼`, `Jay11 冰，谢谢`: nothing after the name orders
+    if ctx.codes and name[-1:].isdecimal() and _only_notes(rest):
+        # `Riki4`, `Jay11 冰 5号楼`, `Jay11 冰，谢谢`: nothing after the name orders
         return _code_after_name(name, rest, ctx) or (name, rest, _NO_FLAGS)
     if ctx.codes and name[-1:] > "\u2000" and " " in name and not rest:
         head, _, tail = name.rpartition(" ")
@@ -689,6 +693,13 @@ def _orders_nothing(word: str) -> bool:
 
 
 _BUILDING = re.compile(r"^(?:\d+\s*(?:号楼|栋|幢|座|单元|期|区)\S{0,4}|[A-Za-z]\d?区?\d{0,2})$")
+
+
+@lru_cache(maxsize=65536)
+def _only_notes(rest: str) -> bool:
+    """Nothing after a name ending in a digit orders (`Jay11 冰 5号楼`): the digit may be the
+    box. Memoised: the goods after the names recur down a chain."""
+    return all(map(_orders_nothing, _WORDS.split(rest)))
 
 
 def _code_after_name(
@@ -1291,6 +1302,7 @@ def clear_caches() -> None:
     for cached in (
         read_entry,
         _after_name,
+        _only_notes,
         read_item,
         read_items,
         _glued_goods,
