@@ -191,6 +191,10 @@ class Segments:
 
 _SEQ_OF = attrgetter("seq")
 _BODY_OF = attrgetter("body")
+_PER_UNIT_OF = attrgetter("per_unit")
+# _CODE_COLON at the start of a body, after the NUL before it: `^\s*` has nothing to take
+# before a letter, and `(\S.*)$` asks for something other than a space in the same body.
+_CODED_BODY = re.compile(r"\x00[A-Za-z]\s*[:：]\s*[^\s\x00]")
 
 
 def numbered(lines: list[Line]) -> list[int]:
@@ -234,15 +238,20 @@ class RunCounts(NamedTuple):
 
 
 def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
-    menu = 0
-    for ln in map(lines.__getitem__, run):
-        if (ln.per_unit and not _ordered_at_price(ln.body)) or (
-            ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)
-        ):
-            menu += 1
     # One search per line holding a word, over all the bodies at once: a NUL keeps a match
     # within one line, and most entries hold no such word.
-    bodies = "\x00".join(map(_BODY_OF, map(lines.__getitem__, run)))
+    run_lines = list(map(lines.__getitem__, run))
+    bodies = "\x00".join(map(_BODY_OF, run_lines))
+    # The menu lines: priced per unit (taken in C), or a letter code and a colon (`A: 牛肉`),
+    # found by one search from each NUL (one more opens the first body).
+    priced = compress(count(), map(_PER_UNIT_OF, run_lines))
+    menu = {k for k in priced if not _ordered_at_price(run_lines[k].body)}
+    joined = "\x00" + bodies
+    k = at = 0
+    for coded in _CODED_BODY.finditer(joined):
+        k += joined.count("\x00", at, coded.start())  # the body's place in the run
+        at = coded.start()
+        menu.add(k)
     rules = 0
     at = 0
     while (m := HEADER_WORDS.search(bodies, at)) is not None:
@@ -253,7 +262,7 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
         if end < 0:
             break
         at = end + 1
-    return RunCounts(len(run), menu, rules)
+    return RunCounts(len(run), len(menu), rules)
 
 
 def _without_leading_menu(lines: list[Line], run: list[int]) -> list[int]:
