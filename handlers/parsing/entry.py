@@ -339,8 +339,9 @@ def read_entry(body: str, ctx: Context) -> Reading:
             notes.append(tail)
     after = _after_name(rest, ctx)
     if not notes and not flags:  # the common entry: its goods' reading, shared
-        # Reading's own __new__ is a Python function around tuple's: a frame less
-        return _new_reading(Reading, (name, *after))
+        # Reading's own __new__ is a Python function around tuple's: a frame less; and the
+        # tuples joined in one step, where unpacking `after` builds a list first
+        return _new_reading(Reading, (name,) + after)  # noqa: RUF005
     flags |= after.flags
     notes.extend(after.notes)
     items = after.items
