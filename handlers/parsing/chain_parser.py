@@ -522,9 +522,12 @@ def _number_glued_slots(lines: list[Line], last: int | None = None) -> None:
     """Give a line its slot number when it starts with the number that follows the last entry
     (`last`, above these lines) and a name glued to it; a list written half with marks and
     half without is one list."""
+    rows = unnumbered(lines)  # the unnumbered lines only: most of a chain is numbered
+    if not rows:
+        return
     seqs = list(map(_SEQ_OF, lines))
     looked = 0  # the numbered lines above this one are accounted for in `last`
-    for i in unnumbered(lines):  # the unnumbered lines only: most of a chain is numbered
+    for i in rows:
         ln = lines[i]
         if not ln.body[:1].isdigit():
             continue

@@ -244,8 +244,10 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
     bodies = "\x00".join(map(_BODY_OF, run_lines))
     # The menu lines: priced per unit (taken in C), or a letter code and a colon (`A: 牛肉`),
     # found by one search from each NUL (one more opens the first body).
-    priced = compress(count(), map(_PER_UNIT_OF, run_lines))
-    menu = {k for k in priced if not _ordered_at_price(run_lines[k].body)}
+    menu: set[int] = set()
+    for k in compress(count(), map(_PER_UNIT_OF, run_lines)):
+        if not _ordered_at_price(run_lines[k].body):
+            menu.add(k)
     joined = "\x00" + bodies
     k = at = 0
     for coded in _CODED_BODY.finditer(joined):
