@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Protocol, Self, TypeVar
 
@@ -66,6 +66,7 @@ from handlers.parsing.segment import (
     segment,
     segment_tail,
     split_one_line,
+    unnumbered,
 )
 from handlers.parsing.types import (
     FLAG_AMBIGUOUS_NAME,
@@ -325,10 +326,10 @@ def _read(
     memo: dict[tuple[str, int, int], _Goods] = {}
     settled = _settled_for((mode, ctx, labels, head.menu, head.known, answer))
     done: list[_Settled] = []
-    for r, idx in zip(read, idxs, strict=True):
+    for r, idx, body in zip(read, idxs, bodies, strict=True):
         # the body too: `19张恺腾无` is an entry after `18. …` and a line of text elsewhere
         key = (
-            (lines[idx[0]].body, raw_lines[idx[0]])
+            (body, raw_lines[idx[0]])
             if len(idx) == 1
             else (lines[idx[0]].body, *(raw_lines[i] for i in idx))
         )
@@ -408,6 +409,8 @@ def _copy_same_as_above(
     stays, so the leader still sees what was copied. Records in `copied` what was copied,
     by the entry's place in the chain (`first` for entries[0]); returns the goods a `同上`
     below would copy. The goods are made a tuple where one is copied, not for every entry."""
+    if FLAG_SAME_AS_ABOVE not in chain.from_iterable(map(_FLAGS, entries)):  # one look, in C
+        return next((tuple(e.items) for e in reversed(entries) if e.items), above)
     source: ParsedEntry | None = None  # the entry whose goods are `above`, not yet made one
     for k, e in enumerate(entries, first):
         if FLAG_SAME_AS_ABOVE in e.flags and (source is not None or above):
@@ -520,11 +523,18 @@ def _number_glued_slots(lines: list[Line], last: int | None = None) -> None:
     """Give a line its slot number when it starts with the number that follows the last entry
     (`last`, above these lines) and a name glued to it; a list written half with marks and
     half without is one list."""
-    for i, ln in enumerate(lines):
-        if ln.seq is not None:
-            last = ln.seq
+    rows = unnumbered(lines)  # the unnumbered lines only: most of a chain is numbered
+    if not rows:
+        return
+    seqs = list(map(_SEQ_OF, lines))
+    looked = 0  # the numbered lines above this one are accounted for in `last`
+    for i in rows:
+        ln = lines[i]
+        if not ln.body[:1].isdigit():
             continue
-        if last is None or not ln.body[:1].isdigit():
+        last = next((s for s in reversed(seqs[looked:i]) if s is not None), last)
+        looked = i
+        if last is None:
             continue
         m = _GLUED_SLOT.match(ln.body)
         if m and int(m.group(1)) == last + 1:
@@ -656,22 +666,24 @@ def _matcher(menu: tuple[MenuLine, ...], known: tuple[str, ...]) -> ProductMatch
 
 
 _NORM = attrgetter("norm")
+_SEQ_OF = attrgetter("seq")
+_ITEMS = attrgetter("items")
+_FLAGS = attrgetter("flags")
 
 
 def _named(read: list[Reading], codes: frozenset[str]) -> int:
     """Entries naming some goods. Entries share their items (read once per text): look once.
     `张三 1` names no goods unless 1 is a menu number: else it counts portions."""
-    named: dict[int, bool] = {}
-    count = 0
-    for r in read:
-        goods = named.get(id(r.items))
-        if goods is None:
-            goods = named[id(r.items)] = any(
-                it.text is not None and (not it.text.isdecimal() or it.text in codes)
-                for it in r.items
-            )
-        count += goods
-    return count
+    items = list(map(_ITEMS, read))
+    shared = dict(zip(map(id, items), items, strict=True))  # counted by identity, in C
+    return sum(
+        times
+        for key, times in Counter(map(id, items)).items()
+        if any(
+            it.text is not None and (not it.text.isdecimal() or it.text in codes)
+            for it in shared[key]
+        )
+    )
 
 
 def _mode(
@@ -739,7 +751,8 @@ def _settle(
     name = r.name
     if first.invisible:
         flags.add(FLAG_CONTROL_CHARS)
-    if len(idx) > 1:
+    one_line = len(idx) == 1
+    if not one_line:
         flags.add(FLAG_CONTINUED)
     if mode != "multi":  # a chain of several goods takes its names as read
         if name is not None and r.rest and _english_name(r.rest):
@@ -775,6 +788,17 @@ def _settle(
         flags.add(FLAG_CLOSING)
         name, said = closing
         notes.insert(0, said)
+    elif mode == "multi" or (mode == "single" and FLAG_SAME_AS_ABOVE in flags):  # goods as read
+        key = (r.rest, id(r.items), id(r.parsed))
+        goods = memo.get(key) if memo is not None else None
+        if goods is None:
+            goods = _goods(r, ctx, on_menu, labels)
+            if memo is not None:  # `read` holds every Reading while the chain is settled
+                memo[key] = goods
+        items = goods[0]
+        if goods[1]:
+            flags |= goods[1]
+        notes.extend(goods[2])
     elif mode == "roster" and is_notice(first.body):
         items = []  # `由于晚上下雨，场地改成…`: the organiser's words in a slot, no one signs up
         flags -= _GOODS_FLAGS
@@ -822,20 +846,9 @@ def _settle(
         if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
             notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name
             name = name[: -len(answer)].rstrip()
-    elif mode == "single" and FLAG_SAME_AS_ABOVE not in flags:
+    else:  # a one-product chain
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
         items = _one_product(r, notes, flags, ctx)
-    else:
-        key = (r.rest, id(r.items), id(r.parsed))
-        goods = memo.get(key) if memo is not None else None
-        if goods is None:
-            goods = _goods(r, ctx, on_menu, labels)
-            if memo is not None:  # `read` holds every Reading while the chain is settled
-                memo[key] = goods
-        items = goods[0]
-        if goods[1]:
-            flags |= goods[1]
-        notes.extend(goods[2])
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
     if (
@@ -846,9 +859,11 @@ def _settle(
         and FLAG_NOTICE not in flags
     ):
         flags.add(FLAG_UNREADABLE)
-    raw = first.raw.strip() if len(idx) == 1 else "\n".join(lines[i].raw for i in idx).strip()
+    raw = first.raw.strip() if one_line else "\n".join(lines[i].raw for i in idx).strip()
     note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
-    if not first.raw.isascii():  # the reading saw NFKC text; give back what was typed
+    # The reading saw NFKC text; give back what was typed. A line NFKC left as it was typed
+    # (ASCII, or `王五 两份苹果`) has nothing to give back: no character of it folds.
+    if not first.raw.isascii() and (not one_line or first.norm != first.raw):
         if name and name not in raw:
             name = _as_written(name, raw)
         for given in items:
@@ -885,6 +900,9 @@ def _code_then_words(text: str | None, ctx: Context) -> bool:
 def _label_counts(texts: list[str]) -> Counter[str]:
     """Each bracket after a dish (`春饼套餐（东方明珠）`) in the texts, counted."""
     seen: Counter[str] = Counter()
+    joined = "\n".join(texts)
+    if "(" not in joined and "（" not in joined:  # most chains: one look at all the texts
+        return seen
     for text in texts:
         if "(" in text or "（" in text:
             seen.update(_BRACKET_LABEL.findall(text))

@@ -71,6 +71,10 @@ from handlers.parsing.vocab import (
 # Searched only for whether it is there: a comma after a word holds a comma, so the commas
 # stand alone, and the one-character class comes first.
 _RARE = re.compile(r"[元¥￥块\ufe0f，,/例]|取消|订单|单号|编号|超市|\d{11}")
+# What _RARE needs first, digits apart: one class, which the engine scans for quickly; the
+# alternation is tried at every character only where one of these is met.
+_RARE_START = re.compile(r"[元¥￥块\ufe0f，,/例取订单编超]")
+_ELEVEN_DIGITS = re.compile(r"\d{11}")
 _DIGIT = re.compile(r"\d")  # as str.isdecimal: the engine's digit is Unicode's decimal
 _LAYOUT_SPLIT = re.compile(r"\s*[，,/]\s*")
 # `豆花羊肉️莴笋`, `Bombebon ️`: an emoji selector after no emoji is a space.
@@ -303,7 +307,8 @@ def read_entry(body: str, ctx: Context) -> Reading:
     if "不" in text and (gone := _WITHDRAWN.search(text)) is not None:
         flags.add(FLAG_CANCEL)  # `土豆两斤 不要了`: the writer withdraws it, as with 取消
         text = text[: gone.start()].rstrip()
-    if _RARE.search(text):  # one scan rules out what most lines lack
+    # _RARE, asked where it can match: one scan rules out what most lines lack
+    if (_RARE_START.search(text) and _RARE.search(text)) or _ELEVEN_DIGITS.search(text):
         if "取消" in text:
             flags.add(FLAG_CANCEL)
             text = text.replace("取消", " ")
@@ -333,6 +338,44 @@ def read_entry(body: str, ctx: Context) -> Reading:
         if is_emoji_token(tail):  # `橙子 5元的 🙏`: the amount was taken out before the emoji
             name = head
             notes.append(tail)
+    after = _after_name(rest, ctx)
+    if not notes and not flags:  # the common entry: its goods' reading, shared
+        # Reading's own __new__ is a Python function around tuple's: a frame less; and the
+        # tuples joined in one step, where unpacking `after` builds a list first
+        return _new_reading(Reading, (name,) + after)  # noqa: RUF005
+    flags |= after.flags
+    notes.extend(after.notes)
+    items = after.items
+    if not after.rest and FLAG_UNSPLIT in flags and name:
+        _, qty, unit = split_quantity(name)
+        items = (Item(None, qty or Decimal(1), unit, True),)
+        if _out_of_range(items):
+            flags.add(FLAG_QTY_OUT_OF_RANGE)
+    notes_read = tuple(n for n in notes if n)
+    return Reading(name, items, notes_read, frozenset(flags), after.rest, after.parsed)
+
+
+class AfterName(NamedTuple):
+    """What follows an entry's name, read: a Reading without the name."""
+
+    items: tuple[Item, ...]
+    notes: tuple[str, ...]
+    flags: frozenset[str]
+    rest: str
+    parsed: tuple[ParsedItem, ...] | None
+
+
+_NOTHING_AFTER = AfterName((), (), frozenset(), "", None)
+
+
+@lru_cache(maxsize=65536)
+def _after_name(rest: str, ctx: Context) -> AfterName:
+    """The goods and notes after the name. Memoised apart from the entry: residents repeat
+    their goods down a chain (`苹果2斤`, `+1`) under names that differ."""
+    if not rest:
+        return _NOTHING_AFTER
+    flags: set[str] = set()
+    notes: list[str] = []
     if rest and not rest[-1].isalnum() and ord(rest[-1]) > 0x2000:
         rest = _without_emoji_tail(rest, notes, ctx)  # `消毒液两瓶 🙏`: thanks, not goods
     if rest[:2] in ("- ", "— ", "－ "):
@@ -355,26 +398,16 @@ def read_entry(body: str, ctx: Context) -> Reading:
             if m.group(1).strip():
                 notes.append(m.group(1).strip())
             rest = rest[: m.start()].rstrip()
-    items: list[Item] = []
-    parsed: tuple[ParsedItem, ...] | None = None
     if "同" in rest and SAME_AS_ABOVE.match(rest.replace(" ", "")):
         flags.add(FLAG_SAME_AS_ABOVE)
-        items = [Item(None, Decimal(1), None, False)]
-    elif rest:
-        item_notes, read, item_flags, parsed = read_items(rest, ctx)
-        if not notes and not flags:  # the common entry: what its goods say, shared
-            # Reading's own __new__ is a Python function around tuple's: a frame less
-            return _new_reading(Reading, (name, read, item_notes, item_flags, rest, parsed))
-        notes.extend(item_notes)
-        items = list(read)
-        flags |= item_flags  # read_items flags the quantities out of range
-    elif FLAG_UNSPLIT in flags and name:
-        _, qty, unit = split_quantity(name)
-        items = [Item(None, qty or Decimal(1), unit, True)]
-    if _out_of_range(items):
-        flags.add(FLAG_QTY_OUT_OF_RANGE)
-    notes_read = tuple(n for n in notes if n)
-    return Reading(name, tuple(items), notes_read, frozenset(flags), rest, parsed)
+        same = (Item(None, Decimal(1), None, False),)
+        return AfterName(same, tuple(filter(None, notes)), frozenset(flags), rest, None)
+    if not rest:
+        return AfterName((), tuple(filter(None, notes)), frozenset(flags), rest, None)
+    item_notes, read, item_flags, parsed = read_items(rest, ctx)
+    if not notes and not flags:  # read_items' own answer, shared
+        return AfterName(read, item_notes, item_flags, rest, parsed)
+    return AfterName(read, (*filter(None, notes), *item_notes), item_flags | flags, rest, parsed)
 
 
 _PAID_BRACKET = re.compile(r"[（(]\s*([^（）()]{1,8}?)\s*[）)]")
@@ -608,9 +641,8 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
     else:
         end = _name_end(body, tokens, n)
     name, rest = body[:end], body[end:].strip()
-    if (
-        ctx.codes and name[-1:].isdecimal() and all(map(_orders_nothing, _WORDS.split(rest)))
-    ):  # `Riki4`, `Jay11 冰 5号楼`, `Jay11 冰，谢谢`: nothing after the name orders
+    if ctx.codes and name[-1:].isdecimal() and _only_notes(rest):
+        # `Riki4`, `Jay11 冰 5号楼`, `Jay11 冰，谢谢`: nothing after the name orders
         return _code_after_name(name, rest, ctx) or (name, rest, _NO_FLAGS)
     if ctx.codes and name[-1:] > "\u2000" and " " in name and not rest:
         head, _, tail = name.rpartition(" ")
@@ -665,6 +697,13 @@ def _orders_nothing(word: str) -> bool:
 
 
 _BUILDING = re.compile(r"^(?:\d+\s*(?:号楼|栋|幢|座|单元|期|区)\S{0,4}|[A-Za-z]\d?区?\d{0,2})$")
+
+
+@lru_cache(maxsize=65536)
+def _only_notes(rest: str) -> bool:
+    """Nothing after a name ending in a digit orders (`Jay11 冰 5号楼`): the digit may be the
+    box. Memoised: the goods after the names recur down a chain."""
+    return all(map(_orders_nothing, _WORDS.split(rest)))
 
 
 def _code_after_name(
@@ -1283,6 +1322,15 @@ _LETTER_NUMBER = re.compile(r"(?<![A-Za-z])[A-Za-z]\d{1,2}(?!\d)")
 
 
 def clear_caches() -> None:
-    for cached in (read_entry, read_item, read_items, _glued_goods, _is_goods, is_note_token):
+    for cached in (
+        read_entry,
+        _after_name,
+        _only_notes,
+        read_item,
+        read_items,
+        _glued_goods,
+        _is_goods,
+        is_note_token,
+    ):
         cached.cache_clear()
     _fields_pattern.cache_clear()

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import compress, count, repeat
+from operator import attrgetter, is_, is_not
 from typing import NamedTuple
 
 from handlers.parsing.quantities import has_quantity
@@ -197,17 +200,31 @@ class Segments:
     resume: Resume | None = None  # where a later copy's segmentation may go on from
 
 
+_SEQ_OF = attrgetter("seq")
+_BODY_OF = attrgetter("body")
+_PER_UNIT_OF = attrgetter("per_unit")
+# _CODE_COLON at the start of a body, after the NUL before it: `^\s*` has nothing to take
+# before a letter, and `(\S.*)$` asks for something other than a space in the same body.
+_CODED_BODY = re.compile(r"\x00[A-Za-z]\s*[:：]\s*[^\s\x00]")
+
+
+def numbered(lines: list[Line]) -> list[int]:
+    """The numbered lines' indices, found in C: a long chain numbers every entry."""
+    return list(compress(count(), map(is_not, map(_SEQ_OF, lines), repeat(None))))
+
+
+def unnumbered(lines: list[Line]) -> list[int]:
+    """The other lines' indices, found in C."""
+    return list(compress(count(), map(is_, map(_SEQ_OF, lines), repeat(None))))
+
+
 def _runs(lines: list[Line]) -> list[list[int]]:
-    """Numbered lines grouped into lists: a list starts again where the numbering goes to 1."""
-    runs: list[list[int]] = []
-    for i, ln in enumerate(lines):
-        if ln.seq is None:
-            continue
-        if not runs or (ln.seq == 1 and lines[runs[-1][-1]].seq != 1):
-            runs.append([i])
-        else:
-            runs[-1].append(i)
-    return runs
+    """Numbered lines grouped into lists: a list starts again where the numbering goes to 1.
+    Only the lines numbered 1 are looked at one by one: a chain has few lists."""
+    at = numbered(lines)
+    seqs = list(map(_SEQ_OF, map(lines.__getitem__, at)))
+    starts = [k for k in compress(count(), map((1).__eq__, seqs)) if k and seqs[k - 1] != 1]
+    return [at[a:b] for a, b in zip([0, *starts], [*starts, len(at)], strict=True) if a < b]
 
 
 class RunCounts(NamedTuple):
@@ -232,16 +249,22 @@ class RunCounts(NamedTuple):
 
 
 def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
-    menu = 0
-    for i in run:
-        ln = lines[i]
-        if (ln.per_unit and not _ordered_at_price(ln.body)) or (
-            ln.body[:1] in _LATIN_LETTERS and _CODE_COLON.match(ln.body)
-        ):
-            menu += 1
     # One search per line holding a word, over all the bodies at once: a NUL keeps a match
     # within one line, and most entries hold no such word.
-    bodies = "\x00".join([lines[i].body for i in run])
+    run_lines = list(map(lines.__getitem__, run))
+    bodies = "\x00".join(map(_BODY_OF, run_lines))
+    # The menu lines: priced per unit (taken in C), or a letter code and a colon (`A: 牛肉`),
+    # found by one search from each NUL (one more opens the first body).
+    menu: set[int] = set()
+    for k in compress(count(), map(_PER_UNIT_OF, run_lines)):
+        if not _ordered_at_price(run_lines[k].body):
+            menu.add(k)
+    joined = "\x00" + bodies
+    k = at = 0
+    for coded in _CODED_BODY.finditer(joined):
+        k += joined.count("\x00", at, coded.start())  # the body's place in the run
+        at = coded.start()
+        menu.add(k)
     rules = 0
     at = 0
     while (m := HEADER_WORDS.search(bodies, at)) is not None:
@@ -252,7 +275,7 @@ def _run_counts(lines: list[Line], run: list[int]) -> RunCounts:
         if end < 0:
             break
         at = end + 1
-    return RunCounts(len(run), menu, rules)
+    return RunCounts(len(run), len(menu), rules)
 
 
 def _without_leading_menu(lines: list[Line], run: list[int]) -> list[int]:
@@ -412,7 +435,7 @@ def _resume(seg: Segments, run: list[int], counts: RunCounts, start: Resume) -> 
     at = seg.entries[-1][0]
     lines = seg.lines
     prev = next((lines[i].seq for i in range(at - 1, -1, -1) if lines[i].seq is not None), None)
-    below = _run_counts(lines, [i for i in run if i >= at])
+    below = _run_counts(lines, run[bisect_left(run, at) :])  # run is in order
     return Resume(
         start.at + at,
         start.run_start,

@@ -115,15 +115,22 @@ class FieldCounts:
         ]
         new = [w for w in words if w not in self.placed]
         if new:
-            out: set[str] = set()
-            ends = tuple(new)
-            for name in self.names:  # one pass over the names for all the new words
-                if name and name.endswith(ends):
-                    out.update(w for w in new if name.endswith(w) and len(name) > len(w))
-                    if len(out) == len(new):
-                        break
-            self.placed.update((w, w in out) for w in new)
+            # The names joined, each closed by a NUL (no line keeps one: prepare removes it):
+            # a name ending with the word after more of it is one search, made in C.
+            joined = "\x00".join(filter(None, self.names)) + "\x00"
+            self.placed.update((w, _ends_a_name(w, joined)) for w in new)
         return {w for w in words if self.placed[w]}
+
+
+def _ends_a_name(word: str, joined: str) -> bool:
+    """Some name in `joined` (names each closed by a NUL) ends with `word` and is longer."""
+    end = word + "\x00"
+    at = joined.find(end)
+    while at >= 0:
+        if at > 0 and joined[at - 1] != "\x00":
+            return True
+        at = joined.find(end, at + 1)
+    return False
 
 
 def _ends_with(names: list[str | None], word: str) -> bool:
