@@ -936,6 +936,8 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
     rest = seg
     while len(pieces) < GLUED_MAX:
         m = _GLUED_GOODS.match(rest)
+        if m and _open_bracket(m["left"]):
+            break  # `黄鱼鲞（500g）×2`: the weight in the brackets is the product's size
         if m and has_quantity(m["right"]) and not _SPEC.search(rest):
             pieces.append(m["left"])
             rest = m["right"]
@@ -950,6 +952,12 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
 
 
 GLUED_MAX = 32
+
+
+def _open_bracket(text: str) -> bool:
+    return text.count("（") + text.count("(") > text.count("）") + text.count(")")
+
+
 _BARE_PAIR = re.compile(r"[\u4e00-\u9fff]{2,8}\d{1,2}")
 _BARE_COUNTED = re.compile(r"(?:[\u4e00-\u9fff]{2,8}\d{1,2}){2,6}")
 
@@ -1140,6 +1148,11 @@ def read_items(
                 if piece[:1] in _THRESHOLD_STARTS and _THRESHOLD.match(piece):
                     notes.append(piece)  # `十人以上可送`: a condition, not a count ordered
                     continue
+                served = _SERVED_GLUED.search(piece, 2) if piece[-1:] in "冰温糖" else None
+                if served and not any(ch.isdigit() for ch in piece[served.start() :]):
+                    # `杨枝甘露去冰三分糖`: the cup, then its ice and sugar (`8热` keeps its heat)
+                    notes.append(served.group(0))
+                    piece = piece[: served.start()]
                 when = _EVERY_DAY.match(piece) if piece[:1] in "每天工" else None
                 if when and has_quantity(piece[when.end() :]):
                     notes.append(when.group(0))  # `每天包子2个`: how often, then the goods
@@ -1203,6 +1216,9 @@ _ORDER_VERB = re.compile(
     r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
 )
 _VERB_STARTS = frozenset("我想要订预买来改修更")
+_SERVED_GLUED = re.compile(
+    r"(?:(?:少少|少|去|多|正常|加)冰|常温|(?:少|半|无|全|微|[一二三四五六七八九十]分)糖)+$"
+)
 _ADD_ON_LABEL = re.compile(r"(?:只要)?加购\s*[:：]?")
 _EVERY_DAY = re.compile(r"每天|每日|天天|工作日")
 
