@@ -568,7 +568,9 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
             lettered.add(m.code.upper())
         elif m.code:
             letters.add(m.code.upper())
-    products = tuple(dict.fromkeys([*known, *(m.name for m in menu)]))
+    inline = _inline_letters(header) if not letters and not codes else {}
+    letters.update(inline)
+    products = tuple(dict.fromkeys([*known, *(m.name for m in menu), *inline.values()]))
     return Context(
         frozenset(codes),
         frozenset(letters),
@@ -585,6 +587,21 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
 _BY_MONEY = re.compile(r"(?:几|多少)(?:块|元)钱?的|要多少钱|写(?:上|下)?金额|按金额")
 _MONEY_NOTE = re.compile(r"(?P<qty>\d+(?:\.\d+)?)\s*(?P<unit>元|块钱)的?")
 _MONEY_WORDS = frozenset({"元", "块钱", "快", "元的", "块钱的", "快的"})
+
+
+_INLINE_LETTER = re.compile(
+    r"(?:^|(?<=[\s：:，,、;；]))([A-Za-z])\s*[.、:：]?\s*([\u4e00-\u9fff]{2,8})(?=[\s，,、;；]|$)"
+)
+
+
+def _inline_letters(header: str) -> dict[str, str]:
+    """`主菜二选一：A 可乐鸡翅 B 土豆牛腩`: dishes lettered A, B… on one line of the head."""
+    for line in header.split("\n"):
+        found = _INLINE_LETTER.findall(line)
+        letters = [c.upper() for c, _ in found]
+        if len(found) >= 2 and letters == [chr(ord("A") + k) for k in range(len(found))]:
+            return {c.upper(): name for c, name in found}
+    return {}
 
 
 _CHOICES = re.compile(r"[（(]([^（）()]+[/／、|｜][^（）()]+)[）)]")
@@ -620,13 +637,14 @@ class _OnMenu:
     parse. The matcher is built on the first item a menu number does not settle; a chain
     without products has no matcher, and then nothing is off its menu."""
 
-    __slots__ = ("_built", "_codes", "_known", "_lettered", "_matcher", "_menu", "seen")
+    __slots__ = ("_built", "_codes", "_known", "_lettered", "_letters", "_matcher", "_menu", "seen")
 
     def __init__(self, menu: tuple[MenuLine, ...], known: tuple[str, ...], ctx: Context) -> None:
         self._menu = menu
         self._known = known
         self._codes = ctx.codes
         self._lettered = ctx.letter_numbers
+        self._letters = ctx.letters
         self._matcher: ProductMatcher | None = None
         self._built = False
         self.seen: dict[str, bool] = {}  # a caller may look here first
@@ -638,8 +656,8 @@ class _OnMenu:
         return hit
 
     def _check(self, text: str) -> bool:
-        if text.upper() in self._lettered:
-            return True  # `b2` of a menu coded B2
+        if text.upper() in self._lettered or text.upper() in self._letters:
+            return True  # `b2` of a menu coded B2, `A` of one lettered A, B
         code = _CODE_START.match(text) or _CODE_OF.search(text)
         if code and code.group(1) in self._codes:
             return True  # `2芋泥`, `麻薯的1`: a box of the menu, named

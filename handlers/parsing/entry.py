@@ -584,6 +584,15 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         and not (tokens[n].isdecimal() and len(tokens[n]) <= 2)  # `1-502 1`: a count, no name
     ):
         n += 1  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
+    if (
+        n == 1
+        and len(tokens) > 2
+        and _ROLE_FIRST.fullmatch(first)
+        and _SHORT_NAME.fullmatch(tokens[1])
+        and not _is_goods(tokens[1], ctx)
+        and not is_note_token(tokens[1])
+    ):
+        n = 2  # `设计部 小罗 A`, `财务 Grace A×2`: the team or role, then who
     if n == 1 and not address:
         glued = _glued_name(first, ctx)
         if glued is not None:
@@ -671,6 +680,12 @@ def _chinese_name_next(tokens: list[str], n: int, ctx: Context) -> bool:
     )
 
 
+# A team or a role written before the name in an office's chain.
+_ROLE_FIRST = re.compile(
+    r"[\u4e00-\u9fff]{1,6}(?:部|组|科|处|中心)|财务|行政|前台|人事|实习生|销售|技术|设计|运营|市场|"
+    r"采购|客服|研发|产品|测试|法务|保安|保洁|物业"
+)
+_SHORT_NAME = re.compile(r"[\u4e00-\u9fff]{1,3}|[A-Za-z][A-Za-z'’]{1,15}")
 # The common surnames that name no goods on their own (李 is written 李子 when it is plums).
 _SURNAMES = frozenset(
     "王李张刘陈杨赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
