@@ -262,8 +262,9 @@ def test_a_check_in_keeps_its_own_numbered_list_and_both_names() -> None:
 
 def test_a_letter_code_followed_by_words_that_name_no_dish_is_asked_about() -> None:
     head = "#接龙\n周四午餐\nA：红烧排骨饭 25元\nC：素三鲜饭 18元\n\n"
-    got = _read(head + "1. 孙八 C 加饭\n2. 张三 A 红烧排骨饭\n3. 李四 A2\n")
-    assert [g[4] for g in got] == [True, False, False]
+    got = _read(head + "1. 孙八 C 老样子\n2. 张三 A 红烧排骨饭\n3. 李四 A2\n4. 周九 C 加饭\n")
+    assert [g[4] for g in got] == [True, False, False, False]
+    assert got[3][2] == [("C", 1, None)]  # 加饭 (more rice) is a note on box C
 
 
 def test_a_game_night_sign_up_keeps_names_apart_from_their_remarks() -> None:
