@@ -121,7 +121,9 @@ _HEAD_COUNT = re.compile(
 _LATIN_TAIL = re.compile(
     r"^[\s\-_–—·.]*[A-Za-z][A-Za-z'’.]+(?:[\s\-_]+[A-Za-z][A-Za-z'’.]*)*[\s\-_–—·.]*$"
 )
-_STATUS_IN_NAME = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|已交|已提交|已签到|已报名")
+_STATUS_IN_NAME = re.compile(
+    r"已发送|已完成|已打卡|已确认|已阅|已读|已交|已提交|已签到|已报名|已送|送完|已配送|已派送"
+)
 # Doubts about goods: nothing to doubt in a sign-up or a check-in, which orders none.
 _GOODS_FLAGS = frozenset(
     {
@@ -859,7 +861,7 @@ def _settle(
         status = _STATUS_IN_NAME.search(name or "", 2) or _TIME_IN_NAME.search(name or "", 2)
         if name and status:  # `张紫钰已发送退订未发送`, `吃可爱长大的🐑5:00-5:30洗漱`
             notes.insert(0, name[status.start() :])
-            name = name[: status.start()]
+            name = name[: status.start()].rstrip()
         name = _text_name(name, r.rest, notes)
         if name and answer and name.endswith(answer) and len(name) > len(answer) + 1:
             notes.insert(0, answer)  # `王墨宸无`: the roll call's answer glued to the name

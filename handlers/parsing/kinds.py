@@ -17,7 +17,7 @@ from handlers.parsing.entry import Reading
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
 _REPORT = re.compile(
     r"销售额|业绩|营业额|报数|战报|销量|营收|汇报数据|数据汇报|门店|型号|首销|台数|"
-    r"情况统计|数据统计|统计表|今日统计|今天统计|单量|团长.{0,4}统计"
+    r"情况统计|数据统计|统计表|今日统计|今天统计|单量|团长.{0,4}统计|完成情况|配送情况|送货情况"
 )
 # Figures an entry reports (`今天问询30次，成交5本，当天收入125元，累计248本`): a report.
 # `32单 1860元`: orders taken and their sum, per leader or per building.
@@ -55,7 +55,9 @@ _SIGNUP = re.compile(
 )
 # Entries that report a status (`已发送`, `已完成`, `收到`): a report or a check-in, no goods.
 # Not `已交`: after an order it says the money is paid.
-_STATUS = re.compile(r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已提交|已签|已报|已发|已做|完成")
+_STATUS = re.compile(
+    r"已发送|已完成|已打卡|已确认|已阅|已读|收到|已提交|已签|已报|已发|已做|完成|已送|送完|已配送|已派送"
+)
 # A day's log (`7:20-8:45 起床，跳绳`, `早饭+daily plan`): a check-in, whatever the head says.
 _DAY_LOG = re.compile(
     r"\d{1,2}\s*[:：]\s*\d{2}|\d{1,2}(?:\.\d{1,2})?\s*-\s*\d{1,2}(?:[.:：]\d{2})?(?!\d)|\d+点|"
