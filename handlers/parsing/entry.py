@@ -172,7 +172,7 @@ _COUNT_FIRST = re.compile(rf"\s*(?:{NUM})\s*(?:{_UNIT_ALT})")
 _TALK = re.compile(r"接龙|要啥|什么|[吗呢吧][!！~～。]*$|[?？]|可以|能不能|有没有")
 _TRAILING_PARTICLE = re.compile(r"(?<=[^\s\d])的?[～~]+$|(?<=[^\s\d])的$")
 # Specification digits stay in the item: `550ml*24瓶`, `5kg*2`.
-_SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM|寸)\s*[*xX×]\s*\d+")
+_SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM)\s*[*xX×]\s*\d+")
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
 _EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
 # `十人以上可送`, `5斤起送`: how many it takes, not how many are ordered.
@@ -1054,7 +1054,12 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         and not _names_product(segment[: tail.start()].strip(), ctx)
     ):
         return Item(segment.strip(), Decimal(1), None, False), frozenset()  # `麻薯的1`
-    if qty is None and not ctx.codes and (lead := _LEADING_COUNT.match(segment)):
+    if (
+        qty is None
+        and not ctx.codes
+        and (lead := _LEADING_COUNT.match(segment))
+        and segment[lead.end() : lead.end() + 1] not in _SIZE_WORDS  # `6寸`: a size, not 6 of 寸
+    ):
         return Item(segment[lead.end() :].strip(), Decimal(lead.group(1)), None, True), frozenset()
     text = item.strip(" -–—:：,，.。") or None
     if (
@@ -1216,6 +1221,7 @@ _LETTER_COUNT = re.compile(r"[A-Za-z]\d{1,2}")
 _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
+_SIZE_WORDS = frozenset("寸码")
 _SIZE_ORDERED = re.compile(
     rf"(?P<size>\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装)\s*[xX×*]?\s*(?P<n>\d{{1,3}})?"
 )

@@ -122,12 +122,12 @@ NOTE_START = re.compile(
     r"[\u4e00-\u9fff]{1,3}(?:多点|少点|多一点|少一点|多些|少些|不要|别放|不放)(?=$|[\s，,;；。])|"
     r"剁|切成|切块|切段|切丝|绞成|绞馅|绞碎|去皮|去骨|去鳞|杀好|宰好|开好|要活的|要熟|要新鲜|挑大|挑小|"
     r"[一二三四五六七八九0-9]分糖|半糖|全糖|无糖|正常糖|正常冰|多冰|都少糖|都去冰|"
-    r"送人|送礼|送客户|送老人|公司发|送楼下|送上门|快递到|包邮|寄到|寄回)"
+    r"送人|送礼|送客户|送老人|公司发|送楼下|送上门|快递到|包邮|寄到|寄回|生日牌|写上|写生日)"
 )  # `饭多点`, `葱不要`, `周末不要`: a customisation written after what it is about
 # Where a note that NOTE_START found ends: the next separator.
 NOTE_END = re.compile(r"[\s，,;；。]")
 NOTE_HINT = re.compile(
-    r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估配付截到剁切绞杀宰开要挑分半全无正都公快包寄]"
+    r"[不少多加微中特免去常热备自送放明后周米主换其另已谢感跪预大估配付截到剁切绞杀宰开要挑分半全无正都公快包寄生写]"
 )
 # Inside one word, after a name or an area (`梁昌艳H3区少饭`): where the note starts.
 _IN_WORD_NOTES = [
