@@ -164,7 +164,7 @@ def test_second_invented_batch_read_blind() -> None:
     lost, every kind right."""
     report = invented(101, 199)
     assert report.overall.files == 46 and report.overall.entries == 324
-    assert report.overall.right >= 280 and report.overall.silent <= 4
+    assert report.overall.right >= 284 and report.overall.silent <= 4
     assert report.overall.lost == 0 and report.overall.kind_right == 46
 
 
@@ -176,11 +176,12 @@ def test_third_invented_batch_read_blind() -> None:
     them: 182 of 314 entries right, 73 flagged, 59 silently wrong (4 of them lost: a one-line
     chain numbered ①②③), two kinds wrong (a delivery tally per building, a paid dinner head
     count). These are the blind figures, not a goal: right may only rise and silent only
-    fall as the parser learns these shapes."""
+    fall as the parser learns these shapes. Now 236 right, 71 flagged, 7 silent, none lost,
+    the paid dinner's kind still wrong (a fee per head reads as a price, as real orders need)."""
     report = invented(201, 299)
     assert report.overall.files == 45 and report.overall.entries == 314
-    assert report.overall.right >= 182 and report.overall.silent <= 59
-    assert report.overall.lost <= 4 and report.overall.kind_right >= 43
+    assert report.overall.right >= 236 and report.overall.silent <= 7
+    assert report.overall.lost == 0 and report.overall.kind_right >= 44
 
 
 def test_shared_samples_all_right() -> None:

@@ -672,7 +672,7 @@ class _OnMenu:
         return bool(served) and served != text and self._matcher.match(served) is not None
 
 
-_CODE_START = re.compile(r"^(\d{1,3})(?!\d)")
+_CODE_START = re.compile(r"^\[?(\d{1,3})(?!\d)")  # `2芋泥`, `[4]巧克力味`
 _SERVED = re.compile(r"^(?:热|冷|冰|温|常温|去冰|少冰)|(?:热|冷|冰|温|常温|去冰|少冰)$")
 _CODE_OF = re.compile(r"的(\d{1,3})$")
 

@@ -893,7 +893,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             continue
         # The tests are pure: the cheap ones first.
         if (
-            w[0] in "（(【["
+            (w[0] in "（(【[" and not (w[0] == "[" and _BRACKET_CODE.match(w)))
             or w in _UNIT_SET
             or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
             or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
@@ -926,9 +926,10 @@ def _split_words(part: str, ctx: Context) -> list[str]:
 
 
 def _after_brackets(seg: str) -> list[str]:
-    """`春饼套餐（东方明珠）超市147258`: a closing bracket followed by more goods splits."""
+    """`春饼套餐（东方明珠）超市147258`: a closing bracket followed by more goods splits; a box
+    numbered in square brackets (`[4]巧克力味`, `[3]两盒`) stays with what follows it."""
     closed = ")" in seg or "）" in seg or "】" in seg or "]" in seg
-    if not closed or not _BRACKET_THEN.search(seg):
+    if not closed or not _BRACKET_THEN.search(seg) or _BRACKET_CODE.fullmatch(seg):
         return [seg]
     out: list[str] = []
     start = 0
@@ -1222,6 +1223,8 @@ _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 _SIZE_WORDS = frozenset("寸码")
+# `[1]x2`, `[4]巧克力味`: a box of a menu numbered in square brackets, with its count or flavour.
+_BRACKET_CODE = re.compile(r"\[\d{1,2}\](?:[^\[\]]*)")
 _SIZE_ORDERED = re.compile(
     rf"(?P<size>\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装)\s*[xX×*]?\s*(?P<n>\d{{1,3}})?"
 )

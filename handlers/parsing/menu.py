@@ -22,13 +22,15 @@ _CODE_COLON = re.compile(r"^\s*([A-Za-z])\s*[:：]\s*(\S.*)$")
 _MENU_CODE = re.compile(
     r"^\s*(?:(\d{1,3})\s*号|(\d{1,3})\s*(?:[、\)）:：]|\.(?!\d))|([A-Za-z])\s*[:：.、)）]|([\u2460-\u2473])"
     r"|(\d{1,2})\s+(?=[^\d\s])|([A-Za-z])\s+(?=[\u4e00-\u9fff])"
-    r"|([A-Za-z]\d{1,2})\s*(?:[:：.、)）]|\s)(?=\s*[^\d\s]))\s*"  # `A1 珍珠奶茶 12`
+    # `A1 珍珠奶茶 12`, `[1] 原味吐司 16`
+    r"|([A-Za-z]\d{1,2})\s*(?:[:：.、)）]|\s)(?=\s*[^\d\s])|\[(\d{1,2})\])\s*"
 )
 # `①原味吐司 18`, `1 原味吐司 18`: after a code and a product, a number alone is its price;
 # so after the product's choices in brackets (`小泡芙（原味/抹茶）26.9`), or the first of a
 # price per choice (`小贝（原味/咸蛋黄）16.9/21.9`).
 _BARE_PRICE = re.compile(
-    r"(?:(?<=[^\d\s])\s+|(?<=[)）]))(?P<p4>\d+(?:\.\d+)?)(?:/\d+(?:\.\d+)?)*\s*$"
+    r"(?:(?<=[^\d\s])\s+|(?<=[)）]))(?P<p4>\d+(?:\.\d+)?)(?:/\d+(?:\.\d+)?)*\s*"
+    r"(?:[（(][^（）()]*[）)])?\s*$"  # `可颂 4个装 22（原味/巧克力 可选）`: choices after the price
 )
 _CIRCLED_LEAD = re.compile(r"^\s*([\u2460-\u2473])")
 _NUMBER_SPACE = re.compile(r"^(\d{1,2})\s+[^\d\s]")
@@ -164,7 +166,7 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
     name_start = 0
     if code_m:
         g = code_m.group(1) or code_m.group(2) or code_m.group(3) or code_m.group(5)
-        g = g or code_m.group(6) or code_m.group(7)
+        g = g or code_m.group(6) or code_m.group(7) or code_m.group(8)
         code = g.upper() if g else str(ord(code_m.group(4)) - 0x2460 + 1)
         name_start = code_m.end()
     name = text[name_start : price_m.start()].strip(" :：-—,，")
