@@ -184,6 +184,23 @@ def test_third_invented_batch_read_blind() -> None:
     assert report.overall.lost == 0 and report.overall.kind_right >= 44
 
 
+def test_fourth_invented_batch_read_blind() -> None:
+    """42 chains in more real community shapes (inv301-inv342: daily necessities and
+    pre-sales with 定金/尾款, diapers and formula by size and 段, school uniforms and shoes by
+    size, clothes by colour+size, beer and wine by the case, a table-like head, 限购/满减/起送
+    and tiered prices, two long chains with add-ons, bad-copy duplicates and bare 接/+1/1,
+    traditional Chinese, English and pinyin names, a 群接龙 export, a 快团团 export numbered
+    跟团号N, and sign-ups and check-ins full of numbers) annotated before the parser read
+    them: 192 of 341 entries right, 95 flagged, 54 silently wrong (9 of them lost: a
+    one-line chain numbered 1）, and the 跟团号 blocks), two kinds wrong (a children's class
+    and a trip with fees read as orders). These are the blind figures, not a goal: right may
+    only rise and silent only fall as the parser learns these shapes."""
+    report = invented(301, 399)
+    assert report.overall.files == 42 and report.overall.entries == 341
+    assert report.overall.right >= 192 and report.overall.silent <= 54
+    assert report.overall.lost <= 9 and report.overall.kind_right >= 40
+
+
 def test_shared_samples_all_right() -> None:
     report = evaluate(SAMPLES)
     assert report.overall.right == report.overall.entries == 34
@@ -198,4 +215,4 @@ def test_eval_command_prints_misses_then_the_table(capsys: pytest.CaptureFixture
     assert main(["eval", str(CORPUS / "invented"), "--quiet"]) == 0
     table = capsys.readouterr().out.splitlines()
     overall = table[2].split()
-    assert overall[0:2] == ["overall", "121"] and overall[3] == "793"
+    assert overall[0:2] == ["overall", "163"] and overall[3] == "1134"
