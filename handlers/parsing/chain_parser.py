@@ -1225,6 +1225,10 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         if ctx.by_money and it.explicit and it.unit is None and it.text in _MONEY_WORDS:
             counts.append((it.qty, it.text.rstrip("的")))  # `5快～`: five yuan's worth, typed fast
             continue
+        if entry_reader.CLOTHES_SIZE.fullmatch(it.text):
+            kept.append(ParsedItem(it.text, it.qty, it.unit))  # `李姐 L`: the size is the order
+            alone = True
+            continue
         single = _ALONE.match(it.text)
         if single and it.text[single.end() :]:  # `单点一份炒河粉`: that dish, not the meal
             dish = split_quantity(it.text[single.end() :])

@@ -899,6 +899,11 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
             or (current[-1] in "xX×" and _TIMES_FIRST.fullmatch(current) is not None)  # `2x B1`
             or (w[-1] == "装" and _PACK_SIZE.fullmatch(w) is not None)  # `红心火龙果 5斤装`
+            or (  # `藏蓝色 XL`: the colour, then the size
+                w[-1] in "SMLX码"
+                and _COLOUR.fullmatch(current) is not None
+                and CLOTHES_SIZE.fullmatch(w) is not None
+            )
             or (len(current) == 1 and _CODE_TOKEN.match(current) and not _CODE_TOKEN.match(w))
             or (not w[0].isalnum() and is_emoji_token(w))
             or (pure_quantity(w) is not None and pure_quantity(current) is None)
@@ -1008,6 +1013,11 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
         apart = _counted_apart(segment)
         if apart is not None:
             return apart
+    if segment[-1:] in _SIZE_ENDS and (worn := CLOTHES_SIZE.fullmatch(segment)) is not None:
+        said = worn["n"] or worn["n2"]  # `黑色3XL×1`, `XL 一套`
+        count = to_number(said) if said else None
+        item = worn["item"].strip()
+        return Item(item, count or Decimal(1), worn["unit"], count is not None), frozenset()
     if "装" in segment and (size := _SIZE_ORDERED.fullmatch(segment)) is not None:
         n = size["n"]  # `3斤装`, `3斤装1`: the box of that size is the item, bought by the piece
         return Item(size["size"], Decimal(n) if n else Decimal(1), None, bool(n)), frozenset()
@@ -1223,6 +1233,13 @@ _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 # `三鲜 x 2`: a times sign standing alone joins the goods and the count around it.
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 _SIZE_WORDS = frozenset("寸码")
+# A size worn (`L`, `XXL`, `藏蓝2XL`, `L码`), perhaps its colour first, then how many: the item.
+CLOTHES_SIZE = re.compile(
+    rf"(?P<item>[\u4e00-\u9fff]{{0,4}}\s?(?:[2-5]?X{{1,3}}L|X{{0,2}}S|M|L)码?)"
+    rf"(?:\s*[xX×*]\s*(?P<n>\d{{1,3}})|\s*(?P<n2>{NUM})\s*(?P<unit>{UNIT_ALT}))?"
+)
+_COLOUR = re.compile(r"[\u4e00-\u9fff]{1,3}色")
+_SIZE_ENDS = frozenset("SMLXL码0123456789件套条个一两二三")
 # `[1]x2`, `[4]巧克力味`: a box of a menu numbered in square brackets, with its count or flavour.
 _BRACKET_CODE = re.compile(r"\[\d{1,2}\](?:[^\[\]]*)")
 _SIZE_ORDERED = re.compile(

@@ -24,6 +24,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 _REST = attrgetter("rest")
 _NAME = attrgetter("name")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
+_WORN = re.compile(r"(?:[2-5]?X{1,3}L|X{0,2}S|M|L)码?", re.IGNORECASE)
 PLACE_MIN = 3  # entries a place word stands alone in, at least
 
 
@@ -98,6 +99,7 @@ class FieldCounts:
             and self.after_goods[w] > 0
             and w not in products
             and w.upper() not in ctx.letters
+            and _WORN.fullmatch(w) is None  # `XL`, `L码`: a size the goods come in
         }
         return frozenset(latin | self.places(ctx))
 
