@@ -112,7 +112,7 @@ __all__ = [
 # for the word, instead of trying every character as the word.
 _INLINE_HINT = re.compile(
     r"[^\S\n](?<=\S[^\S\n])[^\S\n]*(?:[0-9０-９]{1,3}[^\S\n]*(?:、|[\.．](?![0-9０-９])|\.\d{1,4}-)"
-    r"|[\u2460-\u2473])"
+    r"|[\u2460-\u2473]|[0-9]{1,2}[)）])"
 )
 _HEAD_COUNT = re.compile(
     r"(?P<num>\d+|[一二两三四五六七八九十]+)\s*(?P<unit>人|位|口|个人|大人|名)(?!以上|以下|起|内)"

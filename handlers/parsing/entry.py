@@ -554,8 +554,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         return None, "", _NO_FLAGS
     first = tokens[0]
     lead = first[0]
+    if first in _JOINING:  # `接`, `接 2盒`: joining the chain, the poster's own order
+        return None, body[len(first) :].strip(), _NO_FLAGS
     if (
         (lead in "+＋加" and PLUS_ONE.match(first))
+        or (len(tokens) == 1 and first.isdecimal() and len(first) == 1)  # `5. 1`: one, no name
         or (lead == "同" and SAME_AS_ABOVE.match(first))
         or ((lead in _PURE_START or lead.isdecimal()) and pure_quantity(first) is not None)
         or (lead in "hw" and _URL.match(first))
@@ -686,6 +689,7 @@ _ROLE_FIRST = re.compile(
     r"采购|客服|研发|产品|测试|法务|保安|保洁|物业"
 )
 _SHORT_NAME = re.compile(r"[\u4e00-\u9fff]{1,3}|[A-Za-z][A-Za-z'’]{1,15}")
+_JOINING = frozenset({"接", "接龙", "跟", "跟团", "加一", "我也要", "我要", "同"})
 # The common surnames that name no goods on their own (李 is written 李子 when it is plums).
 _SURNAMES = frozenset(
     "王李张刘陈杨赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"

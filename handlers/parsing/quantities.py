@@ -69,6 +69,10 @@ UNITS = [
     "本",
     "斗",
     "笼",
+    "小时",  # `日常保洁 4小时`, `开荒 120平米`: services by the hour or the floor area
+    "平米",
+    "平方",
+    "次",
     "两",  # `虾仁三两`, `五花肉8两`: a weight after a number (两斤 is still two 斤)
 ]
 # Longest first, so `kg` is never read as `g`; the one-character units as one class, which
@@ -81,7 +85,7 @@ UNIT_ALT = "|".join(
     ]
 )
 _UNIT_ALT = UNIT_ALT
-_CN_DIGITS = "零〇一二两俩三四五六七八九十百千"
+_CN_DIGITS = "零〇一二两兩俩三四五六七八九十百千"  # 兩 as written in traditional Chinese
 NUM = rf"(?:\d+(?:\.\d+)?|[{_CN_DIGITS}]+(?:点[{_CN_DIGITS}]+)?|半)"
 _HALF = r"(?:半)?"
 _UNIT_ENDINGS = tuple(UNITS)
@@ -134,7 +138,7 @@ def to_number(text: str) -> Decimal | None:
 def _cn_number(text: str) -> Decimal | None:
     """cn2an's reading of a Chinese numeral (pure, and slow: memoised)."""
     try:
-        value = cn2an.cn2an(text.replace("俩", "两"), "smart")
+        value = cn2an.cn2an(text.replace("俩", "两").replace("兩", "两"), "smart")
     except (ValueError, KeyError, InvalidOperation, IndexError):
         return None
     try:

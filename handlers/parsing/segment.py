@@ -41,7 +41,8 @@ INVISIBLE = re.compile(
 # One-line chains: `1. ` after a space or at the start, as written (full-width too).
 _INLINE_SEQ = re.compile(
     r"(?:^|(?<=\s))(?:([0-9０-９]{1,3})\s*(?:、|[\.．](?![0-9０-９])"
-    r"|\.(?=\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元)))|([\u2460-\u2473]))"
+    r"|\.(?=\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元)))|([\u2460-\u2473])"
+    r"|([0-9]{1,2})[)）](?=\s*\S))"  # `1）3-501 王 3支 2）李姐 1支`: only where no other mark is
 )  # `3、3-201 赵`, `1.295-909 西瓜`: a building after the mark, not a decimal
 _PRICE = re.compile(
     r"(?:[¥￥]\s*\d+(?:\.\d+)?|\d+(?:\.\d+)?\s*(?:元|块钱?|rmb|RMB)|单价\s*\d|\d+(?:\.\d+)?\s*/\s*\S)"
@@ -118,16 +119,30 @@ _new_line = tuple.__new__
 def split_one_line(raw: str) -> list[str] | None:
     """`#接龙 周五团 1. 张三 2份 2. 李四 1份` → head and one piece per entry, or None."""
     found = list(_INLINE_SEQ.finditer(raw))
+    if any(m.group(3) for m in found):
+        # `1. 张三 套餐 2）`: a bracket closes words; a list numbered 1） 2） marks nothing else
+        found = (
+            [m for m in found if m.group(3)]
+            if all(m.group(3) for m in found)
+            else [m for m in found if not m.group(3)]
+        )
     if any(m.group(1) for m in found) and any(m.group(2) for m in found):
         # `4. 阿杰 ⑤ 2个`: a box numbered in circles inside an entry numbered `4.`, not entry 5
         found = [m for m in found if m.group(1)]
-    elif found and found[0].group(2) and found[0].start() > 0 and not MARKER.match(raw.lstrip()):
+    elif (
+        found
+        and (found[0].group(2) or found[0].group(3))
+        and found[0].start() > 0
+        and not MARKER.match(raw.lstrip())
+    ):
         return None  # `张三 ① ②`: boxes in circles on a resident's line, not a one-line chain
     hits = [
         (
             m.start(),
             int(unicodedata.normalize("NFKC", m.group(1)))
             if m.group(1)
+            else int(m.group(3))
+            if m.group(3)
             else ord(m.group(2)) - 0x2460 + 1,  # `①老刘 肉包4 ②阿香 菜包2`
         )
         for m in found
