@@ -206,7 +206,7 @@ def _menu_line(text: str, raw: str, *, narrow: bool) -> MenuLine | None:
 _MENU_PARTS = re.compile(r"[，,；;。]")
 _DATE_WORD = re.compile(r"\d+月\d+日|周[一二三四五六日天]|星期|今天|明天|后天|本周|下周|今日")
 _NOT_PRODUCT = re.compile(
-    r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|押金|共计|合计|总价|费用|报名|参赛|门票|入场|社区价|"
+    r"运费|邮费|配送费|满\d|包邮|减|优惠|定金|尾款|押金|共计|合计|总价|费用|报名|参赛|门票|入场|社区价|"
     r"奖金|奖品|奖池|第[一二三四五六七八九十\d]名|众筹"
 )
 
@@ -303,6 +303,6 @@ def header_addons(header: str) -> frozenset[str]:
             continue
         for part in re.split(r"[，,：:、;；（）()\s]+", text):
             m = _ADDON_WORD.match(part)
-            if m and not HEADER_WORDS.search(m.group(0)):
+            if m and not HEADER_WORDS.search(m.group(0)) and not _NOT_PRODUCT.search(m.group(0)):
                 words.add(m.group(0))
     return frozenset(w for w in words if w)
