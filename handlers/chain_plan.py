@@ -100,6 +100,11 @@ def _stale_copy(
     )
 
 
+# The amount of money a resident asks goods for (`5元的`, `6块钱`, typed fast `5快`): no count
+# of the product until it is weighed, so never totalled or priced as if it were one.
+MONEY_UNITS = frozenset({"元", "块钱", "快"})
+
+
 def draft_lines(
     state: RoundState, entry: ParsedEntry, previous: list[LineView]
 ) -> tuple[list[LineView], list[str], list[str]]:
@@ -138,7 +143,10 @@ def draft_lines(
             flags.append(FLAG_UNMATCHED)
             problems.append(f"没找到商品“{it.item}”")
         qty_milli, unit = _qty_milli(it.qty), it.unit
-        if match is not None and match.product.sale_unit:
+        if unit in MONEY_UNITS:  # `5元的`: so much money's worth, weighed out by the leader
+            flags.append(FLAG_UNIT)
+            problems.append(f"按金额买{fmt_qty(qty_milli)}{unit}，团长称好后确认数量")
+        elif match is not None and match.product.sale_unit:
             converted = _in_units_of_sale(match.product, it.qty, it.unit)
             if isinstance(converted, str):
                 flags.append(FLAG_UNIT)

@@ -114,3 +114,20 @@ async def test_the_leaders_numbered_price_list_is_the_menu_not_two_orders(
     await bot.post("张三", menu_post + "\n\n1. 张三 原味吐司2个")
     [order] = (await bot.rounds())[0]["orders"]
     assert order["items"] == [{"product": "原味吐司", "qty": 2, "unit": "个"}]
+
+
+async def test_goods_bought_by_the_moneys_worth_wait_for_the_leader_to_weigh_them(
+    bot: ChatHarness,
+) -> None:
+    """The head asks how much money's worth each wants of goods sold by weight: `5元的` is five
+    yuan of it, never five of them. The line is kept and held; the leader confirms after
+    weighing."""
+    head = "#接龙 酱香饼 12元/斤 接龙写下要几块钱的（称重购买） 明早8点截单"
+    await bot.post("团长", head)
+    chain = Chain(head=head).add("橙子 5元的", "Jay 1斤")
+    await bot.post("Jay", chain.text)
+    [told] = bot.group_texts()
+    assert "按金额买5元" in told and "团长称好后确认数量" in told
+    held, weighed = (await bot.rounds())[0]["orders"]
+    assert (held["held"], weighed["held"]) == (True, False)
+    assert (await _totals(bot))["held"] == 1
