@@ -583,7 +583,7 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         and n < len(tokens)
         # the kinship pattern first: it settles `李姐12` without reading 12 as a quantity
         and (_KIN_NUMBERED.match(tokens[n]) is not None or not _is_goods(tokens[n], ctx))
-        and not is_note_token(tokens[n])
+        and (not is_note_token(tokens[n]) or tokens[n] in _SURNAMES)  # `12-1-2001 温`: who
         and not (tokens[n].isdecimal() and len(tokens[n]) <= 2)  # `1-502 1`: a count, no name
     ):
         n += 1  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
@@ -685,7 +685,8 @@ def _chinese_name_next(tokens: list[str], n: int, ctx: Context) -> bool:
 
 # A team or a role written before the name in an office's chain.
 _ROLE_FIRST = re.compile(
-    r"[\u4e00-\u9fff]{1,6}(?:部|组|科|处|中心)|财务|行政|前台|人事|实习生|销售|技术|设计|运营|市场|"
+    r"[\u4e00-\u9fff]{1,6}(?:部|组|科|处|中心)|[一二三四五六七八九\d]{1,2}[（(]\d{1,2}[）)]班|"
+    r"财务|行政|前台|人事|实习生|销售|技术|设计|运营|市场|"
     r"采购|客服|研发|产品|测试|法务|保安|保洁|物业"
 )
 _SHORT_NAME = re.compile(r"[\u4e00-\u9fff]{1,3}|[A-Za-z][A-Za-z'’]{1,15}")
@@ -693,7 +694,7 @@ _JOINING = frozenset({"接", "接龙", "跟", "跟团", "加一", "我也要", "
 # The common surnames that name no goods on their own (李 is written 李子 when it is plums).
 _SURNAMES = frozenset(
     "王李张刘陈杨赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
-    "丁任沈姚卢姜崔钟谭陆汪范石廖贾夏韦付方邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾郝龚邵严覃戴莫孔汤"
+    "丁任沈姚卢姜崔钟谭陆汪范石廖贾夏韦付方邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾郝龚邵严覃戴莫孔汤温"
 )
 # One character that says what to do, not who: `Amy 加 苹果2斤`, `Amy 要 梨1斤`.
 _NOT_A_NAME = frozenset("要来加买订改再和跟帮送")
@@ -1132,7 +1133,7 @@ def read_items(
     if ctx.fields:
         rest, found = _strip_fields(rest, ctx.fields)
         notes.extend(found)
-    if "加购" in rest:
+    if "加购" in rest or "加購" in rest:
         rest = _ADD_ON_LABEL.sub(" ", rest).strip()  # `加购：鸡蛋1盒`: a label, then the goods
     items: list[Item] = []
     verb = _ORDER_VERB.match(rest) if rest[:1] in _VERB_STARTS else None
@@ -1257,14 +1258,14 @@ _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")
 _VERB_INSIDE = re.compile(r"(?<=\s)我?(?:要|来)(?=\d|[一两二三四五六七八九十半])")
 # `要2斤苹果`, `改：苹果4斤`: a verb before the goods; an edit is kept as a note.
 _ORDER_VERB = re.compile(
-    r"^(?:我?(?:想要|要|订|预订|预定|买|来)(?=\s*[\d一两二三四五六七八九十半])"
+    r"^(?:我?(?:想要|要|订|预订|预定|购买|买|来)(?=\s*[\d一两二三四五六七八九十半])"
     r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
 )
-_VERB_STARTS = frozenset("我想要订预买来改修更")
+_VERB_STARTS = frozenset("我想要订预购买来改修更")
 _SERVED_GLUED = re.compile(
     r"(?:(?:少少|少|去|多|正常|加)冰|常温|(?:少|半|无|全|微|[一二三四五六七八九十]分)糖)+$"
 )
-_ADD_ON_LABEL = re.compile(r"(?:只要)?加购\s*[:：]?")
+_ADD_ON_LABEL = re.compile(r"(?:只要)?加[购購]\s*[:：]?")
 _EVERY_DAY = re.compile(r"每天|每日|天天|工作日")
 
 
