@@ -587,6 +587,13 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         and not (tokens[n].isdecimal() and len(tokens[n]) <= 2)  # `1-502 1`: a count, no name
     ):
         n += 1  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
+        if (
+            n + 1 < len(tokens)
+            and _PINYIN.fullmatch(tokens[n - 1])
+            and _PINYIN.fullmatch(tokens[n])
+            and _is_goods(tokens[n + 1], ctx)
+        ):
+            n += 1  # `12-1-301 Zhang Wei 五常*2`: a name in pinyin, two words
     if (
         n == 1
         and len(tokens) > 2
@@ -690,6 +697,7 @@ _ROLE_FIRST = re.compile(
     r"采购|客服|研发|产品|测试|法务|保安|保洁|物业"
 )
 _SHORT_NAME = re.compile(r"[\u4e00-\u9fff]{1,3}|[A-Za-z][A-Za-z'’]{1,15}")
+_PINYIN = re.compile(r"[A-Za-z][a-z]{1,5}")
 _JOINING = frozenset({"接", "接龙", "跟", "跟团", "加一", "我也要", "我要", "同"})
 # The common surnames that name no goods on their own (李 is written 李子 when it is plums).
 _SURNAMES = frozenset(
