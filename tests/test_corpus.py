@@ -194,11 +194,11 @@ def test_fourth_invented_batch_read_blind() -> None:
     them: 192 of 341 entries right, 95 flagged, 54 silently wrong (9 of them lost: a
     one-line chain numbered 1）, and the 跟团号 blocks), two kinds wrong (a children's class
     and a trip with fees read as orders). These are the blind figures, not a goal: right may
-    only rise and silent only fall as the parser learns these shapes. Now 227 right, 91
+    only rise and silent only fall as the parser learns these shapes. Now 230 right, 88
     flagged, 23 silent (4 lost: the 跟团号 blocks)."""
     report = invented(301, 399)
     assert report.overall.files == 42 and report.overall.entries == 341
-    assert report.overall.right >= 227 and report.overall.silent <= 23
+    assert report.overall.right >= 230 and report.overall.silent <= 23
     assert report.overall.lost <= 4 and report.overall.kind_right >= 40
 
 
