@@ -925,6 +925,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
                 and not (w in codes and _CODE_NUMBER.fullmatch(w))
                 and MENU_NUMBER.fullmatch(current)
                 and not has_quantity(w)
+                and not (w[-1] == "号" and MENU_NUMBER.fullmatch(w))  # `3号 5号`: two boxes
             )
             or (
                 not codes
@@ -1263,7 +1264,9 @@ _TIMES_FIRST = re.compile(r"\d{1,3}\s*[xX×]")
 _TIMES_TAILS = tuple(f" {sign}" for sign in _TIMES_WORDS)
 # `2A`: a count before a menu letter.
 _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")
-_VERB_INSIDE = re.compile(r"(?<=\s)我?(?:要|来)(?=\d|[一两二三四五六七八九十半])")
+_VERB_INSIDE = re.compile(
+    r"(?:(?<=\s)我?|(?<=[\u4e00-\u9fff])[也还])(?:要|来)(?=\d|[一两二三四五六七八九十半])"
+)  # `苹果 要2斤`, `柔顺剂也要1瓶`: the goods, then how much is wanted
 # `要2斤苹果`, `改：苹果4斤`: a verb before the goods; an edit is kept as a note.
 _ORDER_VERB = re.compile(
     r"^(?:我?(?:想要|要|订|预订|预定|购买|买|来)(?=\s*[\d一两二三四五六七八九十半])"
