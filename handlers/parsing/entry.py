@@ -697,6 +697,10 @@ _ROLE_FIRST = re.compile(
     r"采购|客服|研发|产品|测试|法务|保安|保洁|物业"
 )
 _SHORT_NAME = re.compile(r"[\u4e00-\u9fff]{1,3}|[A-Za-z][A-Za-z'’]{1,15}")
+# A name with where they live in brackets, the order glued after it.
+_PLACE_BRACKET_THEN = re.compile(
+    r"(?P<name>[^（(\s]{1,12}[（(][^（）()]{0,6}(?:栋|幢|号楼|单元|室|区|座|\d)[）)])(?P<rest>\S+)"
+)
 _PINYIN = re.compile(r"[A-Za-z][a-z]{1,5}")
 _JOINING = frozenset({"接", "接龙", "跟", "跟团", "加一", "我也要", "我要", "同"})
 # The common surnames that name no goods on their own (李 is written 李子 when it is plums).
@@ -805,6 +809,8 @@ def _glued_name(tok: str, ctx: Context) -> tuple[str, str, frozenset[str]] | Non
 
     A name of more than three characters may itself end in goods (`张三榴莲2个`): flagged
     unless the chain sells one thing (the chain reader drops the flag there)."""
+    if ("）" in tok or ")" in tok) and (placed := _PLACE_BRACKET_THEN.match(tok)) is not None:
+        return placed["name"], placed["rest"], _NO_FLAGS  # `张三（3栋）2箱`, `Lily（11栋）花生油`
     if _GLUE_HINT.search(tok) is None:  # most names: neither a unit nor a customisation
         return None
     m = _GLUED_QTY.match(tok) if _GLUED_HINT.search(tok, 1) else None
