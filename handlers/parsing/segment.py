@@ -28,11 +28,12 @@ MARKER = re.compile(r"[#＃]\s*接龙")
 EXAMPLE = re.compile(r"^\s*[（(【\[]?\s*例\s*[:：\s)）】\]]?")
 # Sequence marks after NFKC (full-width folded): 1. 1、 1) (1) 1： and circled ①-⑳. `3.12-502`
 # is entry 3 of a resident labelled 12-502 (`1.3-1-201` of 3-1-201), while `12.8元` is a price.
-# Also `#3 张三` and `第3位 张三`. Not `3-张三`: `1-美式 2-拿铁` is how menus are numbered.
+# Also `#3 张三`, `第3位 张三` and a 快团团 export's `跟团号3 张三`. Not `3-张三`: `1-美式
+# 2-拿铁` is how menus are numbered.
 _SEQ = re.compile(
     r"^\s*(?:[\(（]\s*(\d{1,4})\s*[\)）]|(\d{1,4})\s*(?:[\.:：,，](?!\d)|[、\)）])|"
     r"(\d{1,4})\.(?=\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元|室|#))|([\u2460-\u2473])|"
-    r"[#＃]\s*(\d{1,4})(?=\s)|第\s*(\d{1,4})\s*[位个名])\s*"
+    r"[#＃]\s*(\d{1,4})(?=\s)|第\s*(\d{1,4})\s*[位个名]|跟团号\s*(\d{1,4})(?=\s))\s*"
 )
 _CIRCLED_SEQ = re.compile(r"^\s*([\u2460-\u2473])\s*")
 INVISIBLE = re.compile(
