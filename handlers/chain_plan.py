@@ -40,6 +40,7 @@ from handlers.parsing.types import (
     ParsedEntry,
     ParsedItem,
 )
+from handlers.parsing.vocab import MONEY_UNITS
 from models.identity import identities, name_key
 from models.money import PORTION_WORDS, fmt_qty, line_amount_fen, sale_word, units_of_sale
 from models.rounds import (
@@ -100,11 +101,6 @@ def _stale_copy(
     )
 
 
-# The amount of money a resident asks goods for (`5元的`, `6块钱`, typed fast `5快`): no count
-# of the product until it is weighed, so never totalled or priced as if it were one.
-MONEY_UNITS = frozenset({"元", "块钱", "快"})
-
-
 def draft_lines(
     state: RoundState, entry: ParsedEntry, previous: list[LineView]
 ) -> tuple[list[LineView], list[str], list[str]]:
@@ -143,7 +139,7 @@ def draft_lines(
             flags.append(FLAG_UNMATCHED)
             problems.append(f"没找到商品“{it.item}”")
         qty_milli, unit = _qty_milli(it.qty), it.unit
-        if unit in MONEY_UNITS:  # `5元的`: so much money's worth, weighed out by the leader
+        if unit in MONEY_UNITS:  # `5元的`: money's worth, no count until the leader weighs it
             flags.append(FLAG_UNIT)
             problems.append(f"按金额买{fmt_qty(qty_milli)}{unit}，团长称好后确认数量")
         elif match is not None and match.product.sale_unit:

@@ -588,7 +588,7 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
 # Goods sold by weight and bought by the money's worth: `接龙写下要几块钱的`, `写金额`.
 _BY_MONEY = re.compile(r"(?:几|多少)(?:块|元)钱?的|要多少钱|写(?:上|下)?金额|按金额")
 _MONEY_NOTE = re.compile(r"(?P<qty>\d+(?:\.\d+)?)\s*(?P<unit>元|块钱)的?")
-_MONEY_WORDS = frozenset({"元", "块钱", "快", "元的", "块钱的", "快的"})
+_MONEY_WORDS = vocab.MONEY_UNITS | {f"{unit}的" for unit in vocab.MONEY_UNITS}
 
 
 _INLINE_LETTER = re.compile(

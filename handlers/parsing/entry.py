@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from handlers.parsing.quantities import (
+    COUNT_BEFORE_TIMES,
     MENU_NUMBER,
     NUM,
     UNIT_ALT,
@@ -180,7 +181,6 @@ _EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
 _THRESHOLD = re.compile(
     rf"(?:{NUM})\s*(?:{_UNIT_ALT})?\s*(?:(?:以上|以下|以内)(?:才|就|可|能|起|成|包|送|免)|起送|起订|起购|起买)"
 )
-_THRESHOLD_STARTS = frozenset("0123456789一二两三四五六七八九十百半")
 _EACH_AT = re.compile(rf"各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?(?=[\s，,、+]|$)")
 _UP_TO_LAST_COUNT = re.compile(rf".*\d(?:\.\d+)?\s*(?:{_UNIT_ALT})[\s，,、+]*", re.S)
 _KIND_JOINS = re.compile(r"[、和及/]")
@@ -427,7 +427,7 @@ def _paid_brackets(text: str, notes: list[str]) -> str:
 
 
 _CHECK_MARKS = frozenset("✅☑✔✓√")
-_COUNT_STARTS = frozenset("0123456789一二两三四五六七八九十半")
+_COUNT_STARTS = frozenset("0123456789一二两三四五六七八九十百半")  # what a count may start with
 
 
 def _count_last(text: str) -> str:
@@ -703,7 +703,8 @@ _PLACE_BRACKET_THEN = re.compile(
 )
 _PINYIN = re.compile(r"[A-Za-z][a-z]{1,5}")
 _JOINING = frozenset({"接", "接龙", "跟", "跟团", "加一", "我也要", "我要", "同"})
-# The common surnames that name no goods on their own (李 is written 李子 when it is plums).
+# The common surnames that name no goods on their own (李 is written 李子 when it is plums). In
+# a sign-up no word is goods: roster.py reads names by a wider list (牛, 金, 梅, 白…).
 _SURNAMES = frozenset(
     "王李张刘陈杨赵吴周徐孙朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
     "丁任沈姚卢姜崔钟谭陆汪范石廖贾夏韦付方邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾郝龚邵严覃戴莫孔汤温"
@@ -916,7 +917,7 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or w in _UNIT_SET
             or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
             or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
-            or (current[-1] in "xX×" and _TIMES_FIRST.fullmatch(current) is not None)  # `2x B1`
+            or (current[-1] in "xX×" and COUNT_BEFORE_TIMES.fullmatch(current) is not None)  # 2x B1
             or (w[-1] == "装" and _PACK_SIZE.fullmatch(w) is not None)  # `红心火龙果 5斤装`
             or (  # `藏蓝色 XL`: the colour, then the size
                 w[-1] in "SMLX码"
@@ -977,7 +978,7 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
     rest = seg
     while len(pieces) < GLUED_MAX:
         m = _GLUED_GOODS.match(rest)
-        if m and _open_bracket(m["left"]):
+        if m and _opens_more(m["left"]):
             break  # `黄鱼鲞（500g）×2`: the weight in the brackets is the product's size
         if m and has_quantity(m["right"]) and not _SPEC.search(rest):
             pieces.append(m["left"])
@@ -993,10 +994,6 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
 
 
 GLUED_MAX = 32
-
-
-def _open_bracket(text: str) -> bool:
-    return text.count("（") + text.count("(") > text.count("）") + text.count(")")
 
 
 _BARE_PAIR = re.compile(r"[\u4e00-\u9fff]{2,8}\d{1,2}")
@@ -1196,7 +1193,7 @@ def read_items(
                     items.append(Item(negative[0] or None, negative[1], None, True))
                     continue
                 piece = piece.rstrip("。！!") or piece  # `青香蕉3斤。`: the sentence ends
-                if piece[:1] in _THRESHOLD_STARTS and _THRESHOLD.match(piece):
+                if piece[:1] in _COUNT_STARTS and _THRESHOLD.match(piece):
                     notes.append(piece)  # `十人以上可送`: a condition, not a count ordered
                     continue
                 served = _SERVED_GLUED.search(piece, 2) if piece[-1:] in "冰温糖" else None
@@ -1254,19 +1251,17 @@ _PLUS_ONLY = re.compile(r"(?:[+＋]\s*\d{1,2}\s*){2,}")
 _TIMES_WORDS = frozenset({"x", "X", "×", "*", "＊", "乘"})
 _SIZE_WORDS = frozenset("寸码")
 # A size worn (`L`, `XXL`, `藏蓝2XL`, `L码`), perhaps its colour first, then how many: the item.
+WORN_SIZE = r"(?:[2-5]?X{1,3}L|X{0,2}S|M|L)码?"  # `L`, `XXL`, `2XL`, `L码`
 CLOTHES_SIZE = re.compile(
-    rf"(?P<item>[\u4e00-\u9fff]{{0,4}}\s?(?:[2-5]?X{{1,3}}L|X{{0,2}}S|M|L)码?)"
+    rf"(?P<item>[\u4e00-\u9fff]{{0,4}}\s?{WORN_SIZE})"
     rf"(?:\s*[xX×*]\s*(?P<n>\d{{1,3}})|\s*(?P<n2>{NUM})\s*(?P<unit>{UNIT_ALT}))?"
 )
 _COLOUR = re.compile(r"[\u4e00-\u9fff]{1,3}色")
 _SIZE_ENDS = frozenset("SMLXL码0123456789件套条个一两二三")
 # `[1]x2`, `[4]巧克力味`: a box of a menu numbered in square brackets, with its count or flavour.
 _BRACKET_CODE = re.compile(r"\[\d{1,2}\](?:[^\[\]]*)")
-_SIZE_ORDERED = re.compile(
-    rf"(?P<size>\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装)\s*[xX×*]?\s*(?P<n>\d{{1,3}})?"
-)
 _PACK_SIZE = re.compile(rf"\d+(?:\.\d+)?\s*(?:{UNIT_ALT})装")  # the size a product is sold in
-_TIMES_FIRST = re.compile(r"\d{1,3}\s*[xX×]")
+_SIZE_ORDERED = re.compile(rf"(?P<size>{_PACK_SIZE.pattern})\s*[xX×*]?\s*(?P<n>\d{{1,3}})?")
 _TIMES_TAILS = tuple(f" {sign}" for sign in _TIMES_WORDS)
 # `2A`: a count before a menu letter.
 _COUNT_LETTER = re.compile(r"(?P<n>\d{1,2})\s*(?P<code>[A-Za-z])")

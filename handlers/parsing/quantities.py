@@ -99,7 +99,7 @@ _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{
 _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
 _SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4}(?:\.5)?)\s*$")  # `牛腩1.5`: half too
 # `2x`: the count, then the times sign (as `x2` writes it the other way round).
-_SUFFIX_TIMES_AFTER = re.compile(r"(?<![A-Za-z\d.])\s*(?P<num>\d{1,3})\s*[xX×]$")
+COUNT_BEFORE_TIMES = re.compile(r"(?<![A-Za-z\d.])\s*(?P<num>\d{1,3})\s*[xX×]$")
 _PREFIX_UNIT = re.compile(rf"^\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*")
 _PREFIX_MULT = re.compile(rf"^\s*(?P<num>\d+)\s*(?:[{TIMES_SIGNS}]\ufe0f?)\s*")
 # What the patterns above need somewhere in the text: a × or + sign, or a number at the start.
@@ -189,7 +189,7 @@ def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
         m = _PREFIX_MULT.match(text)
         if m and m.end() < len(text):
             return text[m.end() :].strip(), Decimal(m["num"]), None
-    if text[-1] in "xX×" and (after := _SUFFIX_TIMES_AFTER.search(text)) is not None:
+    if text[-1] in "xX×" and (after := COUNT_BEFORE_TIMES.search(text)) is not None:
         return text[: after.start()].strip(), Decimal(after["num"]), None  # `沃柑2x`, `2x`
     m = _SUFFIX_BARE.search(text) if text[-1].isdecimal() else None
     if m and m.start() > 0:

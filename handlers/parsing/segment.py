@@ -30,9 +30,11 @@ EXAMPLE = re.compile(r"^\s*[（(【\[]?\s*例\s*[:：\s)）】\]]?")
 # is entry 3 of a resident labelled 12-502 (`1.3-1-201` of 3-1-201), while `12.8元` is a price.
 # Also `#3 张三`, `第3位 张三` and a 快团团 export's `跟团号3 张三`. Not `3-张三`: `1-美式
 # 2-拿铁` is how menus are numbered.
+# `3.12-502`, `1.3-1-201`, `2.5栋`: after the number's dot, a building and room, not decimals.
+_BUILDING_AFTER_DOT = r"\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元)"
 _SEQ = re.compile(
     r"^\s*(?:[\(（]\s*(\d{1,4})\s*[\)）]|(\d{1,4})\s*(?:[\.:：,，](?!\d)|[、\)）])|"
-    r"(\d{1,4})\.(?=\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元|室|#))|([\u2460-\u2473])|"
+    rf"(\d{{1,4}})\.(?={_BUILDING_AFTER_DOT}|\d{{1,4}}\s*(?:室|#))|([\u2460-\u2473])|"
     r"[#＃]\s*(\d{1,4})(?=\s)|第\s*(\d{1,4})\s*[位个名]|跟团号\s*(\d{1,4})(?=\s))\s*"
 )
 _CIRCLED_SEQ = re.compile(r"^\s*([\u2460-\u2473])\s*")
@@ -42,7 +44,7 @@ INVISIBLE = re.compile(
 # One-line chains: `1. ` after a space or at the start, as written (full-width too).
 _INLINE_SEQ = re.compile(
     r"(?:^|(?<=\s))(?:([0-9０-９]{1,3})\s*(?:、|[\.．](?![0-9０-９])"
-    r"|\.(?=\d{1,4}\s*(?:(?:-\d{1,2})?-\d{3,4}|栋|幢|号楼|单元)))|([\u2460-\u2473])"
+    rf"|\.(?={_BUILDING_AFTER_DOT}))|([\u2460-\u2473])"
     r"|([0-9]{1,2})[)）](?=\s*\S))"  # `1）3-501 王 3支 2）李姐 1支`: only where no other mark is
 )  # `3、3-201 赵`, `1.295-909 西瓜`: a building after the mark, not a decimal
 _PRICE = re.compile(
@@ -120,13 +122,9 @@ _new_line = tuple.__new__
 def split_one_line(raw: str) -> list[str] | None:
     """`#接龙 周五团 1. 张三 2份 2. 李四 1份` → head and one piece per entry, or None."""
     found = list(_INLINE_SEQ.finditer(raw))
-    if any(m.group(3) for m in found):
+    if any(m.group(3) for m in found) and not all(m.group(3) for m in found):
         # `1. 张三 套餐 2）`: a bracket closes words; a list numbered 1） 2） marks nothing else
-        found = (
-            [m for m in found if m.group(3)]
-            if all(m.group(3) for m in found)
-            else [m for m in found if not m.group(3)]
-        )
+        found = [m for m in found if not m.group(3)]
     if any(m.group(1) for m in found) and any(m.group(2) for m in found):
         # `4. 阿杰 ⑤ 2个`: a box numbered in circles inside an entry numbered `4.`, not entry 5
         found = [m for m in found if m.group(1)]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 
-from handlers.parsing.entry import Context, Reading
+from handlers.parsing.entry import WORN_SIZE, Context, Reading
 from handlers.parsing.vocab import is_note_token
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
@@ -24,7 +24,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 _REST = attrgetter("rest")
 _NAME = attrgetter("name")
 FIELD_SHARE = 0.25  # a word in at least this share of entries (and two) may be a field
-_WORN = re.compile(r"(?:[2-5]?X{1,3}L|X{0,2}S|M|L)码?", re.IGNORECASE)
+_WORN = re.compile(WORN_SIZE, re.IGNORECASE)
 PLACE_MIN = 3  # entries a place word stands alone in, at least
 
 

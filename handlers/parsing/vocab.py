@@ -186,6 +186,9 @@ TITLE_WORDS = frozenset(
 # A phone number glued to or written after a name: a note, not part of it.
 # Starts with its literal 1 (the engine scans for it), then looks back: no digit before.
 PHONE = re.compile(r"1(?<!\d1)[3-9]\d{9}(?!\d)")
+# Money as a resident writes an amount of it (`5元的`, `6块钱`, typed fast `5快`): where the
+# head asks how much money's worth, the amount ordered, never a count of the goods.
+MONEY_UNITS = frozenset({"元", "块钱", "快"})
 # A price a resident copies onto their line: a note (`19.8元`, `¥9.9`, `共39.6元`).
 PRICE_NOTE = re.compile(
     r"(?:(?:共|合计|总计|总共|一共)\s*)?(?:[¥￥]\s*\d+(?:\.\d+)?\s*(?:元)?|"
@@ -285,7 +288,7 @@ def is_note_token(token: str) -> bool:
         or bare.casefold() in NOTE_WORDS
         or (may_be_place(bare) and PLACE_TOKEN.match(bare) is not None)
         or ("换" in bare and not bare.startswith("换"))
-        or (_PAY_PICKUP_HINT.search(bare) is not None and _PAY_OR_PICKUP.match(bare) is not None)
+        or is_paid_or_pickup(bare)
     )
 
 
