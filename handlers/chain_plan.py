@@ -73,6 +73,7 @@ DOUBTS = (
     (FLAG_AUTHOR, "写的是别人的名字"),
 )
 UNSURE = "这一行我不太确定"
+CANCEL_WHICH = "没找到要取消的是哪一行，请写“取消+序号”"
 
 
 def doubt(flags: Sequence[str]) -> str:
@@ -244,7 +245,7 @@ def plan_post(
 
     # Walk the post in order, keeping the previous line's order lines for 同上 / +1.
     previous: list[LineView] = []
-    cancel_lines: list[ParsedEntry] = []
+    cancel_lines: list[tuple[str, ParsedEntry, bool]] = []
     new_drafts: list[Draft] = []
     last_known_index = -1
     for k in range(len(idents) - 1, -1, -1):
@@ -255,7 +256,10 @@ def plan_post(
     for index, (ident, entry) in enumerate(zip(idents, parsed.entries, strict=True)):
         seen = state.entries.get(ident)
         if FLAG_CANCEL in entry.flags:
-            cancel_lines.append(entry)
+            # A 取消 line acts once, when it is written: below every line still counted. Carried
+            # in later copies it is history, and must not take the poster's next order with it.
+            if ident not in state.former and index > last_known_index:
+                cancel_lines.append((ident, entry, index == len(idents) - 1))
             continue
         if FLAG_CLOSING in entry.flags:
             continue  # `—— 截单！ ——` in a slot: the leader's word, no order (the post is kept)
@@ -342,11 +346,23 @@ def plan_post(
 
     # Explicit 取消 lines withdraw the poster's own entry with that number or name.
     cancelled_ids = {e.id for e, _ in plan.cancels} | {e.id for e, _ in plan.edits}
-    for line in cancel_lines:
+    for ident, line, newest in cancel_lines:
         target = _own_entry(state, sender, line, exclude=cancelled_ids)
-        if target is not None:
-            plan.cancels.append((target, "cancel_line"))
-            cancelled_ids.add(target.id)
+        if target is None:
+            if newest and not line.items:  # their own 取消, written last: which line was it?
+                plan.problems.append(Problem(line.raw, CANCEL_WHICH))
+            continue
+        if _takes_part(line, target):
+            # `取消1份` of three: fewer, not none. The order stands as it was and this line is
+            # held for the leader, its poster told to change their own line instead.
+            draft, _ = draft_entry(state, ident, line, sender_name, [])
+            draft.flags = sorted({*draft.flags, FLAG_CHANGE})
+            new_drafts.append(draft)
+            plan.problems.append(Problem(line.raw, doubt(draft.flags)))
+            continue
+        plan.cancels.append((target, "cancel_line"))
+        plan.cancel_texts.append((target, ident))
+        cancelled_ids.add(target.id)
 
     # Others' lines missing from a full copy: a fork. They stay; the group is told once.
     if plan.full_copy:
@@ -441,6 +457,14 @@ def _edit_partner(old: EntryView, drafts: list[Draft], *, strict: bool) -> Draft
     return candidates[0] if candidates else None
 
 
+def _takes_part(line: ParsedEntry, target: EntryView) -> bool:
+    """The 取消 line names less than the entry holds (`取消1份` of 3份, one kind of two)."""
+    if not line.items or not target.lines:
+        return False
+    asked = sum(_qty_milli(it.qty) for it in line.items)
+    return asked < sum(ln.qty_milli for ln in target.lines)
+
+
 def _own_entry(
     state: RoundState, sender: str, line: ParsedEntry, *, exclude: set[int]
 ) -> EntryView | None:
@@ -452,6 +476,8 @@ def _own_entry(
     key = name_key(line.name)
     if key:
         same_name = [e for e in mine if e.name_key == key]
+        if len(same_name) > 1:  # an order, and a line of theirs held for review: the order
+            same_name = [e for e in same_name if not is_held(e.flags)]
         if len(same_name) == 1:
             return same_name[0]
     if len(mine) == 1 and not line.name:

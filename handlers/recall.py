@@ -76,7 +76,7 @@ async def handle_recall(ctx: Context, cache: RoundCache) -> None:
             back.append((views[r.id], None))
             restored.append(r.raw)
         elif r.status == "active" and r.source_message == recalled:
-            if r.created_message == recalled or not r.prev:
+            if r.created_message == recalled or not r.prev or "identity" not in r.prev:
                 cancel.append((views[r.id], "recalled"))
                 vanished.append(r.raw)
                 continue

@@ -233,6 +233,9 @@ class PostPlan:
     # The poster's own lines that came back in their old text (a copy from before an edit):
     # the edit stands, and its owner is told once.
     stale_own: list[tuple[EntryView, str]] = field(default_factory=list)
+    # The 取消 lines that withdrew an entry, by the identity of their text: remembered as that
+    # entry's texts, so a later copy carrying them withdraws nothing more.
+    cancel_texts: list[tuple[EntryView, str]] = field(default_factory=list)
 
     @property
     def changes_orders(self) -> bool:

@@ -123,6 +123,52 @@ async def test_cancel_by_number_only_touches_your_own_line(bot: ChatHarness) -> 
     assert await bot.names() == ["张三"]
 
 
+async def test_cancelling_part_of_an_order_keeps_the_order_and_asks(bot: ChatHarness) -> None:
+    chain = (await open_fruit_round(bot)).add("张三 苹果3份")
+    await bot.post("张三", chain.text)
+    # 张三 wants one fewer: the three stand (never none), his line is held and he is told.
+    chain = chain.add("张三 取消1份")
+    await bot.post("张三", chain.text)
+    rounds = await bot.rounds()
+    kept = [(o["raw"], o["held"]) for o in rounds[-1]["orders"]]
+    assert kept == [("1. 张三 苹果3份", False), ("2. 张三 取消1份", True)]
+    [told] = bot.group_texts()
+    assert "2. 张三 取消1份" in told and "改之前的数量" in told
+
+
+async def test_a_cancel_line_carried_in_later_copies_cancels_nothing_more(
+    bot: ChatHarness,
+) -> None:
+    chain = (await open_fruit_round(bot)).add("张三 苹果3份")
+    await bot.post("张三", chain.text)
+    chain = chain.add("张三 取消")
+    await bot.post("张三", chain.text)
+    assert await bot.orders() == []
+    # He orders bananas instead; his copies still carry the 取消 line above.
+    chain = chain.add("张三 香蕉1把")
+    await bot.post("张三", chain.text)
+    chain = chain.add("李四 香蕉1把")
+    await bot.post("张三", chain.text)
+    chain = chain.add("王五 苹果1份")
+    await bot.post("张三", chain.text)
+    assert await bot.orders() == [
+        ("张三", "wxid_张三", [(BANANA, 1, "把")]),
+        ("李四", "wxid_张三", [(BANANA, 1, "把")]),
+        ("王五", "wxid_张三", [(APPLE, 1, "份")]),
+    ]
+    assert bot.group_texts() == []
+
+
+async def test_a_cancel_that_names_no_line_of_yours_is_answered(bot: ChatHarness) -> None:
+    chain = (await open_fruit_round(bot)).add("张三 苹果3份", "张三 香蕉1把")
+    await bot.post("张三", chain.text)
+    chain = chain.add("张三 取消")  # which of his two?
+    await bot.post("张三", chain.text)
+    assert len(await bot.orders()) == 2
+    [told] = bot.group_texts()
+    assert "3. 张三 取消" in told and "取消+序号" in told
+
+
 async def test_someone_elses_copy_dropping_a_line_keeps_it(bot: ChatHarness) -> None:
     chain = (await open_fruit_round(bot)).add("张三 苹果2份", "李四 香蕉1把")
     await bot.post("张三", Chain().add("张三 苹果2份").text)

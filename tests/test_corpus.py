@@ -32,15 +32,15 @@ def first_gatherings() -> Report:
 
 
 def test_real_order_chains_are_right_or_flagged() -> None:
-    """376 of 384 real order entries right, 6 flagged, 2 silently wrong (the salad a set-meal
+    """380 of 384 real order entries right, 2 flagged, 2 silently wrong (the salad a set-meal
     head never offers): at least 97% right, at most 1% silent, and few enough flagged that a
     leader reads the review list."""
     report = first_gatherings()
     order = report.by_kind["order"]
     assert order.entries >= 384 and report.overall.files >= 60
-    assert order.right / order.entries >= 0.979
+    assert order.right >= 380
     assert order.silent / order.entries <= 0.006
-    assert order.flagged / order.entries <= 0.025
+    assert order.flagged / order.entries <= 0.01
     assert report.overall.right / report.overall.entries >= 0.979
     assert report.overall.silent <= 18 and report.overall.lost == 0
 
@@ -75,8 +75,8 @@ def test_third_held_out_gathering_read_blind() -> None:
     report = evaluate(CORPUS / "real" / "held_out3")
     order = report.by_kind["order"]
     assert report.overall.files == 24 and order.entries == 196
-    assert order.right >= 182 and order.silent == 0 and report.overall.lost == 0
-    assert report.overall.right >= 342 and report.overall.kind_right == 24
+    assert order.right >= 183 and order.silent == 0 and report.overall.lost == 0
+    assert report.overall.right >= 343 and report.overall.kind_right == 24
 
 
 def test_fourth_held_out_gathering_read_blind() -> None:
@@ -101,17 +101,17 @@ def test_fifth_held_out_gathering_read_blind() -> None:
     report = evaluate(CORPUS / "real" / "held_out5")
     order = report.by_kind["order"]
     assert report.overall.files == 31 and report.overall.entries == 359
-    assert order.entries == 56 and order.right >= 55 and order.silent == 0
-    assert report.overall.kind_right >= 31 and report.overall.right >= 349
+    assert order.entries == 56 and order.right == 56
+    assert report.overall.kind_right >= 31 and report.overall.right >= 350
     assert report.overall.lost == 0
 
 
 def test_every_real_order_entry_is_right_or_flagged() -> None:
-    """All 169 real messages: 704 of 734 order entries right, 28 flagged, 2 silently wrong."""
+    """All 169 real messages: 710 of 734 order entries right, 22 flagged, 2 silently wrong."""
     report = evaluate(CORPUS / "real")
     order = report.by_kind["order"]
-    assert order.entries == 734 and order.right >= 704 and order.silent <= 2
-    assert report.overall.lost == 0 and report.overall.right >= 2015
+    assert order.entries == 734 and order.right >= 710 and order.silent <= 2
+    assert report.overall.lost == 0 and report.overall.right >= 2021
 
 
 def test_every_real_sign_up_is_right_or_flagged() -> None:

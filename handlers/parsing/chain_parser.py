@@ -991,6 +991,12 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
         if picked == items:
             flags.add(FLAG_LEFTOVER)  # `8 抹茶 加急`: box 8's flavours, or a note?
         items = picked
+    if len(items) >= 2 and _LEAD_TALK.fullmatch(items[0].item or "") and _for_whom(items[0], 0):
+        notes.append(items[0].item or "")  # `和jay拼，我要两个`, `有多，来4个`: why, then what
+        items = items[1:]
+    if len(items) >= 2 and any(_for_whom(it) for it in items):
+        notes.extend(it.item or "" for it in items if _for_whom(it))  # `12 + 亲友 2热`: whose
+        items = [it for it in items if not _for_whom(it)]
     if on_menu is not None:
         said = [it for it in items if _said(it) and not on_menu(it.item or "")]
         if said:  # `九里 征集一个朋友来帮忙免单噢`: talk where the goods go, not a dish
@@ -1004,6 +1010,26 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
 
 # A sentence, not a dish: it ends in a particle, asks, or trails off (`～`).
 _SAID = re.compile(r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?]|要啥|什么")
+
+
+# Who the next goods are for, written between them: `12 + 亲友 2热`, `2斤，给婆婆1斤`.
+_FOR_WHOM = re.compile(
+    r"(?:帮|给|替)?(?:我家)?(?:亲友|朋友|家人|同事|邻居|老公|老婆|爸妈|我妈|我爸|婆婆|公公|闺蜜|"
+    r"室友|家属|孩子|宝宝)(?:的|带|订|要)?"
+)
+
+
+# A clause before the goods saying how, not what: sharing with someone, or if any are spare.
+_LEAD_TALK = re.compile(
+    r"(?:和|跟|与).{1,10}(?:拼|一起)(?:单|一个|一份)?|(?:如果|要是)?有多(?:的话)?"
+)
+
+
+def _for_whom(it: ParsedItem, pattern: re.Pattern[str] | int = 1) -> bool:
+    """No count, and (with `pattern` 1) the words say who the goods are for; 0: any words."""
+    if it.qty != 1 or it.unit is not None:
+        return False
+    return pattern == 0 or _FOR_WHOM.fullmatch(it.item or "") is not None
 
 
 def _said(it: ParsedItem) -> bool:
@@ -1237,9 +1263,14 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             continue
         addon = _addon(it.text, ctx)
         if addon is not None:
-            kept.append(ParsedItem(addon, it.qty, it.unit))
             if it.explicit and not it.added and not _ADD_PREFIX.match(it.text):
-                counted_addon = True  # `1份沙拉`: one meal with salad, or one salad?
+                if it.qty == 1 and it.unit in _PORTION_UNITS:
+                    # `1份沙拉`: one meal with salad, or one salad: one of each either way
+                    counts.append((it.qty, it.unit))
+                    kept.append(ParsedItem(addon, Decimal(1), None))
+                    continue
+                counted_addon = True  # `2份沙拉`: two meals with salad, or two salads?
+            kept.append(ParsedItem(addon, it.qty, it.unit))
             continue
         portions = (
             pure_quantity(it.text) if it.text[:1].isdecimal() and not it.text.isdigit() else None
@@ -1284,6 +1315,9 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         return kept
     qty, unit = counts[0] if counts else (Decimal(1), None)
     return [ParsedItem(None, qty, unit), *_merged(kept)]
+
+
+_PORTION_UNITS = frozenset({None, "份"})
 
 
 def _money_in_notes(notes: list[str], counts: list[tuple[Decimal, str | None]]) -> None:

@@ -296,6 +296,14 @@ _WITHDRAWN = re.compile(r"(?:^|[\s，,。])(?:不要了|不需要了|不用了|�
 _LONE_DE = re.compile(r"(?<=\s)的(?=[\s～~]|$)")
 
 
+# A count taken off an earlier order: the minus, then a count with its unit (`-3份`, `-1斤`).
+_LESS_BY = re.compile(
+    r"[-－]\s?(?=\d{1,3}\s?(?:"
+    + "|".join(sorted(map(re.escape, UNITS), key=len, reverse=True))
+    + "))"
+)
+
+
 @lru_cache(maxsize=65536)
 def read_entry(body: str, ctx: Context) -> Reading:
     """Read one entry's body (its text without the number). Memoised: copies repeat lines."""
@@ -328,6 +336,9 @@ def read_entry(body: str, ctx: Context) -> Reading:
         text = _count_last(text)  # `2箱 王丽 5-101` under `格式：数量+姓名+楼号`
     name, rest, name_flags = split_name(text, ctx)
     flags |= name_flags
+    if rest[:1] in "-－" and (less := _LESS_BY.match(rest)) is not None:
+        flags.add(FLAG_CANCEL)  # `刘展 -3份`: three portions fewer than ordered before
+        rest = rest[less.end() :]
     if name and " " in name and name.rstrip("\ufe0f")[-1:] in _CHECK_MARKS:
         head, _, mark = name.rpartition(" ")  # `张阿姨 ✅ 3圈`: done, not part of who
         if head and all(ch in _CHECK_MARKS or ch == "\ufe0f" for ch in mark):

@@ -190,8 +190,32 @@ async def write_plan(
         await set_status(
             conn, [(e, reason) for e, reason in plan.cancels], "cancelled", now, message_id
         )
+    if plan.cancel_texts:
+        await _remember_cancel_texts(conn, state, plan.cancel_texts, mask)
     if plan.reactivates:
         await set_status(conn, [(e, None) for e in plan.reactivates], "active", now)
+
+
+async def _remember_cancel_texts(
+    conn: AsyncConnection, state: RoundState, texts: Sequence[tuple[EntryView, str]], mask: int
+) -> None:
+    """Each withdrawn entry keeps the 取消 line that withdrew it among its former texts (kept
+    in `prev` beside what an edit put there): one read and one write, on cancels only."""
+    ids = [e.id for e, _ in texts]
+    found = await conn.execute(select(Entry.id, Entry.prev).where(Entry.id.in_(ids)))
+    stored: dict[int, dict[str, Any] | None] = {i: p for i, p in found.all()}
+    rows = []
+    for entry, ident in texts:
+        entry.former = (*entry.former, (ident, mask))
+        prev = {
+            **(stored.get(entry.id) or {}),
+            "former": [[i, format(m, "x")] for i, m in entry.former],
+        }
+        rows.append({"b_id": entry.id, "b_prev": prev})
+        state.index_former(entry)
+    await conn.execute(
+        update(Entry).where(Entry.id == bindparam("b_id")).values(prev=bindparam("b_prev")), rows
+    )
 
 
 def version_of(entry: EntryView) -> dict[str, object]:
