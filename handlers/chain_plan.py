@@ -356,7 +356,7 @@ def plan_post(
             # `取消1份` of three: fewer, not none. The order stands as it was and this line is
             # held for the leader, its poster told to change their own line instead.
             draft, _ = draft_entry(state, ident, line, sender_name, [])
-            draft.flags = sorted({*draft.flags, FLAG_CHANGE})
+            draft.flags = sorted({*draft.flags, FLAG_CHANGE, FLAG_CANCEL})  # never 确认 as an order
             new_drafts.append(draft)
             plan.problems.append(Problem(line.raw, doubt(draft.flags)))
             continue

@@ -16,6 +16,7 @@ from handlers.closing import close_round
 from handlers.commands import Command, Role, parse_seq
 from handlers.deals import open_deal_round
 from handlers.parsing.chain_parser import parse_entry_line
+from handlers.parsing.types import FLAG_CANCEL
 from handlers.payments import payment_lines, payment_round
 from handlers.reports import goods_text, money_text, net_text, status_word
 from handlers.router import Router
@@ -175,6 +176,9 @@ async def review_list(ctx: Context, cmd: Command, cache: RoundCache, role: Role)
     )
 
 
+FEWER_HOW = "“删 序号”删掉原来那条和这条，再“代接 名字 商品数量”接上改后的数量。"
+
+
 @router.command("确认", Role.LEADER, "确认 3 5：把待确认的第3、5条按原样计入", args="numbers")
 async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Role) -> None:
     """`确认 3 5`: the leader accepts held lines as the bot read them; they count from now."""
@@ -182,6 +186,15 @@ async def accept_entries(ctx: Context, cmd: Command, cache: RoundCache, role: Ro
     seqs = {parse_seq(a) for a in cmd.args} - {None}
     states = await lock_rounds(ctx.conn, cache, ctx.msg.room, statuses=DECIDING)
     found = [e for s in states for n, e in enumerate(s.numbered(), 1) if e.held and n in seqs]
+    fewer = [e for e in found if FLAG_CANCEL in e.flags]  # `取消1份`: as read it would add one
+    if fewer:
+        listed = "；".join(strip_seq(e.raw)[:30] for e in fewer)
+        ctx.reply(
+            "accept-fewer", f"{listed} 是要减少数量，不能按原样计入：{FEWER_HOW}", private=True
+        )
+        found = [e for e in found if e not in fewer]
+        if not found:
+            return
     if not seqs or not found:
         ctx.reply("accept", "没有这几条待确认的接龙（发“核对”查看）。", private=True)
         return

@@ -134,6 +134,11 @@ async def test_cancelling_part_of_an_order_keeps_the_order_and_asks(bot: ChatHar
     assert kept == [("1. 张三 苹果3份", False), ("2. 张三 取消1份", True)]
     [told] = bot.group_texts()
     assert "2. 张三 取消1份" in told and "改之前的数量" in told
+    # The leader cannot 确认 it as read (that would order one more): told how to change it.
+    await bot.post("团长", "确认 2")
+    assert "减少数量" in bot.private_texts(LEADER)[-1]
+    rounds = await bot.rounds()
+    assert [(o["raw"], o["held"]) for o in rounds[-1]["orders"]] == kept
 
 
 async def test_a_cancel_line_carried_in_later_copies_cancels_nothing_more(
