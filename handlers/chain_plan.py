@@ -15,6 +15,7 @@ the parent carried and the post does not count as removed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
@@ -41,7 +42,7 @@ from handlers.parsing.types import (
     ParsedItem,
 )
 from handlers.parsing.vocab import MONEY_UNITS
-from models.identity import identities, name_key
+from models.identity import identities, name_key, strip_seq
 from models.money import PORTION_WORDS, fmt_qty, line_amount_fen, sale_word, units_of_sale
 from models.rounds import (
     FLAG_OVER_LIMIT,
@@ -457,10 +458,16 @@ def _edit_partner(old: EntryView, drafts: list[Draft], *, strict: bool) -> Draft
     return candidates[0] if candidates else None
 
 
+_COUNT_SAID = re.compile(r"\d|[一两二三四五六七八九十半][份个斤箱盒包袋瓶把只杯罐]")
+
+
 def _takes_part(line: ParsedEntry, target: EntryView) -> bool:
     """The 取消 line names less than the entry holds (`取消1份` of 3份, one kind of two)."""
     if not line.items or not target.lines:
         return False
+    said = strip_seq(line.raw).replace(line.name or "\x00", "", 1)
+    if _COUNT_SAID.search(said) is None:
+        return False  # `张三 取消` in a one-meal chain reads as one portion: none was written
     asked = sum(_qty_milli(it.qty) for it in line.items)
     return asked < sum(ln.qty_milli for ln in target.lines)
 

@@ -141,6 +141,19 @@ async def test_cancelling_part_of_an_order_keeps_the_order_and_asks(bot: ChatHar
     assert [(o["raw"], o["held"]) for o in rounds[-1]["orders"]] == kept
 
 
+async def test_a_cancel_without_a_count_in_a_one_meal_chain_cancels_the_whole_line(
+    bot: ChatHarness,
+) -> None:
+    lunch = "#接龙 今日午餐\n红烧腐竹套餐 25元/份"
+    await bot.post("团长", lunch)
+    chain = Chain(lunch).add("果堃 H区 2份", "华丽 D区 少饭")
+    await bot.post("果堃", Chain(lunch).add("果堃 H区 2份").text)
+    await bot.post("华丽", chain.text)
+    chain = chain.add("果堃 H区 取消")
+    await bot.post("果堃", chain.text)
+    assert await bot.names() == ["华丽"]
+
+
 async def test_a_cancel_line_carried_in_later_copies_cancels_nothing_more(
     bot: ChatHarness,
 ) -> None:
