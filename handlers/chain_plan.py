@@ -357,7 +357,7 @@ def plan_post(
             # `取消1份` of three: fewer, not none. The order stands as it was and this line is
             # held for the leader, its poster told to change their own line instead.
             draft, _ = draft_entry(state, ident, line, sender_name, [])
-            draft.flags = sorted({*draft.flags, FLAG_CHANGE, FLAG_CANCEL})  # never 确认 as an order
+            draft.flags = sorted({*draft.flags, FLAG_CHANGE, FLAG_CANCEL, FLAG_REVIEW})
             new_drafts.append(draft)
             plan.problems.append(Problem(line.raw, doubt(draft.flags)))
             continue
@@ -465,6 +465,9 @@ def _takes_part(line: ParsedEntry, target: EntryView) -> bool:
     """The 取消 line names less than the entry holds (`取消1份` of 3份, one kind of two)."""
     if not line.items or not target.lines:
         return False
+    named = sum(1 for it in line.items if it.item)
+    if 0 < named < len(target.lines):
+        return True  # `取消苹果` of 苹果 and 香蕉: the bananas stand
     said = strip_seq(line.raw).replace(line.name or "\x00", "", 1)
     if _COUNT_SAID.search(said) is None:
         return False  # `张三 取消` in a one-meal chain reads as one portion: none was written

@@ -141,6 +141,16 @@ async def test_cancelling_part_of_an_order_keeps_the_order_and_asks(bot: ChatHar
     assert [(o["raw"], o["held"]) for o in rounds[-1]["orders"]] == kept
 
 
+async def test_withdrawing_one_kind_of_two_keeps_the_other(bot: ChatHarness) -> None:
+    chain = (await open_fruit_round(bot)).add("张三 苹果2份 香蕉1把")
+    await bot.post("张三", chain.text)
+    chain = chain.add("张三 取消苹果")
+    await bot.post("张三", chain.text)
+    rounds = await bot.rounds()
+    kept = [(o["raw"], o["held"]) for o in rounds[-1]["orders"]]
+    assert kept == [("1. 张三 苹果2份 香蕉1把", False), ("2. 张三 取消苹果", True)]
+
+
 async def test_a_cancel_without_a_count_in_a_one_meal_chain_cancels_the_whole_line(
     bot: ChatHarness,
 ) -> None:
