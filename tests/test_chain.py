@@ -123,32 +123,36 @@ async def test_cancel_by_number_only_touches_your_own_line(bot: ChatHarness) -> 
     assert await bot.names() == ["张三"]
 
 
+async def held_or_counted(bot: ChatHarness) -> list[tuple[str, bool]]:
+    """Every active line of the round as (text, held for the leader)."""
+    rounds = await bot.rounds()
+    return [(o["raw"], o["held"]) for o in rounds[-1]["orders"]]
+
+
 async def test_cancelling_part_of_an_order_keeps_the_order_and_asks(bot: ChatHarness) -> None:
     chain = (await open_fruit_round(bot)).add("张三 苹果3份")
     await bot.post("张三", chain.text)
     # 张三 wants one fewer: the three stand (never none), his line is held and he is told.
     chain = chain.add("张三 取消1份")
     await bot.post("张三", chain.text)
-    rounds = await bot.rounds()
-    kept = [(o["raw"], o["held"]) for o in rounds[-1]["orders"]]
+    kept = await held_or_counted(bot)
     assert kept == [("1. 张三 苹果3份", False), ("2. 张三 取消1份", True)]
     [told] = bot.group_texts()
     assert "2. 张三 取消1份" in told and "改之前的数量" in told
     # The leader cannot 确认 it as read (that would order one more): told how to change it.
     await bot.post("团长", "确认 2")
     assert "减少数量" in bot.private_texts(LEADER)[-1]
-    rounds = await bot.rounds()
-    assert [(o["raw"], o["held"]) for o in rounds[-1]["orders"]] == kept
+    assert await held_or_counted(bot) == kept
 
 
 async def test_withdrawing_one_kind_of_two_keeps_the_other(bot: ChatHarness) -> None:
     chain = (await open_fruit_round(bot)).add("张三 苹果2份 香蕉1把")
     await bot.post("张三", chain.text)
-    chain = chain.add("张三 取消苹果")
-    await bot.post("张三", chain.text)
-    rounds = await bot.rounds()
-    kept = [(o["raw"], o["held"]) for o in rounds[-1]["orders"]]
-    assert kept == [("1. 张三 苹果2份 香蕉1把", False), ("2. 张三 取消苹果", True)]
+    await bot.post("张三", chain.add("张三 取消苹果").text)
+    assert await held_or_counted(bot) == [
+        ("1. 张三 苹果2份 香蕉1把", False),
+        ("2. 张三 取消苹果", True),
+    ]
 
 
 async def test_a_cancel_without_a_count_in_a_one_meal_chain_cancels_the_whole_line(
