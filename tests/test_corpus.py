@@ -88,8 +88,8 @@ def test_fourth_held_out_gathering_read_blind() -> None:
     report = evaluate(CORPUS / "real" / "held_out4")
     order = report.by_kind["order"]
     assert report.overall.files == 33 and report.overall.entries == 209
-    assert order.entries == 83 and order.right >= 76 and order.silent == 0
-    assert report.overall.kind_right >= 33 and report.overall.right >= 194
+    assert order.entries == 83 and order.right >= 81 and order.silent == 0
+    assert report.overall.kind_right >= 33 and report.overall.right >= 199
     assert report.overall.lost == 0
 
 
@@ -107,11 +107,11 @@ def test_fifth_held_out_gathering_read_blind() -> None:
 
 
 def test_every_real_order_entry_is_right_or_flagged() -> None:
-    """All 169 real messages: 710 of 734 order entries right, 22 flagged, 2 silently wrong."""
+    """All 169 real messages: 715 of 734 order entries right, 17 flagged, 2 silently wrong."""
     report = evaluate(CORPUS / "real")
     order = report.by_kind["order"]
-    assert order.entries == 734 and order.right >= 710 and order.silent <= 2
-    assert report.overall.lost == 0 and report.overall.right >= 2021
+    assert order.entries == 734 and order.right >= 715 and order.silent <= 2
+    assert report.overall.lost == 0 and report.overall.right >= 2026
 
 
 def test_every_real_sign_up_is_right_or_flagged() -> None:
@@ -164,7 +164,7 @@ def test_second_invented_batch_read_blind() -> None:
     lost, every kind right."""
     report = invented(101, 199)
     assert report.overall.files == 46 and report.overall.entries == 324
-    assert report.overall.right >= 284 and report.overall.silent <= 4
+    assert report.overall.right >= 285 and report.overall.silent <= 3
     assert report.overall.lost == 0 and report.overall.kind_right == 46
 
 
@@ -180,7 +180,7 @@ def test_third_invented_batch_read_blind() -> None:
     the paid dinner's kind still wrong (a fee per head reads as a price, as real orders need)."""
     report = invented(201, 299)
     assert report.overall.files == 45 and report.overall.entries == 314
-    assert report.overall.right >= 237 and report.overall.silent <= 6
+    assert report.overall.right >= 239 and report.overall.silent <= 4
     assert report.overall.lost == 0 and report.overall.kind_right >= 44
 
 
@@ -198,7 +198,7 @@ def test_fourth_invented_batch_read_blind() -> None:
     flagged, 15 silent, none lost."""
     report = invented(301, 399)
     assert report.overall.files == 42 and report.overall.entries == 341
-    assert report.overall.right >= 240 and report.overall.silent <= 15
+    assert report.overall.right >= 242 and report.overall.silent <= 13
     assert report.overall.lost == 0 and report.overall.kind_right >= 40
 
 

@@ -68,3 +68,34 @@ def test_sharing_or_spare_before_the_goods_is_a_note() -> None:
     spare, shared = chain.entries
     assert _goods(spare) == [("瑞士卷", Decimal(4), "个")] and spare.note == "有多"
     assert _goods(shared) == [("鲜肉包", Decimal(2), "个")] and shared.note == "和jay拼"
+
+
+POTLUCK = """#接龙 周六中午，饺子宴共创，有猪肉白菜、三鲜、韭菜鸡蛋等多种馅，参与费每人10元，\
+报名的伙伴可以在自己的名字后加上自己可以做的馅。
+1. KC 猪肉白菜、三鲜
+2. 振中 擀皮
+3. KK 秀帅 和面，想吃韭菜鸡蛋
+4. 💪 三鲜，韭菜鸡蛋都可以
+"""
+
+
+def test_in_a_potluck_what_each_cooks_is_a_note_and_each_is_one_place() -> None:
+    chain = parse_chain(POTLUCK)
+    assert chain.kind == "order"
+    assert [(e.name, _goods(e), e.note) for e in chain.entries] == [
+        ("KC", [(None, Decimal(1), None)], "猪肉白菜；三鲜"),
+        ("振中", [(None, Decimal(1), None)], "擀皮"),
+        ("KK 秀帅", [(None, Decimal(1), None)], "和面；想吃韭菜鸡蛋"),
+        ("💪", [(None, Decimal(1), None)], "三鲜；韭菜鸡蛋都可以"),
+    ]
+    assert not any(e.needs_review for e in chain.entries)
+
+
+def test_a_head_that_sells_dishes_is_no_potluck() -> None:
+    chain = parse_chain(
+        "#接龙 周六饺子 猪肉白菜20元/斤 三鲜25元/斤\n1. 小王 猪肉白菜2斤\n2. 小李 三鲜1斤"
+    )
+    assert [_goods(e) for e in chain.entries] == [
+        [("猪肉白菜", Decimal(2), "斤")],
+        [("三鲜", Decimal(1), "斤")],
+    ]

@@ -204,3 +204,26 @@ def test_prize_money_and_a_shared_purchase_are_no_goods_on_sale() -> None:
     assert crowdfund.kind == "signup" and crowdfund.menu == []
     # a price for goods still makes the menu
     assert parse_chain("#接龙 烤鸭 58元一只\n1. 阿花 1只\n2. 大刘 2只").kind == "order"
+
+
+def test_grown_ups_and_children_and_a_friend_along_are_counted_as_people() -> None:
+    chain = parse_chain(
+        "#接龙 中秋游园会报名\n每户限报4人，报名请写 楼号+姓名+人数\n"
+        "1. 小雨妈妈 大人1 小孩2\n2. 7-1-1501 Cathy 2大1小\n3. Jerry +1 朋友\n"
+        "4. 老周 大人2\n5. 阿May 2人"
+    )
+    assert chain.kind == "signup"
+    assert [people(e)[0][1] for e in chain.entries] == [3, 3, 2, 2, 2]
+    assert not any(e.needs_review for e in chain.entries)
+
+
+def test_a_dinner_priced_per_head_counts_a_family_as_its_places() -> None:
+    chain = parse_chain(
+        "#接龙 小区业主年夜饭 每人88元 小孩半价\n请写房号+人数（大人/小孩）\n"
+        "1. 3-1-201 王 2大1小\n2. 8-1-1101 陈 大人2 小孩2\n3. 12-302 赵奶奶 1"
+    )
+    assert [people(e) for e in chain.entries] == [
+        [(None, Decimal(3), None)],
+        [(None, Decimal(4), None)],
+        ONE,
+    ]

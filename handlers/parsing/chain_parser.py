@@ -38,6 +38,7 @@ from handlers.parsing.kinds import HAN_NAME, detect_kind
 from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.menu import (
     _parse_menu_cached,
+    asks_what_each_brings,
     example_layout,
     header_addons,
     menu_numbers,
@@ -573,15 +574,17 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
     inline = _inline_letters(header) if not letters and not codes else {}
     letters.update(inline)
     products = tuple(dict.fromkeys([*known, *(m.name for m in menu), *inline.values()]))
+    brings = asks_what_each_brings(header)  # a potluck: the dishes it names are cooked, not sold
     return Context(
         frozenset(codes),
         frozenset(letters),
         products,
         layout=example_layout(header),
-        addons=header_addons(header) | {m.name for m in menu},
+        addons=frozenset() if brings else header_addons(header) | {m.name for m in menu},
         choices=_choices(menu),
         by_money=_BY_MONEY.search(header) is not None,
         letter_numbers=frozenset(lettered),
+        brings=brings,
     )
 
 
@@ -720,6 +723,8 @@ def _mode(
     if kind != "order":
         return "text"
     few_goods = bool(n) and named < SINGLE_SHARE * n
+    if ctx.brings:
+        return "single"  # `KC 腌菜土豆、土豆泥` in a potluck: the dish they cook, and one place
     if ctx.letter_numbers:
         return "multi"  # `A1 珍珠奶茶 12`, `B2 多肉葡萄 18`: boxes, each its own product
     if ctx.codes or ctx.letters:
@@ -786,9 +791,10 @@ def _settle(
             and chinese_name_after(name, r.rest)  # `ade 见世面`: a remark after the nickname
         ):
             name = _whole_name(first.body, name, r.rest)  # `Kolor 陈家乐`: the Chinese name after
-        elif mode == "roster" and name and (han := rest_of_initials(name, r.rest)):
+        elif (mode == "roster" or ctx.brings) and name and (han := rest_of_initials(name, r.rest)):
             name = _whole_name(first.body, name, han)  # `KK 秀帅 洗碗`: initials, then the name
-            r = r._replace(rest=r.rest[len(han) :].strip())
+            kept = tuple(it for it in r.items if it.text != han)
+            r = r._replace(rest=r.rest[len(han) :].strip(), items=kept)
         elif mode == "roster" and name and r.rest and _GROUP_LABEL.match(name):
             person = _PERSON_AFTER_LABEL.match(r.rest)
             if person and name.isdecimal() and "班" not in person.group(0):
@@ -868,6 +874,8 @@ def _settle(
             name = name[: -len(answer)].rstrip()
     else:  # a one-product chain
         flags -= {FLAG_GLUED, FLAG_AMBIGUOUS_NAME}  # one product: nothing glued to mistake
+        if ctx.brings:  # `老奶洋芋，炒土豆都可以`: what they may cook is no order to doubt
+            flags -= {FLAG_LEFTOVER, FLAG_CHANGE}
         items = _one_product(r, notes, flags, ctx)
     if name is None and items and FLAG_SAME_AS_ABOVE not in flags:
         flags.add(FLAG_NO_NAME)
@@ -1207,9 +1215,14 @@ _CLOSED = re.compile(
 
 def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedItem:
     """A sign-up line is one place, or as many as its head count (`4人`, `一家3口`, `2大1小`,
-    or a number alone: `李四 3`, unless the head asks each person to pick an option)."""
+    `+1 朋友`, or a number alone: `李四 3`, unless the head asks each person to pick an
+    option)."""
     if not rest:
         return ParsedItem(None)
+    family = family_count(rest)
+    if family is not None:  # `2大1小`, `大人2 小孩2`: the grown-ups and the children
+        notes.insert(0, rest)
+        return ParsedItem(None, family[0], None)
     m = _HEAD_COUNT.search(rest)
     if m and count_in_sentence(rest, m.start(), m.end()):
         m = None  # `我们三人都在小酒馆…`: people talked about, not a head count
@@ -1217,12 +1230,12 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
         n = quantities.to_number(m["num"])
         if n is not None and 0 < n <= 100:
             return ParsedItem(None, n, m["unit"])
-    family = _FAMILY.search(rest)
     notes.insert(0, rest)
-    if family:  # `2大1小`: the grown-ups and the children
-        grown, young = quantities.to_number(family["big"]), quantities.to_number(family["small"])
-        if grown is not None and young is not None and 0 < grown + young <= 100:
-            return ParsedItem(None, grown + young, None)
+    more = _BRINGS_ALONG.match(rest)
+    if more:  # `+1 朋友`: one friend along, two places
+        n = quantities.to_number(more["num"])
+        if n is not None and 0 < n <= 20:
+            return ParsedItem(None, n + 1, None)
     if rest.isdecimal() and 0 < int(rest) <= 10 and not picked:
         notes.pop(0)
         return ParsedItem(None, Decimal(rest), None)
@@ -1230,7 +1243,33 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
 
 
 _CN_DIGIT = r"\d+|[一二两三四五六七八九十]"
-_FAMILY = re.compile(rf"(?P<big>{_CN_DIGIT})\s*大\s*(?P<small>{_CN_DIGIT})\s*小")
+_FAMILY = re.compile(
+    rf"(?P<big>{_CN_DIGIT})\s*个?\s*(?:大人|大|成人)\s*[+＋,，、]?\s*"
+    rf"(?P<small>{_CN_DIGIT})\s*个?\s*(?:小孩|小朋友|孩子|儿童|小)"
+    rf"|(?:大人|成人)\s*(?P<big2>{_CN_DIGIT})\s*[+＋,，、]?\s*"
+    rf"(?:小孩|小朋友|孩子|儿童)\s*(?P<small2>{_CN_DIGIT})"
+    rf"|(?:大人|成人)\s*(?P<big3>{_CN_DIGIT})(?![\d.])"
+)
+# `+1 朋友`, `+2家属`: someone and the companions they bring.
+_BRINGS_ALONG = re.compile(
+    rf"^[+＋]\s*(?P<num>{_CN_DIGIT})\s*[个位名]?\s*"
+    r"(?:朋友|家属|同事|同学|孩子|小孩|家人|亲友|老婆|老公|媳妇|闺蜜|室友)"
+)
+
+
+def family_count(text: str) -> tuple[Decimal, str] | None:
+    """`2大1小`, `大人2 小孩2`, `两大一小`, `大人2`: the grown-ups and the children as one head
+    count, and the words left around it."""
+    m = _FAMILY.search(text)
+    if m is None:
+        return None
+    grown = quantities.to_number(m["big"] or m["big2"] or m["big3"])
+    young = quantities.to_number(m["small"] or m["small2"] or "0")
+    if grown is None or young is None or not 0 < grown + young <= 100:
+        return None
+    return grown + young, f"{text[: m.start()]} {text[m.end() :]}".strip()
+
+
 _PLUS_COMPANIONS = re.compile(rf"^(?P<name>.*?[^\s+＋])\s*[+＋]\s*(?:{_CN_DIGIT})$")
 
 
@@ -1243,6 +1282,11 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
     alone = False
     counted_addon = False
     main = ctx.products[0] if len(ctx.products) == 1 else None
+    family = family_count(r.rest) if "大" in r.rest else None
+    if family is not None:  # `王 2大1小` at a dinner priced per head: three places
+        if family[1]:
+            notes.append(family[1])
+        return [ParsedItem(None, family[0], None)]
     for it in r.items:
         if it.text is None or (main is not None and _names(it.text, main)):
             if it.explicit:

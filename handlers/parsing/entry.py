@@ -101,6 +101,9 @@ _SAID_OF_ORDER = frozenset(
         "已付",
         "已转",
         "付款",
+        "定金",  # `5斤装 2 定金20已转`: a deposit on the order, the count before it stays
+        "订金",
+        "押金",
         "自取",
         "自提",
         "送到",
@@ -256,6 +259,7 @@ class Context(NamedTuple):  # a tuple: every memoised reading hashes it, in C
     choices: tuple[tuple[str, frozenset[str]], ...] = ()
     by_money: bool = False  # the head asks how much money's worth (`接龙写下要几块钱的`)
     letter_numbers: frozenset[str] = frozenset()  # menu codes `A1`, `B2`, upper case
+    brings: bool = False  # the head asks each entry what they will bring or cook (a potluck)
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -929,7 +933,15 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or (current in _TIMES_WORDS or w in _TIMES_WORDS)  # `三鲜 x 2`
             or current.endswith(_TIMES_TAILS)  # `2号 x 3`: the count after the sign
             or (current[-1] in "xX×" and COUNT_BEFORE_TIMES.fullmatch(current) is not None)  # 2x B1
-            or (w[-1] == "装" and _PACK_SIZE.fullmatch(w) is not None)  # `红心火龙果 5斤装`
+            or (  # `红心火龙果 5斤装`, not `10斤装 1 5斤装`: another size after a count
+                w[-1] == "装" and not current[-1].isdigit() and _PACK_SIZE.fullmatch(w) is not None
+            )
+            or (  # `5斤装 2`: the size, then how many of it
+                current[-1] == "装"
+                and w.isdecimal()
+                and len(w) <= 2
+                and _PACK_SIZE.fullmatch(current) is not None
+            )
             or (  # `藏蓝色 XL`: the colour, then the size
                 w[-1] in "SMLX码"
                 and _COLOUR.fullmatch(current) is not None

@@ -277,6 +277,19 @@ def example_layout(header: str) -> tuple[str, ...]:
     return ()
 
 
+# `在自己的名字后加上自己可以做的土豆`, `接龙写上你带的菜`: what each entry writes is what that
+# person brings or cooks for everyone, not goods they order.
+_BRINGS = re.compile(
+    r"(?:名字|姓名|昵称)后.{0,8}(?:自己|你)?(?:可以|能|会|要|想)?(?:做|带|拿|准备|贡献)的"
+    r"|(?:写上?|注明|备注|加上)(?:自己|你)?(?:可以|能|会|要|想)?(?:做|带|拿|准备|贡献)(?:的|什么)"
+)
+
+
+def asks_what_each_brings(header: str) -> bool:
+    """The head of a potluck: entries say what they will bring or cook, each one a place."""
+    return _BRINGS.search(unicodedata.normalize("NFKC", header)) is not None
+
+
 def _role(part: str) -> str:
     if any(w in part for w in _NAME_WORDS):
         return "name"
