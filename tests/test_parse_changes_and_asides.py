@@ -99,3 +99,16 @@ def test_a_head_that_sells_dishes_is_no_potluck() -> None:
         [("猪肉白菜", Decimal(2), "斤")],
         [("三鲜", Decimal(1), "斤")],
     ]
+
+
+def test_a_fee_paid_is_no_extra_and_a_count_of_what_is_asked() -> None:
+    chain = parse_chain(
+        "#接龙 社区暑期少儿美术班 报名\n对象：大班-三年级（5-9岁）\n"
+        "每周二、四 下午3:00-4:30 共8节 材料费80元\n请写：孩子姓名+年龄/年级+家长电话\n\n"
+        "1. 小宇 三年级 9岁 已交材料费\n2. 朵朵 大班 5岁"
+    )
+    paid, plain = chain.entries
+    assert _goods(paid) == [(None, Decimal(1), None)] and not paid.needs_review
+    assert plain.note == "大班；5岁"  # the age as written, not `岁5`
+    fruit = parse_chain("#接龙 周四水果\n1号 苹果 ¥25/5斤\n2号 香蕉 ¥12/把\n1. 老王 x2")
+    assert fruit.entries[0].needs_review  # two of which fruit?

@@ -33,7 +33,7 @@ from typing import Protocol, Self, TypeVar
 
 from handlers.parsing import entry as entry_reader
 from handlers.parsing import quantities, repost, vocab
-from handlers.parsing.entry import Context, Reading, read_entry
+from handlers.parsing.entry import Context, Item, Reading, read_entry
 from handlers.parsing.kinds import HAN_NAME, detect_kind
 from handlers.parsing.matching import Product, ProductMatcher
 from handlers.parsing.menu import (
@@ -987,7 +987,7 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
     else:
         items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
     if (ctx.codes or len(ctx.products) > 1) and any(
-        it.text is None and it.unit is not None for it in r.items
+        it.text is None and (it.unit is not None or it.explicit) for it in r.items
     ):
         flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
     if len(items) >= 2 and (labels or ctx.fields or "的" in r.rest):
@@ -1341,7 +1341,7 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             counts.append((it.qty, it.unit))  # `云谷8份`, `3份炒河粉`: portions, then a note
             notes.append(it.text)
             continue
-        notes.append(it.text if not it.explicit else f"{it.text}{it.qty}")
+        notes.append(it.text if not it.explicit else _as_said(it, r.rest))
     if ctx.by_money and not counts:
         _money_in_notes(notes, counts)
     flags -= {FLAG_UNKNOWN_CODE, FLAG_BARE_NUMBER}
@@ -1349,8 +1349,9 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         flags.discard(FLAG_BIG_NUMBER)
     if len(counts) > 1 or (counted_addon and not counts):
         flags.add(FLAG_MANY_COUNTS)
-    if ctx.addons and notes and _names_addon(notes, ctx.addons):
-        counted = _addons_in_notes(notes, ctx)
+    said = [n for n in notes if not vocab.is_paid_or_pickup(n)] if ctx.addons and notes else []
+    if said and _names_addon(said, ctx.addons):  # `已交材料费` is paid, not one more of it
+        counted = _addons_in_notes(said, ctx)
         if counted is None:
             flags.add(FLAG_LEFTOVER)  # an extra the head offers, left inside a note: how many?
         else:
@@ -1362,6 +1363,12 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
 
 
 _PORTION_UNITS = frozenset({None, "份"})
+
+
+def _as_said(it: Item, rest: str) -> str:
+    """A counted word kept as a note, in the order it was written (`9岁`, not `岁9`)."""
+    before = f"{it.qty}{it.unit or ''}{it.text}"
+    return before if before in rest else f"{it.text}{it.qty}{it.unit or ''}"
 
 
 def _money_in_notes(notes: list[str], counts: list[tuple[Decimal, str | None]]) -> None:

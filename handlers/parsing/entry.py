@@ -64,6 +64,7 @@ from handlers.parsing.vocab import (
     PLACE_TOKEN,
     PRICE_NOTE,
     TITLE_WORDS,
+    english_goods,
     is_note_token,
     is_paid_or_pickup,
     may_be_place,
@@ -176,7 +177,10 @@ _COUNT_FIRST = re.compile(rf"\s*(?:{NUM})\s*(?:{_UNIT_ALT})")
 _TALK = re.compile(r"接龙|要啥|什么|[吗呢吧][!！~～。]*$|[?？]|可以|能不能|有没有")
 _TRAILING_PARTICLE = re.compile(r"(?<=[^\s\d])的?[～~]+$|(?<=[^\s\d])的$")
 # Specification digits stay in the item: `550ml*24瓶`, `5kg*2`.
-_SPEC = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM)\s*[*xX×]\s*\d+")
+# `550ml*24瓶`, `盆菜10人份`: a size inside the product's name, no count of it.
+_SPEC = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|G|kg|KG|Kg|克|斤|cm|CM)\s*[*xX×]\s*\d+|\d{1,2}人份"
+)
 _EACH = re.compile(rf"^(?P<goods>.+?)\s*各\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?$")
 _EACH_SPLIT = re.compile(r"[\s、，,和+及]+")
 # `十人以上可送`, `5斤起送`: how many it takes, not how many are ordered.
@@ -606,6 +610,7 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             n + 1 < len(tokens)
             and _PINYIN.fullmatch(tokens[n - 1])
             and _PINYIN.fullmatch(tokens[n])
+            and not english_goods(tokens[n])
             and _is_goods(tokens[n + 1], ctx)
         ):
             n += 1  # `12-1-301 Zhang Wei 五常*2`: a name in pinyin, two words
@@ -651,6 +656,7 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         while (
             n < len(tokens)
             and (_LATIN_NAME_WORD.match(tokens[n]) or _LOWER_INITIAL.fullmatch(tokens[n]))
+            and not english_goods(tokens[n])  # `Peter apple x2`: the goods, not a surname
             and not (ctx.letters and tokens[n][:1].upper() in ctx.letters and len(tokens[n]) <= 2)
             and tokens[n].casefold() not in ctx.fields
             and not _is_goods(tokens[n], ctx)
@@ -873,12 +879,17 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
     return tok, "", frozenset()
 
 
+_NUMBERED_GOODS = re.compile(r"\d{1,2}\s*号(?![楼院门])")
+
+
 def _plus_splits(left: str, right: str, ctx: Context) -> bool:
     """`+` before a number separates menu codes (`2+4`, `麻薯的1 + 2`); elsewhere it is a
     quantity (`苹果+1`)."""
     nxt = right.lstrip()
     if not (nxt[:1].isdigit() or nxt[:1] in "一二两三四五六七八九十"):
         return True
+    if _NUMBERED_GOODS.match(nxt):
+        return True  # `1号6寸+2号6寸`: the goods numbered 1, and those numbered 2
     number = _DIGITS.match(nxt)
     if not ctx.codes or number is None or number.group(0) not in ctx.codes:
         return False

@@ -147,6 +147,87 @@ _IN_WORD_NOTES = [
 ]
 NOTE_IN_WORD = re.compile("|".join(map(re.escape, _IN_WORD_NOTES)))  # tried in this order
 NOTE_IN_WORD_STARTS = frozenset(w[0] for w in _IN_WORD_NOTES)  # what a match starts with
+# Goods written in English by residents who write their names in English (`Peter apple x2`):
+# such a word after an English name starts the order, it is no second name. Singular, lower case.
+ENGLISH_GOODS = frozenset(
+    [
+        "apple",
+        "banana",
+        "orange",
+        "grape",
+        "pear",
+        "peach",
+        "mango",
+        "lemon",
+        "cherry",
+        "strawberry",
+        "watermelon",
+        "melon",
+        "kiwi",
+        "durian",
+        "lychee",
+        "blueberry",
+        "pineapple",
+        "avocado",
+        "tomato",
+        "potato",
+        "onion",
+        "cabbage",
+        "lettuce",
+        "carrot",
+        "egg",
+        "milk",
+        "yogurt",
+        "bread",
+        "bagel",
+        "croissant",
+        "toast",
+        "cake",
+        "cookie",
+        "muffin",
+        "sourdough",
+        "baguette",
+        "donut",
+        "coffee",
+        "latte",
+        "tea",
+        "juice",
+        "water",
+        "beer",
+        "wine",
+        "rice",
+        "noodle",
+        "dumpling",
+        "chicken",
+        "beef",
+        "pork",
+        "fish",
+        "shrimp",
+        "salmon",
+        "tofu",
+        "cheese",
+        "butter",
+        "pizza",
+        "burger",
+        "sandwich",
+        "salad",
+        "soup",
+        "box",
+        "bag",
+        "bottle",
+        "pack",
+    ]
+)
+
+
+def english_goods(word: str) -> bool:
+    """`apple`, `Grapes`, `eggs`: an English word for goods."""
+    w = word.casefold()
+    return w in ENGLISH_GOODS or (
+        w.endswith("s") and (w[:-1] in ENGLISH_GOODS or w[:-2] in ENGLISH_GOODS)
+    )
+
+
 # A kinship word or title after a surname stays with it (`陈 阿姨`, `王 老师`).
 TITLE_WORDS = frozenset(
     [
@@ -296,7 +377,8 @@ def is_note_token(token: str) -> bool:
 _PAY_PICKUP_HINT = re.compile(r"[付转交提取]")
 _PAY_OR_PICKUP = re.compile(
     r"^(?:(?:微信|支付宝|wx|vx|WX|VX|zfb)已?(?:付|付款|支付|转|转账|交|交款)了?"
-    r"|已(?:微信|支付宝)?(?:付|付款|支付|转|转账|交|交款)了?"
+    r"|已(?:微信|支付宝)?(?:付|付款|支付|转|转账|交|交款|缴)了?"
+    r"|已(?:交|缴|付|转)(?:[\u4e00-\u9fff]{0,4}费|定金|订金|押金)"  # `已交材料费`: paid, no goods
     r"|\S{1,6}(?:自提|自取|提货|取货))$"
 )
 
