@@ -129,3 +129,43 @@ def test_a_one_line_chain_reads_the_menu_above_its_entries_line_by_line() -> Non
         [("3", 1, None)],
         [("2", 2, None)],
     ]
+
+
+def test_goods_the_head_names_outside_its_menu_lines_are_on_offer() -> None:
+    """The flavours listed, the sizes listed, and the product in a line the menu reader took
+    no product from are what the chain sells: read as written, and not held."""
+    cupcakes = parse_chain(
+        "#接龙 纸杯蛋糕🧁 6个一盒 ¥32\n口味：原味 / 可可 / 抹茶 / 红丝绒\n周日下午3点后取\n"
+        "1. 苡苡 原味1盒 可可1盒\n2. 小颜 红丝绒×1\n3. 酆 抹茶两盒"
+    )
+    assert [goods(e) for e in cupcakes.entries] == [
+        [("原味", Decimal(1), "盒"), ("可可", Decimal(1), "盒")],
+        [("红丝绒", Decimal(1), None)],
+        [("抹茶", Decimal(2), "盒")],
+    ]
+    assert not any(e.needs_review for e in cupcakes.entries)
+    melons = parse_chain(
+        "#接龙 🍉 8424西瓜 第二个半价！\n单个约7-8斤 ¥36/个，第二个¥18\n🍈 网纹瓜 买二送一 ¥25/个\n"
+        "1. 俞 西瓜2个\n2. 叶子 网纹瓜2 西瓜1"
+    )
+    assert not any(e.needs_review for e in melons.entries)
+    tissue = parse_chain(
+        "【本周日用品清单】团长：小芳\n品名 | 规格 | 价格\n维达抽纸 | 3层100抽×24包 | 49.9\n"
+        "立白洗洁精 | 1.5kg×2瓶 | 19.9\n------------------\n1. 佟 维达抽纸 x1 | 立白 x1"
+    )
+    assert goods(tissue.entries[0]) == [("维达抽纸", Decimal(1), None), ("立白", Decimal(1), None)]
+
+
+def test_a_word_the_head_asks_for_is_no_goods_and_counts_left_in_the_goods_are_held() -> None:
+    chain = parse_chain(
+        "#接龙 中秋月饼 蛋黄莲蓉/豆沙/鲜肉 ¥48/盒 请写清电话\n"
+        "1. 黄阿姨 2盒 蛋黄莲蓉\n"
+        "2. 小戴 1盒：3个蛋黄莲蓉3个豆沙\n"
+        "3. 周 豆沙1盒 电话13700002222\n"
+        "4. 晴天 原味3个+鲜肉3个 一盒\n"
+        "5. 张大妈 鲜肉1盒 要两盒换着吃"
+    )
+    first, mixed, phone, box, more = chain.entries
+    assert goods(first) == [("蛋黄莲蓉", Decimal(2), "盒")] and not first.needs_review
+    assert mixed.needs_review and box.needs_review and more.needs_review
+    assert goods(phone) == [("豆沙", Decimal(1), "盒")]

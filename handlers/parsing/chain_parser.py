@@ -44,7 +44,7 @@ from handlers.parsing.menu import (
     menu_numbers,
     parse_menu,
 )
-from handlers.parsing.quantities import pure_quantity, split_quantity
+from handlers.parsing.quantities import has_quantity, pure_quantity, split_quantity
 from handlers.parsing.repost import Above, ChainState, Decisions, Head, Settled
 from handlers.parsing.roster import (
     PICK,
@@ -325,7 +325,7 @@ def _read(
     decisions = Decisions(fields, kind, mode, labels, answer)
     if expect is not None and decisions != expect:
         return None
-    on_menu = _OnMenu(head.menu, head.known, ctx) if mode == "multi" else None
+    on_menu = _OnMenu(head.menu, head.known, ctx, head.header) if mode == "multi" else None
     memo: dict[tuple[str, int, int], _Goods] = {}
     settled = _settled_for((mode, ctx, labels, head.menu, head.known, answer))
     done: list[_Settled] = []
@@ -642,10 +642,23 @@ class _OnMenu:
     parse. The matcher is built on the first item a menu number does not settle; a chain
     without products has no matcher, and then nothing is off its menu."""
 
-    __slots__ = ("_built", "_codes", "_known", "_lettered", "_letters", "_matcher", "_menu", "seen")
+    __slots__ = (
+        "_built",
+        "_codes",
+        "_header",
+        "_known",
+        "_lettered",
+        "_letters",
+        "_matcher",
+        "_menu",
+        "seen",
+    )
 
-    def __init__(self, menu: tuple[MenuLine, ...], known: tuple[str, ...], ctx: Context) -> None:
+    def __init__(
+        self, menu: tuple[MenuLine, ...], known: tuple[str, ...], ctx: Context, header: str = ""
+    ) -> None:
         self._menu = menu
+        self._header = _offers(header) if header else ""
         self._known = known
         self._codes = ctx.codes
         self._lettered = ctx.letter_numbers
@@ -672,7 +685,55 @@ class _OnMenu:
         if self._matcher is None or self._matcher.match(text) is not None:
             return True
         served = _SERVED.sub("", text)  # `热牛奶`, `冰美式`: the drink, served hot or iced
-        return bool(served) and served != text and self._matcher.match(served) is not None
+        if served and served != text and self._matcher.match(served) is not None:
+            return True
+        return _in_header(text, self._header)
+
+
+# What the head names but its menu lines do not hold as products: a flavour (`口味：原味 / 可可`),
+# a size (`L/XL/XXL`, `1段/2段`), a colour, or the product in a line the menu reader did not take
+# (`🍉 8424西瓜 第二个半价`). `_SIZE_OR_COLOUR` is what is cut from an entry's goods to find it.
+_SIZE_OR_COLOUR = re.compile(
+    r"^[\u4e00-\u9fff]{1,2}色|(?:\d{2,3}\s*码|[2-5]?X{0,3}[SML]码?|\d\s*段|\d{1,2}\s*寸|"
+    r"[大中小]份|[\d/]+[A-Z]?)$"
+)
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
+_SIZE_WORD = re.compile(r"码(?=\s|$)")
+# A line of the head that offers goods: a price, a price per unit, or a list of options.
+_OFFER_LINE = re.compile(
+    r"[¥￥$]\s*\d|\d\s*(?:元|块)|/\s*(?:个|斤|盒|包|箱|份|袋|瓶|罐|只|件|双|套|桶|提|小时|次|位|人)"
+    r"|口味|规格|尺码|颜色|款式|品名|种类|型号|[：:][^，。！]*[/／|｜]|[|｜]|\d\.\d{1,2}\s*$"
+)
+
+
+@lru_cache(maxsize=256)
+def _offers(header: str) -> str:
+    """The lines of the head that offer goods, and its first line (the chain's title), joined:
+    where an entry's goods may be named though the menu reader took no product from them."""
+    lines = unicodedata.normalize("NFKC", header).split("\n")
+    return "\n".join(
+        line for k, line in enumerate(lines) if k == 0 or _OFFER_LINE.search(line) is not None
+    )
+
+
+def _in_header(text: str, header: str) -> bool:
+    """The goods as written (a colour or a size aside) are named in the head: `西瓜` under
+    `8424西瓜 第二个半价`, `原味` under `口味：原味 / 可可`, `抽纸` under `维达抽纸 | 3层…`."""
+    if not header:
+        return False
+    text = text.strip()
+    if len(text) >= 2 and text in header:
+        return True
+    core = _SIZE_OR_COLOUR.sub("", text).strip()
+    core = _SIZE_OR_COLOUR.sub("", core).strip() if core else core
+    if not core:  # `130码`, `S`, `白色 M码`: a size or a colour the head lists
+        size = _SIZE_WORD.sub("", text).strip()
+        return bool(size) and all(part in header for part in size.split())
+    if len(core) >= 2 and core in header:
+        return True
+    runs = _HAN_RUN.findall(core)
+    named = sum(len(r) for r in runs if r in header)
+    return bool(runs) and 2 * named >= sum(len(r) for r in runs) and named >= 2
 
 
 _CODE_START = re.compile(r"^\[?(\d{1,3})(?!\d)")  # `2芋泥`, `[4]巧克力味`
@@ -992,6 +1053,22 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
         flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
     if len(items) >= 2 and (labels or ctx.fields or "的" in r.rest):
         items = _drop_source(items, r.rest, labels, ctx, notes)
+    if (
+        len(items) >= 2
+        and items[0].item is None
+        and items[0].unit is not None
+        and items[1].item
+        and items[1].qty == 1
+        and items[1].unit is None
+        and not has_quantity(items[1].item)
+    ):  # `2盒 蛋黄莲蓉`: the count, then what of
+        items = [ParsedItem(items[1].item, items[0].qty, items[0].unit), *items[2:]]
+    if any(it.item and _count_inside(it) for it in items):
+        flags.add(FLAG_MANY_COUNTS)  # `抹茶3个 一盒`, `巅峰12罐 K9`: which count is the order?
+    elif len(items) >= 2 and any(it.item is None and it.unit is not None for it in items):
+        flags.add(FLAG_MANY_COUNTS)  # `1盒：3个蛋黄莲蓉3个豆沙`, `2斤 一盒`: a count of what?
+    if r.notes and any(_WANTS_COUNT.search(n) for n in r.notes):
+        flags.add(FLAG_MANY_COUNTS)  # `XXL 要两套换着穿`: a count said in the words after
     if (ctx.codes or ctx.letters) and any(
         it.item and " " in it.item and _code_then_words(it.item, ctx) for it in items
     ):
@@ -1014,6 +1091,31 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
             if it.text is not None and not on_menu(it.text) and it.text not in notes:
                 flags.add(FLAG_NOT_ON_MENU)
     return tuple(items), frozenset(flags), tuple(notes)
+
+
+# A count left inside the goods' text where the reading took another: a times sign and a
+# number at its end (`皇家2kg×2`), or a count with its unit when the item has a unit of its own
+# (`抹茶3个` read as one 盒, `巅峰12罐` as 12 罐). A size times a count (`600ml*24瓶`) is the
+# product's own, and so is a pack size when no other unit is read (`维达抽纸24包 x2`).
+_WANTS_COUNT = re.compile(
+    r"(?:要|来|订|买|加)\s*(?:\d{1,3}|[一两二三四五六七八九十])\s*"
+    r"(?:套|个|件|份|盒|箱|斤|袋|包|瓶|只|双|条)"
+)
+_TIMES_AT_END = re.compile(r"[*xX×]\s*\d{1,3}$")
+_COUNT_AT_END = re.compile(r"(?<![A-Za-z*xX×\d])\d{1,3}\s*(?P<unit>罐|个|盒|袋|包|箱|份|瓶|只|杯)$")
+_PIECES = frozenset("个只杯份")
+
+
+def _count_inside(it: ParsedItem) -> bool:
+    """`巅峰12罐` read as 12 罐 (the count twice?), `抹茶3个` as one 盒 (three in the box, or
+    three boxes?); `五常10斤` in one 袋 and `500ML12罐` in two 箱 are the product's size."""
+    text = it.item or ""
+    if not text[-1:].isdecimal() and it.unit is None:
+        return False  # most goods: no count at their end
+    if _TIMES_AT_END.search(text) is not None:
+        return True
+    inside = _COUNT_AT_END.search(text) if it.unit is not None else None
+    return inside is not None and (inside["unit"] == it.unit or inside["unit"] in _PIECES)
 
 
 # A sentence, not a dish: it ends in a particle, asks, or trails off (`～`).

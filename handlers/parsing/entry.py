@@ -131,7 +131,7 @@ SAME_AS_ABOVE = re.compile(r"^(?:同上|同楼上|同前|同\s*上)$")
 PLUS_ONE = re.compile(r"^(?:[+＋]\s*1|加\s*1|加一|\+一)$")
 _CLOSERS = ("）", ")", "】", "]")
 _BRACKET_NOTE = re.compile(r"\s*[（(【\[]([^（）()【】\[\]]*)[）)】\]]\s*$")
-_SEP_SPLIT = re.compile(r"(\s*[➕，,、；;+]\s*)")
+_SEP_SPLIT = re.compile(r"(\s*[➕，,、；;+|｜]\s*)")
 _BRACKET_THEN = re.compile(r"([）)】\]])(?=[^\s\d）)】\]，,、；;+➕。.x×*])")
 _RANGE = re.compile(r"^(\d{1,3})\s*-\s*(\d{1,3})$")
 _CODE_TOKEN = re.compile(r"^[A-Za-z]$")
@@ -312,6 +312,10 @@ _LESS_BY = re.compile(
 )
 
 
+# A bracket first saying the order is placed for someone else: `（代邻居）`, `(帮楼上)`.
+_ON_BEHALF = re.compile(r"[（(]\s*(?P<who>(?:代|帮|替)[^（）()]{1,6}?)\s*[）)]\s*(?=\S)")
+
+
 @lru_cache(maxsize=65536)
 def read_entry(body: str, ctx: Context) -> Reading:
     """Read one entry's body (its text without the number). Memoised: copies repeat lines."""
@@ -320,6 +324,9 @@ def read_entry(body: str, ctx: Context) -> Reading:
     text = body
     if ("（" in text or "(" in text) and _PAID_BRACKET.search(text):
         text = _paid_brackets(text, notes)  # `Riki4（已转）`, `4份（2份少饭）（已转）`
+    if text[:1] in "（(" and (whom := _ON_BEHALF.match(text)) is not None:
+        notes.append(whom["who"])  # `（代邻居）3-402 鲜肉1盒`: for whom, then who and what
+        text = text[whom.end() :].lstrip()
     if "不" in text and (gone := _WITHDRAWN.search(text)) is not None:
         flags.add(FLAG_CANCEL)  # `土豆两斤 不要了`: the writer withdraws it, as with 取消
         text = text[: gone.start()].rstrip()

@@ -266,7 +266,7 @@ TITLE_WORDS = frozenset(
 )
 # A phone number glued to or written after a name: a note, not part of it.
 # Starts with its literal 1 (the engine scans for it), then looks back: no digit before.
-PHONE = re.compile(r"1(?<!\d1)[3-9]\d{9}(?!\d)")
+PHONE = re.compile(r"(?:(?:电话|手机|手机号|tel|Tel|TEL)\s*[:：]?\s*)?1(?<!\d1)[3-9]\d{9}(?!\d)")
 # Money as a resident writes an amount of it (`5元的`, `6块钱`, typed fast `5快`): where the
 # head asks how much money's worth, the amount ordered, never a count of the goods.
 MONEY_UNITS = frozenset({"元", "块钱", "快"})
@@ -370,7 +370,12 @@ def is_note_token(token: str) -> bool:
         or (may_be_place(bare) and PLACE_TOKEN.match(bare) is not None)
         or ("换" in bare and not bare.startswith("换"))
         or is_paid_or_pickup(bare)
+        or (bare[-1:] in "级班" and _SCHOOL_YEAR.match(bare) is not None)
     )
+
+
+# `三年级`, `大班`, `初二`: the child's school year in a chain of books or classes, a note.
+_SCHOOL_YEAR = re.compile(r"^(?:[一二三四五六七八九1-9]年级|[大中小]班|学前班)$")
 
 
 # `微信已付`, `支付宝已转`, `北门自提`, `小区门口取货`: how it is paid or picked up.
