@@ -106,21 +106,33 @@ def test_fifth_held_out_gathering_read_blind() -> None:
     assert report.overall.lost == 0
 
 
+def test_sixth_held_out_gathering_read_blind() -> None:
+    """11 chains from two origins not used before (a tally of 💩 per friend, a community's
+    sign-ups, an organiser's template), read blind: 12 of 19 entries right, 7 silently wrong,
+    2 extra. Raised by tallies of one emoji, `带两个人`, events numbered by their days, and a
+    list above the head's example line."""
+    report = evaluate(CORPUS / "real" / "held_out6")
+    assert report.overall.files == 11 and report.overall.entries == 19
+    assert report.overall.right >= 19 - 1 and report.overall.silent <= 1
+    assert report.overall.extra == 0 and report.overall.kind_right >= 10
+
+
 def test_every_real_order_entry_is_right_or_flagged() -> None:
-    """All 169 real messages: 715 of 734 order entries right, 17 flagged, 2 silently wrong."""
+    """All 180 real messages: 715 of 734 order entries right, 17 flagged, 2 silently wrong."""
     report = evaluate(CORPUS / "real")
     order = report.by_kind["order"]
     assert order.entries == 734 and order.right >= 715 and order.silent <= 2
-    assert report.overall.lost == 0 and report.overall.right >= 2026
+    assert report.overall.lost == 0 and report.overall.right >= 2045
 
 
 def test_every_real_sign_up_is_right_or_flagged() -> None:
-    """All 67 real sign-ups: 763 of 782 entries right, 8 flagged, 11 silently wrong (701 right
-    and 78 silent before sign-ups had rules of their own); every one told a sign-up."""
+    """All 77 real sign-ups: 777 of 796 entries right, 8 flagged, 11 silently wrong (701 right
+    and 78 silent of the first 782 before sign-ups had rules of their own); all but one (an
+    empty chain) told a sign-up."""
     report = evaluate(CORPUS / "real")
     signup = report.by_kind["signup"]
-    assert signup.entries == 782 and signup.right >= 763 and signup.silent <= 11
-    assert signup.kind_right == signup.files == 67 and report.overall.kind_right >= 167
+    assert signup.entries == 796 and signup.right >= 777 and signup.silent <= 11
+    assert signup.kind_right >= 76 and signup.files == 77 and report.overall.kind_right >= 177
     assert signup.extra == 0
 
 

@@ -227,3 +227,45 @@ def test_a_dinner_priced_per_head_counts_a_family_as_its_places() -> None:
         [(None, Decimal(4), None)],
         ONE,
     ]
+
+
+def test_someone_bringing_others_counts_them_too() -> None:
+    chain = parse_chain("#接龙 周日爬山\n1. 弦默\n2. 大羽带两个人\n3. 李姐带孙子\n4. 阿凯 带2个人")
+    assert [(e.name, people(e)[0][1]) for e in chain.entries] == [
+        ("弦默", 1),
+        ("大羽", 3),
+        ("李姐", 2),
+        ("阿凯", 3),
+    ]
+
+
+def test_a_number_after_a_name_picks_one_of_the_events_numbered_by_their_days() -> None:
+    chain = parse_chain(
+        "#接龙\n【社区端午刺绣系列活动·预报名接龙】\n"
+        "1️⃣ 布艺刺绣手袋 —— 6月15日\n2️⃣ 刺绣布艺 —— 6月17日\n3️⃣ 端午香囊 —— 6月19日\n"
+        "1. 小客服\n2. 阿城 2"
+    )
+    assert people(chain.entries[1]) == ONE and chain.entries[1].note == "2"
+
+
+def test_a_tally_of_one_emoji_per_friend_is_a_check_in() -> None:
+    chain = parse_chain(
+        "#接龙\n\n1. yuxii3 💩💩💩💩💩\n2. joanne(; 💩💩💩\n3. 保温杯里伏特加 💩💩💩💩"
+    )
+    assert chain.kind == "checkin"
+    assert [e.name for e in chain.entries] == ["yuxii3", "joanne(;", "保温杯里伏特加"]
+    assert [e.note for e in chain.entries] == ["💩💩💩💩💩", "💩💩💩", "💩💩💩💩"]
+
+
+def test_a_list_above_the_example_line_is_the_head_not_entries() -> None:
+    chain = parse_chain(
+        "接龙\n『中期报告提交确认』\n需提交内容包括：\n1、组委会要求提交的报告\n"
+        "2、社区要求提交的博客\n请各个项目的同学完成后接龙确认。\n例 姓名/项目简称/Issue#"
+    )
+    assert chain.entries == []
+    grown = parse_chain(
+        "接龙\n『中期报告提交确认』\n需提交内容包括：\n1、组委会要求提交的报告\n"
+        "2、社区要求提交的博客\n请各个项目的同学完成后接龙确认。\n例 姓名/项目简称/Issue#\n"
+        "1. 小王/wechaty-ui/#12"
+    )
+    assert [e.seq for e in grown.entries] == [1]

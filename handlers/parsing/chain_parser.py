@@ -897,6 +897,10 @@ def _settle(
         name, rest = who_signs_up(name, r.rest)
         if rest != r.rest:
             r = r._replace(rest=rest)
+        along = _TAKES_ALONG.search(name) if name and not r.rest and "带" in name else None
+        if name and along and along.start() > 0:  # `大羽带两个人`, `李姐带孙子`: who, and who along
+            r = r._replace(rest=along.group(0))
+            name = name[: along.start()].rstrip()
         items = [_head_count(r.rest, notes, picked=answer == PICK)]
         flags -= _GOODS_FLAGS
         if talks_to_group(r.rest):  # `6点在a2门口集合了`: coming, or organising?
@@ -1282,12 +1286,13 @@ def _text_name(name: str | None, rest: str, notes: list[str]) -> str | None:
         notes[0] = rest[english.end() :].strip()
     for opener, closer in (("（", "）"), ("(", ")")):
         at = name.find(opener)
-        if at > 0 and closer not in name[at:]:
+        if at > 0 and closer not in name[at:] and not _EMOTICON_END.search(name):
             notes.insert(0, name[at:].strip())
             name = name[:at].rstrip()
     return name
 
 
+_EMOTICON_END = re.compile(r"[(（][;；:：]$")  # `joanne(;`: a face typed after the nickname
 _SIBLING = re.compile(r"[^\s，,。\d]{1,6}\d+(?:\.\d+)?\s*岁")
 _AGES = re.compile(r"\d+(?:\.\d+)?\s*岁(?:[^\s，,。\d]{1,6}\s*\d+(?:\.\d+)?\s*岁)*")
 
@@ -1325,6 +1330,12 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
     if family is not None:  # `2大1小`, `大人2 小孩2`: the grown-ups and the children
         notes.insert(0, rest)
         return ParsedItem(None, family[0], None)
+    along = _TAKES_ALONG.match(rest) if rest[:1] == "带" else None
+    if along:  # `带两个人`: two more, three places; `带孙子`: one more
+        more = quantities.to_number(along["num"]) if along["num"] else Decimal(1)
+        if more is not None and 0 < more <= 20:
+            notes.insert(0, rest)
+            return ParsedItem(None, more + 1, None)
     m = _HEAD_COUNT.search(rest)
     if m and count_in_sentence(rest, m.start(), m.end()):
         m = None  # `我们三人都在小酒馆…`: people talked about, not a head count
@@ -1333,9 +1344,9 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
         if n is not None and 0 < n <= 100:
             return ParsedItem(None, n, m["unit"])
     notes.insert(0, rest)
-    more = _BRINGS_ALONG.match(rest)
-    if more:  # `+1 朋友`: one friend along, two places
-        n = quantities.to_number(more["num"])
+    friends = _BRINGS_ALONG.match(rest)
+    if friends:  # `+1 朋友`: one friend along, two places
+        n = quantities.to_number(friends["num"])
         if n is not None and 0 < n <= 20:
             return ParsedItem(None, n + 1, None)
     if rest.isdecimal() and 0 < int(rest) <= 10 and not picked:
@@ -1351,6 +1362,11 @@ _FAMILY = re.compile(
     rf"|(?:大人|成人)\s*(?P<big2>{_CN_DIGIT})\s*[+＋,，、]?\s*"
     rf"(?:小孩|小朋友|孩子|儿童)\s*(?P<small2>{_CN_DIGIT})"
     rf"|(?:大人|成人)\s*(?P<big3>{_CN_DIGIT})(?![\d.])"
+)
+# `带两个人`, `带孙子`: the people someone brings along, the whole of what follows the name.
+_TAKES_ALONG = re.compile(
+    rf"带上?\s*(?:(?P<num>{_CN_DIGIT})\s*个?\s*(?:人|朋友|孩子|小孩|娃)"
+    r"|(?:孙子|孙女|儿子|女儿|孩子|小孩|娃|宝宝|老婆|老公|媳妇|家属|朋友|闺蜜|同事|同学|老妈|老爸))$"
 )
 # `+1 朋友`, `+2家属`: someone and the companions they bring.
 _BRINGS_ALONG = re.compile(

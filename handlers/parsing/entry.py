@@ -279,6 +279,12 @@ def is_emoji_token(tok: str) -> bool:
     return symbol
 
 
+def is_tally(tok: str) -> bool:
+    """`💩💩💩💩`, `⭐⭐⭐`: one emoji written again and again, a count kept, no part of a name."""
+    marks = tok.replace("\ufe0f", "")
+    return len(marks) >= 3 and marks == marks[0] * len(marks) and not marks[0].isalnum()
+
+
 def _decoration(tok: str) -> bool:
     """`ོ་`, `️`: marks and symbols that are no word (no letter, digit or CJK punctuation)."""
     return all(
@@ -637,7 +643,11 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
             start = body.index(first) + len(name)
             return name, body[start:].strip().lstrip("-—_").strip(), flags
     while n < len(tokens) and (
-        (not tokens[n][0].isalnum() and (is_emoji_token(tokens[n]) or _decoration(tokens[n])))
+        (
+            not tokens[n][0].isalnum()
+            and (is_emoji_token(tokens[n]) or _decoration(tokens[n]))
+            and not is_tally(tokens[n])
+        )
         or tokens[n] in TITLE_WORDS
     ):
         n += 1

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from handlers.parsing.entry import Reading
+from handlers.parsing.entry import Reading, is_tally
 
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
 _REPORT = re.compile(
@@ -113,6 +113,7 @@ class KindCounts:
     heads: int = 0  # a head count (`2人`)
     counts: int = 0  # a bare count after the name (`张三 2`): portions, or places
     quantified: int = 0  # a count of something other than people (`2份`, `苹果2斤`, `张三 2`)
+    tallies: int = 0  # a run of one emoji (`💩💩💩`): a count kept day by day
     answers: Counter[str] = field(default_factory=Counter)  # each roll-call answer's entries
 
     def add(self, read: Iterable[Reading]) -> None:
@@ -124,6 +125,7 @@ class KindCounts:
             self.activity += _ACTIVITY.search(rest) is not None
             self.status += _STATUS.search(rest) is not None
             self.figures += len(set(_FIGURES.findall(rest))) >= 2
+            self.tallies += bool(rest) and not rest[0].isalnum() and is_tally(rest)
             self.goods += any(
                 (
                     it.text is not None
@@ -180,6 +182,8 @@ def detect_kind(header: str, counts: KindCounts | None, *, has_menu: bool) -> st
         return "checkin"
     if n and 2 * counts.activity >= n and not order_head:
         return "checkin"
+    if n and 2 * counts.tallies >= n and not order_head:
+        return "checkin"  # `yuxii3 💩💩💩💩`: each one's tally, kept in the chain
     if n and 2 * counts.status >= n:
         return "report"
     if n and 2 * counts.figures >= n:

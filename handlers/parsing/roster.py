@@ -163,6 +163,18 @@ _PICKING = re.compile(
 PICK = "#"  # the answer a roster's entries give after their names: an option's number
 
 
+# `1️⃣ 布艺刺绣手袋 —— 6月15日`: events numbered in keycaps, each on its day: people pick one.
+_DATED_OPTION = re.compile(
+    r"^\s*[1-9]\ufe0f?\u20e3.*?(?:\d{1,2}月\d{1,2}[日号]|周[一二三四五六日天]|星期[一二三四五六日天])",
+    re.MULTILINE,
+)
+
+
 def roster_answer(header: str) -> str | None:
-    """PICK when the head asks each person to pick an option, else None."""
-    return PICK if _PICKING.search(header) else None
+    """PICK when the head asks each person to pick an option, or numbers events by their days
+    (`1️⃣ 手袋 —— 6月15日`, `2️⃣ 香囊 —— 6月19日`); else None."""
+    if _PICKING.search(header):
+        return PICK
+    if "\u20e3" in header and len(_DATED_OPTION.findall(header)) >= 2:
+        return PICK
+    return None

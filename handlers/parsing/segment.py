@@ -376,8 +376,10 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     if runs:
         runs[-1] = _without_leading_menu(lines, runs[-1])
     counts = _run_counts(lines, runs[-1]) if runs else None
-    if counts is not None and counts.head_list():
-        runs = []  # the last list is the leader's menu or rules: no numbered entries yet
+    if counts is not None and (counts.head_list() or _example_below(lines, runs[-1][-1])):
+        # the last list is the leader's menu or rules, or a list the example line (`例 姓名/
+        # 项目简称`) comes after: what to hand in, not who has. No numbered entries yet.
+        runs = []
     if not runs:
         if has_marker:  # an unnumbered chain: order-looking lines after the first line
             for i, ln in enumerate(lines):
@@ -394,6 +396,11 @@ def segment(lines: list[Line], *, has_marker: bool) -> Segments:
     if seg.entries and counts is not None:
         seg.resume = _resume(seg, run, counts, Resume(0, run[0], RunCounts(0, 0, 0), None))
     return seg
+
+
+def _example_below(lines: list[Line], last: int) -> bool:
+    """The head's example line (`例 张三 苹果2斤`) under the list: entries follow the example."""
+    return any(is_example(ln.body) for ln in lines[last + 1 :] if "例" in ln.body)
 
 
 def _numbered_again(lines: list[Line], above: list[int], below: list[int]) -> bool:
@@ -433,8 +440,10 @@ def segment_tail(lines: list[Line], resume: Resume) -> Segments | None:
             return None  # the line joins the list above it
         run.append(i)
         prev = ln.seq
+    if not run:
+        return None
     counts = resume.above + _run_counts(lines, run)
-    if counts.head_list():
+    if counts.head_list() or _example_below(lines, run[-1]):
         return None
     seg = Segments(lines)
     _walk(seg, 0, run[-1])
