@@ -699,6 +699,8 @@ _SIZE_OR_COLOUR = re.compile(
 )
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _SIZE_WORD = re.compile(r"码(?=\s|$)")
+_CN_SIZE = re.compile(r"([一二两三四五六七八九])(寸|段|码|号)")
+_CN_DIGIT_VALUE = {ch: k for k, ch in enumerate("一二三四五六七八九", 1)} | {"两": 2}
 # A line of the head that offers goods: a price, a price per unit, or a list of options.
 _OFFER_LINE = re.compile(
     r"[¥￥$]\s*\d|\d\s*(?:元|块)|/\s*(?:个|斤|盒|包|箱|份|袋|瓶|罐|只|件|双|套|桶|提|小时|次|位|人)"
@@ -724,6 +726,10 @@ def _in_header(text: str, header: str) -> bool:
     text = text.strip()
     if len(text) >= 2 and text in header:
         return True
+    if _CN_SIZE.search(text):  # `六寸`, `三段` where the head writes 6寸, 3段
+        text = _CN_SIZE.sub(lambda m: str(_CN_DIGIT_VALUE[m[1]]) + m[2], text)
+    if len(text) > 2 and text[-1] == "的":
+        text = text[:-1]  # `蛋黄的`: the one with 蛋黄
     core = _SIZE_OR_COLOUR.sub("", text).strip()
     core = _SIZE_OR_COLOUR.sub("", core).strip() if core else core
     if not core:  # `130码`, `S`, `白色 M码`: a size or a colour the head lists
