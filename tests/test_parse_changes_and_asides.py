@@ -112,3 +112,18 @@ def test_a_fee_paid_is_no_extra_and_a_count_of_what_is_asked() -> None:
     assert plain.note == "大班；5岁"  # the age as written, not `岁5`
     fruit = parse_chain("#接龙 周四水果\n1号 苹果 ¥25/5斤\n2号 香蕉 ¥12/把\n1. 老王 x2")
     assert fruit.entries[0].needs_review  # two of which fruit?
+
+
+def test_a_side_written_alone_after_the_place_is_one_more_with_the_meal() -> None:
+    chain = parse_chain(
+        "#接龙\n尖椒炒腐竹，秋葵炒木耳，杂粮饭\n黑凉粉3元\n目前送餐路线：云谷～E东～J南\n"
+        "1. 张鑫-云谷 少饭\n2. 天天大王 云谷 换南瓜 沙拉\n3. 云华 云谷 沙拉\n4. 吴杏 云谷 少少饭"
+    )
+    salad = [(None, Decimal(1), None), ("沙拉", Decimal(1), None)]
+    assert [_goods(e) for e in chain.entries] == [
+        [(None, Decimal(1), None)],
+        salad,
+        salad,
+        [(None, Decimal(1), None)],
+    ]
+    assert chain.entries[1].note == "云谷；换南瓜"

@@ -1465,6 +1465,9 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
             counts.append((it.qty, it.unit))  # `云谷8份`, `3份炒河粉`: portions, then a note
             notes.append(it.text)
             continue
+        if not it.explicit and it.text in vocab.SIDE_DISHES:
+            kept.append(ParsedItem(it.text, it.qty, None))  # `云谷 沙拉`: the meal, and a salad
+            continue
         notes.append(it.text if not it.explicit else _as_said(it, r.rest))
     if ctx.by_money and not counts:
         _money_in_notes(notes, counts)

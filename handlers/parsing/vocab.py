@@ -228,6 +228,12 @@ def english_goods(word: str) -> bool:
     )
 
 
+# Sides a set-meal group hands out or sells beside the meal, written alone after an entry's
+# place (`天天大王 云谷 换南瓜 沙拉`): one of them, with the meal. A word the head prices is
+# read as the head says instead.
+SIDE_DISHES = frozenset(["沙拉", "水果沙拉", "酸奶", "卤蛋", "煎蛋", "茶叶蛋", "例汤", "饮料"])
+
+
 # A kinship word or title after a surname stays with it (`陈 阿姨`, `王 老师`).
 TITLE_WORDS = frozenset(
     [
