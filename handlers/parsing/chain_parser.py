@@ -1058,7 +1058,7 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
     else:
         items = [ParsedItem(it.text, it.qty, it.unit) for it in r.items]
     if (ctx.codes or len(ctx.products) > 1) and any(
-        it.text is None and (it.unit is not None or it.explicit) for it in r.items
+        it.text is None and it.unit is not None for it in r.items
     ):
         flags.add(FLAG_BARE_NUMBER)  # `周周 3个` with several goods on offer: 3 of what?
     if len(items) >= 2 and (labels or ctx.fields or "的" in r.rest):
