@@ -169,3 +169,25 @@ def test_a_word_the_head_asks_for_is_no_goods_and_counts_left_in_the_goods_are_h
     assert goods(first) == [("蛋黄莲蓉", Decimal(2), "盒")] and not first.needs_review
     assert mixed.needs_review and box.needs_review and more.needs_review
     assert goods(phone) == [("豆沙", Decimal(1), "盒")]
+
+
+def test_a_cake_chain_asking_for_the_day_reads_days_and_wishes_as_notes() -> None:
+    chain = parse_chain(
+        "🎂生日蛋糕预订 需提前2天\n动物奶油水果蛋糕 6寸128 8寸168\n巧克力慕斯 6寸138 8寸178\n"
+        "写清楚尺寸和取货日期\n\n1. 小葵 6寸水果 12号下午取\n"
+        "2. 何先生 8寸巧克力慕斯 写“生日快乐 爸爸” 14号\n3. 阿强 8寸 水果 16号"
+    )
+    assert [goods(e) for e in chain.entries] == [
+        [("6寸水果", Decimal(1), None)],
+        [("8寸巧克力慕斯", Decimal(1), None)],
+        [("8寸 水果", Decimal(1), None)],
+    ]
+    assert chain.entries[1].note == "写“生日快乐 爸爸”；14号"
+
+
+def test_a_number_is_never_the_product_it_appears_in() -> None:
+    chain = parse_chain(
+        "云南阳光玫瑰 🍇 一箱2串约4斤 85元 半箱45\n周四晚截单\n\n"
+        "1. 黄黄 1箱\n2. 阿秀 半箱\n3. 乔乔 2"
+    )
+    assert goods(chain.entries[2]) == [(None, Decimal(2), None)]

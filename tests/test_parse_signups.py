@@ -269,3 +269,12 @@ def test_a_list_above_the_example_line_is_the_head_not_entries() -> None:
         "1. 小王/wechaty-ui/#12"
     )
     assert [e.seq for e in grown.entries] == [1]
+
+
+def test_couples_and_partners_and_grown_ups_alone_are_counted() -> None:
+    chain = parse_chain(
+        "邻里百家宴 报名\n请写人数\n1. 阿东 两口子\n2. 陈凤英 66 6栋 和老伴一起\n"
+        "3. 丁丁妈妈 2大\n4. 马天宇 请假"
+    )
+    assert [people(e)[0][1] for e in chain.entries[:3]] == [2, 2, 2]
+    assert chain.entries[3].needs_review  # on leave: not coming, for the leader to see

@@ -575,6 +575,7 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
     letters.update(inline)
     products = tuple(dict.fromkeys([*known, *(m.name for m in menu), *inline.values()]))
     brings = asks_what_each_brings(header)  # a potluck: the dishes it names are cooked, not sold
+    dated = not codes and _ASKS_DAY.search(header) is not None
     return Context(
         frozenset(codes),
         frozenset(letters),
@@ -585,9 +586,12 @@ def _context_cached(header: str, menu: tuple[MenuLine, ...], known: tuple[str, .
         by_money=_BY_MONEY.search(header) is not None,
         letter_numbers=frozenset(lettered),
         brings=brings,
+        dated=dated,
     )
 
 
+# A head asking each entry for a day: `写清楚尺寸和取货日期`, `几号取`.
+_ASKS_DAY = re.compile(r"(?:取货|提货|送货|配送)?(?:日期|几号|哪天)")
 # Goods sold by weight and bought by the money's worth: `接龙写下要几块钱的`, `写金额`.
 _BY_MONEY = re.compile(r"(?:几|多少)(?:块|元)钱?的|要多少钱|写(?:上|下)?金额|按金额")
 _MONEY_NOTE = re.compile(r"(?P<qty>\d+(?:\.\d+)?)\s*(?P<unit>元|块钱)的?")
@@ -1077,6 +1081,8 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
         flags.add(FLAG_MANY_COUNTS)  # `抹茶3个 一盒`, `巅峰12罐 K9`: which count is the order?
     elif len(items) >= 2 and any(it.item is None and it.unit is not None for it in items):
         flags.add(FLAG_MANY_COUNTS)  # `1盒：3个蛋黄莲蓉3个豆沙`, `2斤 一盒`: a count of what?
+    if "再" in r.rest and _MORE_AGAIN.search(r.rest) and len(_A_COUNT.findall(r.rest)) >= 2:
+        flags.add(FLAG_MANY_COUNTS)  # `西红柿3斤 再加1斤`: four in all, or one more to add?
     if r.notes and any(_WANTS_COUNT.search(n) for n in r.notes):
         flags.add(FLAG_MANY_COUNTS)  # `XXL 要两套换着穿`: a count said in the words after
     if (ctx.codes or ctx.letters) and any(
@@ -1086,6 +1092,9 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
         if picked == items:
             flags.add(FLAG_LEFTOVER)  # `8 抹茶 加急`: box 8's flavours, or a note?
         items = picked
+    if ctx.dated and len(items) >= 2 and any(_DAY.fullmatch(it.item or "") for it in items):
+        notes.extend(it.item or "" for it in items if _DAY.fullmatch(it.item or ""))
+        items = [it for it in items if not _DAY.fullmatch(it.item or "")]  # `14号`: the day
     if len(items) >= 2 and _LEAD_TALK.fullmatch(items[0].item or "") and _for_whom(items[0], 0):
         notes.append(items[0].item or "")  # `和jay拼，我要两个`, `有多，来4个`: why, then what
         items = items[1:]
@@ -1107,6 +1116,10 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
 # number at its end (`皇家2kg×2`), or a count with its unit when the item has a unit of its own
 # (`抹茶3个` read as one 盒, `巅峰12罐` as 12 罐). A size times a count (`600ml*24瓶`) is the
 # product's own, and so is a pack size when no other unit is read (`维达抽纸24包 x2`).
+_MORE_AGAIN = re.compile(r"再(?:加|来|要)")
+_A_COUNT = re.compile(
+    r"(?:\d+(?:\.\d+)?|[一两二三四五六七八九十半])\s*[斤个份盒箱袋包瓶只块杯串把条罐提]"
+)
 _WANTS_COUNT = re.compile(
     r"(?:要|来|订|买|加)\s*(?:\d{1,3}|[一两二三四五六七八九十])\s*"
     r"(?:套|个|件|份|盒|箱|斤|袋|包|瓶|只|双|条)"
@@ -1128,6 +1141,7 @@ def _count_inside(it: ParsedItem) -> bool:
     return inside is not None and (inside["unit"] == it.unit or inside["unit"] in _PIECES)
 
 
+_DAY = re.compile(r"(?:[1-9]|[12]\d|3[01])\s*[号日](?:[上下]午|晚上)?[取提到]?")
 # A sentence, not a dish: it ends in a particle, asks, or trails off (`～`).
 _SAID = re.compile(r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?]|要啥|什么")
 
@@ -1336,20 +1350,31 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
     if family is not None:  # `2大1小`, `大人2 小孩2`: the grown-ups and the children
         notes.insert(0, rest)
         return ParsedItem(None, family[0], None)
-    along = _TAKES_ALONG.match(rest) if rest[:1] == "带" else None
-    if along:  # `带两个人`: two more, three places; `带孙子`: one more
+    along = _TAKES_ALONG.search(rest) if "带" in rest or "和" in rest or "跟" in rest else None
+    if along and along.start() == 0:  # `带两个人`: two more, three places; `带孙子`: one more
         more = quantities.to_number(along["num"]) if along["num"] else Decimal(1)
         if more is not None and 0 < more <= 20:
             notes.insert(0, rest)
             return ParsedItem(None, more + 1, None)
+    grown = _GROWN_ONLY.fullmatch(rest) if rest[-1] in "大人" else None
+    if grown:  # `2大`: two grown-ups
+        n = quantities.to_number(grown["num"])
+        if n is not None and 0 < n <= 100:
+            notes.insert(0, rest)
+            return ParsedItem(None, n, None)
     m = _HEAD_COUNT.search(rest)
     if m and count_in_sentence(rest, m.start(), m.end()):
         m = None  # `我们三人都在小酒馆…`: people talked about, not a head count
     if m:
         n = quantities.to_number(m["num"])
         if n is not None and 0 < n <= 100:
-            return ParsedItem(None, n, m["unit"])
+            couple = m["unit"] == "口" and rest[m.end() : m.end() + 1] == "子"
+            return ParsedItem(None, n, None if couple else m["unit"])  # `两口子`: a couple
     notes.insert(0, rest)
+    if along:  # `66 6栋 和老伴一起`: and the one who comes along
+        more = quantities.to_number(along["num"]) if along["num"] else Decimal(1)
+        if more is not None and 0 < more <= 20:
+            return ParsedItem(None, more + 1, None)
     friends = _BRINGS_ALONG.match(rest)
     if friends:  # `+1 朋友`: one friend along, two places
         n = quantities.to_number(friends["num"])
@@ -1371,9 +1396,11 @@ _FAMILY = re.compile(
 )
 # `带两个人`, `带孙子`: the people someone brings along, the whole of what follows the name.
 _TAKES_ALONG = re.compile(
-    rf"带上?\s*(?:(?P<num>{_CN_DIGIT})\s*个?\s*(?:人|朋友|孩子|小孩|娃)"
-    r"|(?:孙子|孙女|儿子|女儿|孩子|小孩|娃|宝宝|老婆|老公|媳妇|家属|朋友|闺蜜|同事|同学|老妈|老爸))$"
+    rf"(?:带上?|和|跟)\s*(?:(?P<num>{_CN_DIGIT})\s*个?\s*(?:人|朋友|孩子|小孩|娃)"
+    r"|(?:孙子|孙女|儿子|女儿|孩子|小孩|娃|宝宝|老婆|老公|老伴|媳妇|家属|朋友|闺蜜|同事|同学|"
+    r"老妈|老爸))(?:一起|一块)?$"
 )
+_GROWN_ONLY = re.compile(rf"(?P<num>{_CN_DIGIT})\s*个?\s*(?:大人|大)")
 # `+1 朋友`, `+2家属`: someone and the companions they bring.
 _BRINGS_ALONG = re.compile(
     rf"^[+＋]\s*(?P<num>{_CN_DIGIT})\s*[个位名]?\s*"
@@ -1586,7 +1613,8 @@ def _addon(text: str, ctx: Context) -> str | None:
 
 
 def _names(text: str, product: str) -> bool:
-    return text in product or product in text
+    """The words name the product; a number never does (`2` inside `一箱2串约4斤`)."""
+    return (text in product and not text.isdecimal()) or product in text
 
 
 def _not_goods(text: str) -> bool:

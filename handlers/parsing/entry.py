@@ -264,6 +264,7 @@ class Context(NamedTuple):  # a tuple: every memoised reading hashes it, in C
     by_money: bool = False  # the head asks how much money's worth (`接龙写下要几块钱的`)
     letter_numbers: frozenset[str] = frozenset()  # menu codes `A1`, `B2`, upper case
     brings: bool = False  # the head asks each entry what they will bring or cook (a potluck)
+    dated: bool = False  # the head asks for a day (`写清楚取货日期`): `14号` is a day, no box
 
 
 def is_emoji_token(tok: str) -> bool:
@@ -318,6 +319,10 @@ _LESS_BY = re.compile(
 )
 
 
+# `写“生日快乐”`, `写上"Happy Birthday"`: words to write on the goods, quoted.
+_WRITE_ON = re.compile(
+    r"(?:生日牌|牌子|卡片|蛋糕上)?(?:写上?|写字|字)[:：]?\s*[“\"「『][^”\"」』]{1,30}[”\"」』]"
+)
 # A bracket first saying the order is placed for someone else: `（代邻居）`, `(帮楼上)`.
 _ON_BEHALF = re.compile(r"[（(]\s*(?P<who>(?:代|帮|替)[^（）()]{1,6}?)\s*[）)]\s*(?=\S)")
 
@@ -333,6 +338,9 @@ def read_entry(body: str, ctx: Context) -> Reading:
     if text[:1] in "（(" and (whom := _ON_BEHALF.match(text)) is not None:
         notes.append(whom["who"])  # `（代邻居）3-402 鲜肉1盒`: for whom, then who and what
         text = text[whom.end() :].lstrip()
+    if "写" in text and (words := _WRITE_ON.search(text)) is not None:
+        notes.append(words.group(0))  # `写“生日快乐 爸爸”`: what goes on the cake, not goods
+        text = f"{text[: words.start()]} {text[words.end() :]}".strip()
     if "不" in text and (gone := _WITHDRAWN.search(text)) is not None:
         flags.add(FLAG_CANCEL)  # `土豆两斤 不要了`: the writer withdraws it, as with 取消
         text = text[: gone.start()].rstrip()
@@ -896,7 +904,10 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
     return tok, "", frozenset()
 
 
-_NUMBERED_GOODS = re.compile(r"\d{1,2}\s*号(?![楼院门])")
+_CAKE_SIZE = re.compile(r"\d{1,2}\s*寸")
+# `3层100抽*24包`, `550ml*24瓶`: a size, then a times sign and a count of what is in the pack.
+_SPEC_WORD = re.compile(r"\d+(?:\.\d+)?[^\d\s号*×xX]+\S*?[*×xX]\s*\d+\S*$")
+_NUMBERED_GOODS = re.compile(r"\d{1,2}\s*(?:号(?![楼院门])|寸)")
 
 
 def _plus_splits(left: str, right: str, ctx: Context) -> bool:
@@ -963,6 +974,18 @@ def _split_words(part: str, ctx: Context) -> list[str]:
             or (current[-1] in "xX×" and COUNT_BEFORE_TIMES.fullmatch(current) is not None)  # 2x B1
             or (  # `红心火龙果 5斤装`, not `10斤装 1 5斤装`: another size after a count
                 w[-1] == "装" and not current[-1].isdigit() and _PACK_SIZE.fullmatch(w) is not None
+            )
+            or (  # `维达抽纸 3层100抽*24包`: the goods, then their specification
+                w[0].isdecimal()
+                and _SPEC_WORD.match(w) is not None
+                and not has_quantity(current)
+                and not current[-1].isdecimal()
+            )
+            or (  # `8寸 水果`: the cake's size, then which cake
+                current[-1] == "寸"
+                and _CAKE_SIZE.fullmatch(current) is not None
+                and not has_quantity(w)
+                and not w[:1].isdecimal()
             )
             or (  # `5斤装 2`: the size, then how many of it
                 current[-1] == "装"

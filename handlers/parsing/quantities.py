@@ -74,6 +74,16 @@ UNITS = [
     "平方",
     "次",
     "两",  # `虾仁三两`, `五花肉8两`: a weight after a number (两斤 is still two 斤)
+    # as written in traditional characters (`菠蘿包4個`, `雞翼10隻`)
+    "個",
+    "隻",
+    "條",
+    "塊",
+    "雙",
+    "張",
+    "組",
+    "對",
+    "盤",
 ]
 # Longest first, so `kg` is never read as `g`; the one-character units as one class, which
 # the regex engine tests in one step where it would try fifty alternatives one by one.
@@ -94,7 +104,7 @@ _UNIT_ENDINGS = tuple(UNITS)
 TIMES_SIGNS = "xX×*＊✖✕"  # `x2`, `×2`, `✖️2`: the signs written for "times"
 _TIMES_SIGN = rf"(?:[{TIMES_SIGNS}]\ufe0f?|乘)"  # `✖️2`: the emoji sign, with its selector
 _SUFFIX_MULT = re.compile(rf"\s*{_TIMES_SIGN}\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
-_SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
+_SUFFIX_PLUS = re.compile(rf"\s*(?:\+|＋|再?加)\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})?\s*$")
 _SUFFIX_UNIT = re.compile(rf"\s*(?P<num>{NUM})\s*(?P<unit>{_UNIT_ALT})(?P<half>{_HALF})\s*$")
 _NOT_UNIT = (_SUFFIX_MULT, _SUFFIX_PLUS)
 _SUFFIX_BARE = re.compile(r"(?<![\d.])\s*(?P<num>\d{1,4}(?:\.5)?)\s*$")  # `牛腩1.5`: half too
@@ -174,6 +184,13 @@ def split_quantity(segment: str) -> tuple[str, Decimal | None, str | None]:
         patterns = (_SUFFIX_MULT, _SUFFIX_PLUS, _SUFFIX_UNIT) if ends_in_unit else _NOT_UNIT
         for pattern in patterns:
             m = pattern.search(text)
+            if (
+                m
+                and pattern is _SUFFIX_PLUS
+                and text[m.start() :].lstrip()[:1] == "再"
+                and split_quantity(text[: m.start()])[1] is not None
+            ):
+                continue  # `西红柿3斤再加1斤`: one more on a count, for the leader to add
             if m:
                 num = to_number(m["num"])
                 if num is not None:

@@ -133,6 +133,7 @@ def talks_to_group(rest: str) -> bool:
 # `取消`: out, or still in? The leader knows.
 _WITHDRAWING = re.compile(
     r"不好意思|抱歉|下次(?:再|来|一定|玩)|改天|来不了|去不了|不来了|不去了|参加不了|鸽了|去不成|来不成"
+    r"|请假|缺席"
 )
 
 

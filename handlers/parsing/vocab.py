@@ -257,6 +257,9 @@ TITLE_WORDS = frozenset(
         "妈妈",
         "宝妈",
         "爸爸",
+        "爸妈",
+        "爸爸妈妈",
+        "家长",
         "总",
         "医生",
         "同学",
@@ -377,7 +380,22 @@ def is_note_token(token: str) -> bool:
         or ("换" in bare and not bare.startswith("换"))
         or is_paid_or_pickup(bare)
         or (bare[-1:] in "级班" and _SCHOOL_YEAR.match(bare) is not None)
+        or (bare[-1:] in _SERVED_ENDS and _SERVED_ALONE.match(bare) is not None)
+        or (bare[:1] == "放" and _PUT_AT.match(bare) is not None)
     )
+
+
+# `正常`, `少冰`, `一杯少冰`, `都少冰`, `半糖`: how a drink is served, written on its own.
+_SERVED_ALONE = re.compile(
+    r"^(?:都|全部?|[一两二三四五\d]杯)?(?:正常冰?|少冰|去冰|多冰|冰的|热的|常温|温的|少糖|半糖|无糖|"
+    r"全糖|不加糖|正常糖|[一二三四五六七八九十]分糖)+$"
+)
+_SERVED_ENDS = frozenset("常冰的温糖")
+# `放传达室`, `放门口`, `放快递柜`: where the goods are left, never goods.
+_PUT_AT = re.compile(
+    r"^放(?:在|到)?(?:家门口|门口|传达室|门卫室?|快递柜|丰巢|物业|前台|驿站|保安室|楼下|电梯口|"
+    r"车库|楼道|鞋柜|信箱)(?:就行|就好|即可)?$"
+)
 
 
 # `三年级`, `大班`, `初二`: the child's school year in a chain of books or classes, a note.
