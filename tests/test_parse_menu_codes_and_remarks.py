@@ -191,3 +191,16 @@ def test_a_number_is_never_the_product_it_appears_in() -> None:
         "1. 黄黄 1箱\n2. 阿秀 半箱\n3. 乔乔 2"
     )
     assert goods(chain.entries[2]) == [(None, Decimal(2), None)]
+
+
+def test_one_more_of_a_box_is_that_box() -> None:
+    chain = parse_chain(
+        "#接龙 冷冻年货\n①手抓饼 ②水饺 ③鸡翅 ④牛排\n1. 小米 ②2 ①1\n2. 胡胡 ②3\n"
+        "3. 老廖 ①1箱②1箱\n4. 小米 再加一个④"
+    )
+    assert [goods(e) for e in chain.entries] == [
+        [("②", Decimal(2), None), ("①", Decimal(1), None)],
+        [("②", Decimal(3), None)],
+        [("①", Decimal(1), "箱"), ("②", Decimal(1), "箱")],
+        [("④", Decimal(1), "个")],
+    ]

@@ -905,6 +905,11 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
 
 
 _CAKE_SIZE = re.compile(r"\d{1,2}\s*寸")
+# `再加一个`, `加个`, `另加一份` before a menu code or letter: more of that box.
+_SIZE_FIRST = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|kg|KG)(?![A-Za-z])")
+_MORE_OF_CODE = re.compile(
+    r"(?:再|另)?加上?\s*(?:[一1]?\s*(?P<unit>个|份|盒|箱|杯|瓶))?\s*(?=[0-9A-Za-z])"
+)
 # `3层100抽*24包`, `550ml*24瓶`: a size, then a times sign and a count of what is in the pack.
 _SPEC_WORD = re.compile(r"\d+(?:\.\d+)?[^\d\s号*×xX]+\S*?[*×xX]\s*\d+\S*$")
 _NUMBERED_GOODS = re.compile(r"\d{1,2}\s*(?:号(?![楼院门])|寸)")
@@ -1137,7 +1142,18 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     counted = _COUNT_LETTER.fullmatch(segment.strip()) if ctx.letters else None
     if counted and counted["code"].upper() in ctx.letters:  # `2A`: two of menu A
         return Item(counted["code"], Decimal(counted["n"]), None, True), frozenset()
+    more = _MORE_OF_CODE.match(segment) if segment[:1] in "再另加" else None
+    if more and (
+        (ctx.codes and segment[more.end() :][:1].isdecimal())
+        or (ctx.letters and segment[more.end() :][:1].upper() in ctx.letters)
+        or _SIZE_FIRST.match(segment, more.end())
+    ):  # `再加一个④`, `加3号一箱`, `再加个E原味`, `再加950ml 1瓶`: more of that box or size
+        segment = segment[more.end() :]
+    else:
+        more = None
     item, qty, unit = split_quantity(segment)
+    if more and qty is None:
+        qty, unit = Decimal(1), more["unit"]
     added = False
     if qty is None and _ADD_BEFORE_NUMBER.match(segment):  # `加一份黑凉粉`, not `加1`
         extra = split_quantity(_ADD_BEFORE_NUMBER.sub("", segment))
@@ -1254,6 +1270,11 @@ def read_items(
         n = to_number(each["num"]) or Decimal(1)
         items.append(Item(each["goods"].strip(), n * _kinds(each["goods"]), each["unit"], True))
         return _items_read(notes, items, flags)
+    if "天" in rest or "每" in rest:
+        often = _HOW_OFTEN.search(rest)
+        if often and often.start() > 0:  # `250ml 每天2瓶`: the size, how often, how many
+            notes.append(often.group(1))
+            rest = f"{rest[: often.start()]} {rest[often.end() :]}".strip()
     if "各" in rest:
         rest = _each_inside(rest, items)
     for part in _split_top(rest, ctx):
@@ -1353,6 +1374,7 @@ _SERVED_GLUED = re.compile(
 )
 _ADD_ON_LABEL = re.compile(r"(?:只要)?加[购購]\s*[:：]?")
 _EVERY_DAY = re.compile(r"每天|每日|天天|工作日")
+_HOW_OFTEN = re.compile(r"\s(每天|每日|天天|隔天|每周)(?=\s*(?:\d|[一两二三四五六七八九十]))")
 
 
 def _items_read(

@@ -83,6 +83,7 @@ def prepare(raw: str) -> Line:
     head = raw[:MAX_LINE]
     # every INVISIBLE character is a control or format character, none printable
     cleaned = head if head.isprintable() else INVISIBLE.sub("", head)
+    invisible = cleaned != head
     lead = cleaned[:1]
     if lead.isspace():
         lead = cleaned.lstrip()[:1]
@@ -95,6 +96,9 @@ def prepare(raw: str) -> Line:
         body = norm.strip()
         blank = not body
     else:
+        if _CIRCLED_THEN_DIGIT.search(cleaned):  # `④5斤`, `②3`: box 4 five 斤, never 45斤
+            cleaned = _CIRCLED_THEN_DIGIT.sub(r"\1×", cleaned)
+            cleaned = _CIRCLED_GLUED.sub(r" \1", cleaned)  # `①1箱②1箱`: two boxes
         norm = unicodedata.normalize("NFKC", cleaned)
         m = _SEQ.match(norm)
         if m:
@@ -111,10 +115,12 @@ def prepare(raw: str) -> Line:
     # has_price, inline: prepare reads every line of a chain never seen
     priced = _PRICE_HINT.search(body) is not None and _PRICE.search(body) is not None
     per_unit = priced and _PER_UNIT.search(body) is not None
-    fields = (raw, norm, seq, body, cleaned != head, blank, priced, per_unit)
+    fields = (raw, norm, seq, body, invisible, blank, priced, per_unit)
     return _new_line(Line, fields)
 
 
+_CIRCLED_THEN_DIGIT = re.compile(r"([\u2460-\u2473])(?=[0-9０-９])")
+_CIRCLED_GLUED = re.compile(r"(?<=[^\s\u2460-\u2473])([\u2460-\u2473])")
 # Line's own __new__ is a Python function around this one: a frame less per line read.
 _new_line = tuple.__new__
 
