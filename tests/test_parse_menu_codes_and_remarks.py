@@ -204,3 +204,16 @@ def test_one_more_of_a_box_is_that_box() -> None:
         [("①", Decimal(1), "箱"), ("②", Decimal(1), "箱")],
         [("④", Decimal(1), "个")],
     ]
+
+
+def test_clothes_by_colour_and_size_are_what_the_head_offers() -> None:
+    chain = parse_chain(
+        "#接龙\n童装卫衣 加绒款 69元/件 颜色：粉、蓝、灰 尺码：100-150\n接龙写颜色+尺码+件数\n\n"
+        "1) 朵朵妈 粉色 120 1件\n2) 小宇妈妈 蓝130 灰130\n3) 小熊 灰120 2件"
+    )
+    assert [goods(e) for e in chain.entries] == [
+        [("粉色 120", Decimal(1), "件")],
+        [("蓝130", Decimal(1), None), ("灰130", Decimal(1), None)],
+        [("灰120", Decimal(2), "件")],
+    ]
+    assert not any(e.needs_review for e in chain.entries)

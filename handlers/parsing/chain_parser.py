@@ -703,6 +703,10 @@ _SIZE_OR_COLOUR = re.compile(
 )
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff]{2,}")
 _SIZE_WORD = re.compile(r"码(?=\s|$)")
+_SIZES_LISTED = re.compile(r"颜色|尺码|码数|色[:：]")
+_COLOUR_SIZE = re.compile(
+    r"(?P<colour>[\u4e00-\u9fff]{1,2}?)色?(?:\d{2,3}(?:/\d{2,3}[A-Z]?)?|[2-5]?X{0,3}[SML])?码?"
+)
 _CN_SIZE = re.compile(r"([一二两三四五六七八九])(寸|段|码|号)")
 _CN_DIGIT_VALUE = {ch: k for k, ch in enumerate("一二三四五六七八九", 1)} | {"两": 2}
 # A line of the head that offers goods: a price, a price per unit, or a list of options.
@@ -730,6 +734,9 @@ def _in_header(text: str, header: str) -> bool:
     text = text.strip()
     if len(text) >= 2 and text in header:
         return True
+    worn = _COLOUR_SIZE.fullmatch(text.replace(" ", "")) if _SIZES_LISTED.search(header) else None
+    if worn and worn["colour"] in header:
+        return True  # `蓝130`, `粉色 120` under `颜色：粉、蓝、灰 尺码：100-150`
     if _CN_SIZE.search(text):  # `六寸`, `三段` where the head writes 6寸, 3段
         text = _CN_SIZE.sub(lambda m: str(_CN_DIGIT_VALUE[m[1]]) + m[2], text)
     if len(text) > 2 and text[-1] == "的":

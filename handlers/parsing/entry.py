@@ -906,6 +906,12 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
 
 _CAKE_SIZE = re.compile(r"\d{1,2}\s*寸")
 # `再加一个`, `加个`, `另加一份` before a menu code or letter: more of that box.
+# A colour alone (`蓝`, `藏青`, `粉色`): a number glued after it from 30 up is a size.
+_COLOUR_ONLY = re.compile(
+    r"[\u4e00-\u9fff]{0,3}色|[红橙黄绿青蓝紫黑白灰粉棕咖]|藏青|卡其|米白|天蓝"
+)
+_SIZE_NOT_COUNT = Decimal(30)
+_WORN_NUMBER = re.compile(r"(?:[3-9]\d|1\d\d)(?:/\d{2,3}[A-Z]?)?码?")  # `120`, `165/88A`, `42码`
 _SIZE_FIRST = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|kg|KG)(?![A-Za-z])")
 _MORE_OF_CODE = re.compile(
     r"(?:再|另)?加上?\s*(?:[一1]?\s*(?P<unit>个|份|盒|箱|杯|瓶))?\s*(?=[0-9A-Za-z])"
@@ -985,6 +991,11 @@ def _split_words(part: str, ctx: Context) -> list[str]:
                 and _SPEC_WORD.match(w) is not None
                 and not has_quantity(current)
                 and not current[-1].isdecimal()
+            )
+            or (  # `黑 165/88A`, `粉色 120`: a colour, then the size worn
+                w[0].isdecimal()
+                and _WORN_NUMBER.fullmatch(w) is not None
+                and _COLOUR_ONLY.fullmatch(current) is not None
             )
             or (  # `8寸 水果`: the cake's size, then which cake
                 current[-1] == "寸"
@@ -1154,6 +1165,14 @@ def read_item(segment: str, ctx: Context) -> tuple[Item, frozenset[str]]:
     item, qty, unit = split_quantity(segment)
     if more and qty is None:
         qty, unit = Decimal(1), more["unit"]
+    if (
+        qty is not None
+        and qty >= _SIZE_NOT_COUNT
+        and unit is None
+        and _COLOUR_ONLY.fullmatch(item.strip())
+        and segment.strip()[len(item.strip()) :].isdecimal()
+    ):  # `蓝130`, `黑42`: a colour and its size, one of them
+        item, qty = segment.strip(), None
     added = False
     if qty is None and _ADD_BEFORE_NUMBER.match(segment):  # `加一份黑凉粉`, not `加1`
         extra = split_quantity(_ADD_BEFORE_NUMBER.sub("", segment))
