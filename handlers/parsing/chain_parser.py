@@ -1150,7 +1150,10 @@ def _count_inside(it: ParsedItem) -> bool:
 
 _DAY = re.compile(r"(?:[1-9]|[12]\d|3[01])\s*[号日](?:[上下]午|晚上)?[取提到]?")
 # A sentence, not a dish: it ends in a particle, asks, or trails off (`～`).
-_SAID = re.compile(r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?]|要啥|什么")
+_SAID = re.compile(
+    r"[噢哦吧啊呀啦嘛呢吗喔]$|[～~？?]|要啥|什么|一下$|就行$|就好$|即可$|一点$|不送|别送|"
+    r"^(?:少|多|别|不要)放|[提拿取]了$|^\d{1,2}\s*点(?:半|左右|前|后|以后|之前)"
+)
 
 
 # Who the next goods are for, written between them: `12 + 亲友 2热`, `2斤，给婆婆1斤`.

@@ -1385,9 +1385,11 @@ _VERB_INSIDE = re.compile(
 # `要2斤苹果`, `改：苹果4斤`: a verb before the goods; an edit is kept as a note.
 _ORDER_VERB = re.compile(
     r"^(?:我?(?:想要|要|订|预订|预定|购买|买|来)(?=\s*[\d一两二三四五六七八九十半])"
+    r"|再(?:要|来)(?=(?:[一两二三四五六七八九十\d]+[个件份盒袋杯瓶斤])?[\u4e00-\u9fffA-Za-z])"
+    r"|再加(?=[\u4e00-\u9fff])(?![一两二三四五六七八九十半份个])"
     r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
 )
-_VERB_STARTS = frozenset("我想要订预购买来改修更")
+_VERB_STARTS = frozenset("我想要订预购买来改修更再")
 _SERVED_GLUED = re.compile(
     r"(?:(?:少少|少|去|多|正常|加)冰|常温|(?:少|半|无|全|微|[一二三四五六七八九十]分)糖)+$"
 )

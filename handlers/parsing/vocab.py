@@ -26,6 +26,14 @@ NOTE_WORDS = frozenset(
         "未交",
         "已支付",
         "已转账",
+        "转了",
+        "已转了",
+        "付了",
+        "已付了",
+        "已过数",  # Cantonese: paid
+        "已過數",
+        "过数了",
+        "過數了",
         "转账",
         "微信",
         "微信转账",
@@ -286,7 +294,7 @@ PRICE_NOTE = re.compile(
 )
 # An order or reference number: an id, kept in the item, never a quantity.
 ORDER_ID = re.compile(
-    r"(?:(?:超市订单|超市|订单号|订单编号|单号|订单|编号)\s*[:：#]?\s*\d{5,}|\d{5,}\s*超市)"
+    r"(?:(?:超市订单|超市|订单号|订单编号|订单尾号|单号|尾号|订单|编号)\s*[:：#]?\s*\d{4,}|\d{5,}\s*超市)"
     r"(?:[（(][^（）()]*[）)])?"
 )
 # Words in a line that belong to the leader's head or footer, not a resident's entry.
@@ -393,7 +401,7 @@ _SERVED_ALONE = re.compile(
 _SERVED_ENDS = frozenset("常冰的温糖")
 # `放传达室`, `放门口`, `放快递柜`: where the goods are left, never goods.
 _PUT_AT = re.compile(
-    r"^放(?:在|到)?(?:家门口|门口|传达室|门卫室?|快递柜|丰巢|物业|前台|驿站|保安室|楼下|电梯口|"
+    r"^放(?:在|到)?(?:\d{1,3}\s*(?:栋|幢|号楼|单元))?(?:家门口|门口|传达室|门卫室?|快递柜|丰巢|物业|前台|驿站|保安室|楼下|电梯口|"
     r"车库|楼道|鞋柜|信箱)(?:就行|就好|即可)?$"
 )
 
