@@ -217,3 +217,46 @@ def test_clothes_by_colour_and_size_are_what_the_head_offers() -> None:
         [("灰120", Decimal(2), "件")],
     ]
     assert not any(e.needs_review for e in chain.entries)
+
+
+def test_set_meals_lettered_one_a_line_are_picked_by_letter() -> None:
+    chain = parse_chain(
+        "#接龙 周三工作餐\nA 宫保鸡丁饭\nB 番茄牛腩饭\nC 香菇滑鸡饭\n都是20元，含例汤\n"
+        "写名字+套餐字母\n\n"
+        "1. 小周 A\n2. Lily wang B 少饭\n3. 王姐(3栋) B+C\n4. 赵 B2份"
+    )
+    assert [goods(e) for e in chain.entries] == [
+        [("A", Decimal(1), None)],
+        [("B", Decimal(1), None)],
+        [("B", Decimal(1), None), ("C", Decimal(1), None)],
+        [("B", Decimal(2), "份")],
+    ]
+
+
+def test_a_portion_size_many_entries_repeat_is_the_goods_not_a_place() -> None:
+    chain = parse_chain(
+        "#接龙\n🍗周五晚 卤味拼盘 外卖拼单\n小份 38（鸭脖+鸭翅+藕片）\n"
+        "大份 68（鸭脖+鸭翅+鸭掌+藕片）\n"
+        "口味：微辣/中辣/特辣/不辣\n\n1. 小周 大份 中辣\n2. 陈 阿姨 小份 不辣\n3. 12#1102 小份\n"
+        "4. 赵工 小份 微辣 已付\n5. 何何 小份 不要鸭脖\n6. 冯姐 小份 微辣"
+    )
+    assert [(e.name, goods(e)) for e in chain.entries][1:4] == [
+        ("陈 阿姨", [("小份", Decimal(1), None)]),
+        ("12#1102", [("小份", Decimal(1), None)]),
+        ("赵工", [("小份", Decimal(1), None)]),
+    ]
+    assert chain.entries[1].note == "不辣"
+
+
+def test_a_potluck_sign_up_counts_people_and_keeps_their_dish() -> None:
+    chain = parse_chain(
+        "#接龙\n🥮 中秋邻里百家宴 9月17日晚6点 小区中心花园\n每家带一个菜，写清楚几个人\n\n"
+        "1. 3-1-502 小雨家 3人 带可乐鸡翅\n2. 陈 阿姨 2人\n3. 赵家 2大1小"
+    )
+    assert chain.kind == "signup"
+    assert [goods(e) for e in chain.entries] == [
+        [(None, Decimal(3), "人")],
+        [(None, Decimal(2), "人")],
+        [(None, Decimal(3), None)],
+    ]
+    assert chain.entries[0].note == "带可乐鸡翅"

@@ -604,13 +604,22 @@ _INLINE_LETTER = re.compile(
 
 
 def _inline_letters(header: str) -> dict[str, str]:
-    """`主菜二选一：A 可乐鸡翅 B 土豆牛腩`: dishes lettered A, B… on one line of the head."""
-    for line in header.split("\n"):
+    """`主菜二选一：A 可乐鸡翅 B 土豆牛腩`: dishes lettered A, B… on one line of the head, or
+    one a line (`A 宫保鸡丁饭` / `B 番茄牛腩饭`, priced together below them)."""
+    lines = header.split("\n")
+    for line in lines:
         found = _INLINE_LETTER.findall(line)
         letters = [c.upper() for c, _ in found]
         if len(found) >= 2 and letters == [chr(ord("A") + k) for k in range(len(found))]:
             return {c.upper(): name for c, name in found}
+    one_a_line = [m for line in lines if (m := _LETTER_LINE.fullmatch(line.strip()))]
+    letters = [m["code"].upper() for m in one_a_line]
+    if len(one_a_line) >= 2 and letters == [chr(ord("A") + k) for k in range(len(one_a_line))]:
+        return {m["code"].upper(): m["dish"] for m in one_a_line}
     return {}
+
+
+_LETTER_LINE = re.compile(r"(?P<code>[A-Za-z])\s*[.、:：)）]?\s*(?P<dish>[\u4e00-\u9fff]{2,10})")
 
 
 _CHOICES = re.compile(r"[（(]([^（）()]+[/／、|｜][^（）()]+)[）)]")
@@ -969,6 +978,15 @@ def _settle(
         and FLAG_NOTICE not in flags
     ):
         flags.add(FLAG_UNREADABLE)
+    elif (
+        mode == "multi"
+        and not items
+        and notes
+        and FLAG_CANCEL not in flags
+        and closing is None
+        and not any(_SAID.search(n) for n in notes)  # `…帮忙免单噢`: talk, rightly no goods
+    ):
+        flags.add(FLAG_LEFTOVER)  # `赵工 小份 微辣 已付`: words, and no goods read from them
     raw = first.raw.strip() if one_line else "\n".join(lines[i].raw for i in idx).strip()
     note = ("；".join(dict.fromkeys(n for n in notes if n)) or None) if notes else None
     # The reading saw NFKC text; give back what was typed. A line NFKC left as it was typed
@@ -1379,6 +1397,10 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
         n = quantities.to_number(m["num"])
         if n is not None and 0 < n <= 100:
             couple = m["unit"] == "口" and rest[m.end() : m.end() + 1] == "子"
+            left = f"{rest[: m.start()]} {rest[m.end() + couple :]}".split()
+            said = " ".join(w for w in left if not any(w in note for note in notes)).strip(" ，,")
+            if said:
+                notes.insert(0, said)  # `3人 带可乐鸡翅`: the dish they bring, kept
             return ParsedItem(None, n, None if couple else m["unit"])  # `两口子`: a couple
     notes.insert(0, rest)
     if along:  # `66 6栋 和老伴一起`: and the one who comes along
@@ -1406,7 +1428,7 @@ _FAMILY = re.compile(
 )
 # `带两个人`, `带孙子`: the people someone brings along, the whole of what follows the name.
 _TAKES_ALONG = re.compile(
-    rf"(?:带上?|和|跟)\s*(?:(?P<num>{_CN_DIGIT})\s*个?\s*(?:人|朋友|孩子|小孩|娃)"
+    rf"(?:带上?|和|跟)\s*(?:我家?|自家)?(?:(?P<num>{_CN_DIGIT})\s*个?\s*(?:人|朋友|孩子|小孩|娃)"
     r"|(?:孙子|孙女|儿子|女儿|孩子|小孩|娃|宝宝|老婆|老公|老伴|媳妇|家属|朋友|闺蜜|同事|同学|"
     r"老妈|老爸))(?:一起|一块)?$"
 )

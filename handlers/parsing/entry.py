@@ -62,6 +62,7 @@ from handlers.parsing.vocab import (
     ORDER_ID,
     PHONE,
     PLACE_TOKEN,
+    PORTION_SIZE,
     PRICE_NOTE,
     TITLE_WORDS,
     english_goods,
@@ -624,6 +625,7 @@ def split_name(body: str, ctx: Context) -> tuple[str | None, str, frozenset[str]
         # the kinship pattern first: it settles `李姐12` without reading 12 as a quantity
         and (_KIN_NUMBERED.match(tokens[n]) is not None or not _is_goods(tokens[n], ctx))
         and (not is_note_token(tokens[n]) or tokens[n] in _SURNAMES)  # `12-1-2001 温`: who
+        and PORTION_SIZE.fullmatch(tokens[n]) is None  # `12#1102 小份`: the size ordered
         and not (tokens[n].isdecimal() and len(tokens[n]) <= 2)  # `1-502 1`: a count, no name
     ):
         n += 1  # `12栋302 刘姐 …`, `3栋502 李姐12`: the building-room and the nickname
@@ -756,7 +758,7 @@ _SURNAMES = frozenset(
     "丁任沈姚卢姜崔钟谭陆汪范石廖贾夏韦付方邹孟熊秦邱尹薛闫段雷侯史陶黎贺顾郝龚邵严覃戴莫孔汤温"
 )
 # One character that says what to do, not who: `Amy 加 苹果2斤`, `Amy 要 梨1斤`.
-_NOT_A_NAME = frozenset("要来加买订改再和跟帮送")
+_NOT_A_NAME = frozenset([*"要来加买订改再和跟帮送", "混装", "混合", "拼装"])
 
 
 _WORDS = re.compile(r"[\s，,]+")
@@ -1254,6 +1256,9 @@ def read_items(
     if ctx.fields:
         rest, found = _strip_fields(rest, ctx.fields)
         notes.extend(found)
+    if rest[:1] in "混拼" and (mixed := _MIXED_LABEL.match(rest)) is not None:
+        notes.append(mixed.group(1))  # `混装：蛋黄3 鲜肉3`: a mixed bag, then what is in it
+        rest = rest[mixed.end() :].lstrip()
     if "加购" in rest or "加購" in rest:
         rest = _ADD_ON_LABEL.sub(" ", rest).strip()  # `加购：鸡蛋1盒`: a label, then the goods
     items: list[Item] = []
@@ -1386,13 +1391,14 @@ _VERB_INSIDE = re.compile(
 _ORDER_VERB = re.compile(
     r"^(?:我?(?:想要|要|订|预订|预定|购买|买|来)(?=\s*[\d一两二三四五六七八九十半])"
     r"|再(?:要|来)(?=(?:[一两二三四五六七八九十\d]+[个件份盒袋杯瓶斤])?[\u4e00-\u9fffA-Za-z])"
-    r"|再加(?=[\u4e00-\u9fff])(?![一两二三四五六七八九十半份个])"
+    r"|再加(?=[\u4e00-\u9fff])(?![一两二三四五六七八九十半]\s*[个份斤盒箱袋瓶杯包只]|[份个])"
     r"|(?P<edit>改成|改为|修改为?|更改为?|改(?=\s*[:：\d一两二三四五六七八九十半]))\s*[:：]?)"
 )
 _VERB_STARTS = frozenset("我想要订预购买来改修更再")
 _SERVED_GLUED = re.compile(
     r"(?:(?:少少|少|去|多|正常|加)冰|常温|(?:少|半|无|全|微|[一二三四五六七八九十]分)糖)+$"
 )
+_MIXED_LABEL = re.compile(r"(混装|混合装|拼装)\s*[:：]?\s*(?=\S)")
 _ADD_ON_LABEL = re.compile(r"(?:只要)?加[购購]\s*[:：]?")
 _EVERY_DAY = re.compile(r"每天|每日|天天|工作日")
 _HOW_OFTEN = re.compile(r"\s(每天|每日|天天|隔天|每周)(?=\s*(?:\d|[一两二三四五六七八九十]))")

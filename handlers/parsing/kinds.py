@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from handlers.parsing.entry import Reading, is_tally
+from handlers.parsing.menu import asks_what_each_brings
 
 _CHECKIN = re.compile(r"打卡|签到|第\s*\d+\s*天|日报|健康码|体温|每日一|晨读|早起")
 _REPORT = re.compile(
@@ -158,11 +159,16 @@ class KindCounts:
         return best[0] if best and 2 * best[1] >= self.n else None
 
 
+_PRICED_HEAD = re.compile(r"\d\s*(?:元|块)|[¥￥]\s*\d")
+
+
 def detect_kind(header: str, counts: KindCounts | None, *, has_menu: bool) -> str:
     """order | signup | checkin | report | other. The counts may be None only with a menu."""
     if has_menu:
         return "order"
     assert counts is not None, "a chain without a menu is judged by its entries"
+    if asks_what_each_brings(header) and not _PRICED_HEAD.search(header):
+        return "signup"  # `每家带一个菜，写清楚几个人`: a potluck, people and their dishes
     example = _EXAMPLE_LINE.search(header) if "例" in header else None
     shown = example["example"] if example else ""
     if _CHECKIN.search(header) and (_CHECKIN.search(shown) or not _SIGNUP.search(shown)):

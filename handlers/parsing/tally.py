@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 
 from handlers.parsing.entry import WORN_SIZE, Context, Reading
-from handlers.parsing.vocab import is_note_token
+from handlers.parsing.vocab import PORTION_SIZE, is_note_token
 
 _CJK_WORD = re.compile(r"[\u4e00-\u9fff]{2,4}(?=$|[\s，,\d一两二三四五六七八九十])")
 _FIELD_WORD = re.compile(r"[A-Za-z][A-Za-z'’.]+")
@@ -114,6 +114,7 @@ class FieldCounts:
             if count >= PLACE_MIN
             and word not in ctx.addons
             and not any(word in p or p in word for p in ctx.products)
+            and PORTION_SIZE.fullmatch(word) is None  # `小份`: the size ordered, no place
         ]
         new = [w for w in words if w not in self.placed]
         if new:

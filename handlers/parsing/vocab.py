@@ -119,7 +119,8 @@ PLACE_TOKEN = re.compile(
 ADDRESS = re.compile(
     r"^(?:(?:[A-Za-z东南西北]\s*区\s*)?\d+\s*(?:栋|幢|号楼|座|单元|期|区|楼|#)\s*\d*\s*(?:单元)?\s*\d*\s*(?:室|号)?|"
     r"\d+\s*#\s*\d+-\d{3,4}|"
-    r"\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|[A-Za-z]\s*座?\s*\d{2,5}(?:-\d+)?|\d{3,4}\s*室|[A-Za-z]\d?-\d{2,5})$"
+    r"(?:[A-Za-z东南西北]\s*区\s*)?\d+(?:-\d+){0,2}-\d{3,4}|\d+-\d+-\d+|"
+    r"[A-Za-z]\s*座?\s*\d{2,5}(?:-\d+)?|\d{3,4}\s*室|[A-Za-z]\d?-\d{2,5})$"
 )
 # Customisations start with these; from there to the end of the line is a note.
 NOTE_START = re.compile(
@@ -234,6 +235,10 @@ def english_goods(word: str) -> bool:
     return w in ENGLISH_GOODS or (
         w.endswith("s") and (w[:-1] in ENGLISH_GOODS or w[:-2] in ENGLISH_GOODS)
     )
+
+
+# A size of portion or cup (`小份`, `大杯`, `中碗`): the goods chosen, never a place or a name.
+PORTION_SIZE = re.compile(r"[大中小特超]{1,2}(?:份|杯|碗|盒|号|瓶|包|桶|串)")
 
 
 # Sides a set-meal group hands out or sells beside the meal, written alone after an entry's
@@ -390,7 +395,12 @@ def is_note_token(token: str) -> bool:
         or (bare[-1:] in "级班" and _SCHOOL_YEAR.match(bare) is not None)
         or (bare[-1:] in _SERVED_ENDS and _SERVED_ALONE.match(bare) is not None)
         or (bare[:1] == "放" and _PUT_AT.match(bare) is not None)
+        or (bare[-1:] == "辣" and _HOW_HOT.fullmatch(bare) is not None)
     )
+
+
+# `微辣`, `不辣`, `都中辣`: how hot, said of the dish.
+_HOW_HOT = re.compile(r"(?:都|全|要)?(?:微|中|特|重|少|多|不|免|变态|超|正常)辣")
 
 
 # `正常`, `少冰`, `一杯少冰`, `都少冰`, `半糖`: how a drink is served, written on its own.
