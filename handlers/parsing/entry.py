@@ -157,6 +157,12 @@ _GLUED_GOODS = re.compile(
 _GLUED_QTY_FIRST = re.compile(
     rf"^(?P<left>\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})[^\d\s.]+?)(?P<right>\d+(?:\.\d+)?\s*(?:{_UNIT_ALT})[^\d\s].*)$"
 )
+# `三个肉包一个豆沙包`: the same, counted in Chinese numerals.
+_GLUED_CN_FIRST = re.compile(
+    r"^(?P<left>[一两二三四五六七八九十]{1,2}\s*[个份盒袋包瓶斤只块杯串]"
+    r"[\u4e00-\u9fff]{1,6}?)(?P<right>[一两二三四五六七八九十]{1,2}\s*[个份盒袋包瓶斤只块杯串]"
+    r"[\u4e00-\u9fff].*)$"
+)
 # `苹果2-3斤`: two counts, which one? `苹果1/2箱`: half a box. `约2斤`, `2斤左右`: about.
 _QTY_RANGE = re.compile(
     rf"(?<!\d)(\d+(?:\.\d+)?)\s*[-~～到至]\s*(\d+(?:\.\d+)?)\s*(?P<unit>{_UNIT_ALT})$"
@@ -1076,7 +1082,13 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
             pieces.append(m["left"])
             rest = m["right"]
             continue
-        m = _GLUED_QTY_FIRST.match(rest) if rest[:1].isdecimal() else None
+        m = (
+            _GLUED_QTY_FIRST.match(rest)
+            if rest[:1].isdecimal()
+            else _GLUED_CN_FIRST.match(rest)
+            if rest[:1] in _CN_COUNT_START
+            else None
+        )
         if m and not _SPEC.search(rest):
             pieces.append(m["left"])
             rest = m["right"]
@@ -1086,6 +1098,7 @@ def _glued_goods(seg: str) -> tuple[str, ...]:
 
 
 GLUED_MAX = 32
+_CN_COUNT_START = frozenset("一两二三四五六七八九十")
 
 
 _BARE_PAIR = re.compile(r"[\u4e00-\u9fff]{2,8}\d{1,2}")
@@ -1327,6 +1340,10 @@ def read_items(
                 verb = _ORDER_VERB.match(piece) if piece[:1] in _VERB_STARTS else None
                 if verb and not verb.group("edit"):
                     piece = piece[verb.end() :].lstrip() or piece  # `和jay拼，我要两个`
+                edit = _EDIT_INSIDE.match(piece) if "改" in piece or "换成" in piece else None
+                if edit:  # `可乐改成2箱`: the goods, changed to a new count
+                    flags.add(FLAG_CHANGE)
+                    piece = f"{edit['goods']}{edit['count']}"
                 remark = (
                     _REMARK_TAIL.match(piece)
                     if len(piece) > 4 and _REMARK_HINT.search(piece)
@@ -1397,6 +1414,10 @@ _ORDER_VERB = re.compile(
 _VERB_STARTS = frozenset("我想要订预购买来改修更再")
 _SERVED_GLUED = re.compile(
     r"(?:(?:少少|少|去|多|正常|加)冰|常温|(?:少|半|无|全|微|[一二三四五六七八九十]分)糖)+$"
+)
+_EDIT_INSIDE = re.compile(
+    r"(?P<goods>[\u4e00-\u9fffA-Za-z]{1,10}?)\s*(?:改成|改为|换成)\s*"
+    r"(?P<count>(?:\d|[一两二三四五六七八九十半]).*)"
 )
 _MIXED_LABEL = re.compile(r"(混装|混合装|拼装)\s*[:：]?\s*(?=\S)")
 _ADD_ON_LABEL = re.compile(r"(?:只要)?加[购購]\s*[:：]?")
