@@ -228,11 +228,11 @@ def test_fifth_invented_batch_read_blind() -> None:
 def test_sixth_invented_batch_read_blind() -> None:
     """35 chains written blind (inv501-inv535: a leader's ordinary day, long chains, labels in
     every style, set meals lettered one a line, portions by size, a potluck): 547 of 689 right
-    and 52 silent blind; 616 right and 7 silent after the rules they asked for. Left silent:
-    `2斤x2` (4 斤), `2热` under drinks by number, `一份不辣一份中辣`, `我家6口 带月饼`."""
+    and 52 silent blind; 617 right and 5 silent after the rules they asked for. Left silent:
+    `2热` under drinks by number (the real corpus keeps `12热` whole), names a rule cannot tell."""
     report = invented(501, 599)
     assert report.overall.files == 35 and report.overall.entries == 689
-    assert report.overall.right >= 616 and report.overall.silent <= 7
+    assert report.overall.right >= 617 and report.overall.silent <= 5
     assert report.overall.lost == 0 and report.overall.kind_right == 35
 
 

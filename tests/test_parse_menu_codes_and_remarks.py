@@ -260,3 +260,12 @@ def test_a_potluck_sign_up_counts_people_and_keeps_their_dish() -> None:
         [(None, Decimal(3), None)],
     ]
     assert chain.entries[0].note == "带可乐鸡翅"
+
+
+def test_a_count_kept_whole_as_a_word_in_a_one_product_chain_is_held() -> None:
+    chain = parse_chain(
+        "#接龙\n🍒智利车厘子 JJ级 5斤一箱 258元，也可以拆2斤装 108元\n预计下周二到\n\n"
+        "1. 陈 阿姨 1箱\n2. 🌸小雨🌸 2斤\n3. 周周 2斤x2"
+    )
+    assert not chain.entries[1].needs_review
+    assert chain.entries[2].needs_review  # two 2斤 boxes, or 2斤 twice over: the leader says

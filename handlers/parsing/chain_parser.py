@@ -1527,6 +1527,8 @@ def _one_product(r: Reading, notes: list[str], flags: set[str], ctx: Context) ->
         if not it.explicit and it.text in vocab.SIDE_DISHES:
             kept.append(ParsedItem(it.text, it.qty, None))  # `云谷 沙拉`: the meal, and a salad
             continue
+        if it.text[:1].isdecimal() and _A_COUNT.match(it.text):
+            flags.add(FLAG_MANY_COUNTS)  # `2斤x2`: a count kept whole as a word, how many?
         notes.append(it.text if not it.explicit else _as_said(it, r.rest))
     if ctx.by_money and not counts:
         _money_in_notes(notes, counts)
