@@ -1401,7 +1401,8 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
             said = " ".join(w for w in left if not any(w in note for note in notes)).strip(" ，,")
             if said:
                 notes.insert(0, said)  # `3人 带可乐鸡翅`: the dish they bring, kept
-            return ParsedItem(None, n, None if couple else m["unit"])  # `两口子`: a couple
+            unit = None if couple else "人" if m["unit"] == "个人" else m["unit"]  # `两个人`
+            return ParsedItem(None, n, unit)  # `两口子`: a couple, no unit
     notes.insert(0, rest)
     if along:  # `66 6栋 和老伴一起`: and the one who comes along
         more = quantities.to_number(along["num"]) if along["num"] else Decimal(1)
