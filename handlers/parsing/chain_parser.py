@@ -500,6 +500,8 @@ def clear_caches() -> None:
         _context_cached,
         example_layout,
         header_addons,
+        asks_what_each_brings,
+        _offers,
         _addons_pattern,
         _folded,
     ):
@@ -717,7 +719,6 @@ _COLOUR_SIZE = re.compile(
     r"(?P<colour>[\u4e00-\u9fff]{1,2}?)色?(?:\d{2,3}(?:/\d{2,3}[A-Z]?)?|[2-5]?X{0,3}[SML])?码?"
 )
 _CN_SIZE = re.compile(r"([一二两三四五六七八九])(寸|段|码|号)")
-_CN_DIGIT_VALUE = {ch: k for k, ch in enumerate("一二三四五六七八九", 1)} | {"两": 2}
 # A line of the head that offers goods: a price, a price per unit, or a list of options.
 _OFFER_LINE = re.compile(
     r"[¥￥$]\s*\d|\d\s*(?:元|块)|/\s*(?:个|斤|盒|包|箱|份|袋|瓶|罐|只|件|双|套|桶|提|小时|次|位|人)"
@@ -747,7 +748,7 @@ def _in_header(text: str, header: str) -> bool:
     if worn and worn["colour"] in header:
         return True  # `蓝130`, `粉色 120` under `颜色：粉、蓝、灰 尺码：100-150`
     if _CN_SIZE.search(text):  # `六寸`, `三段` where the head writes 6寸, 3段
-        text = _CN_SIZE.sub(lambda m: str(_CN_DIGIT_VALUE[m[1]]) + m[2], text)
+        text = _CN_SIZE.sub(lambda m: f"{quantities.to_number(m[1])}{m[2]}", text)
     if len(text) > 2 and text[-1] == "的":
         text = text[:-1]  # `蛋黄的`: the one with 蛋黄
     core = _SIZE_OR_COLOUR.sub("", text).strip()
@@ -1117,9 +1118,10 @@ def _goods(r: Reading, ctx: Context, on_menu: _OnMenu | None, labels: frozenset[
         if picked == items:
             flags.add(FLAG_LEFTOVER)  # `8 抹茶 加急`: box 8's flavours, or a note?
         items = picked
-    if ctx.dated and len(items) >= 2 and any(_DAY.fullmatch(it.item or "") for it in items):
-        notes.extend(it.item or "" for it in items if _DAY.fullmatch(it.item or ""))
-        items = [it for it in items if not _DAY.fullmatch(it.item or "")]  # `14号`: the day
+    days = [it for it in items if _DAY.fullmatch(it.item or "")] if ctx.dated else []
+    if days and len(items) >= 2:  # `14号` where the head asks for a day: the day, no box
+        notes.extend(it.item or "" for it in days)
+        items = [it for it in items if it not in days]
     if len(items) >= 2 and _LEAD_TALK.fullmatch(items[0].item or "") and _for_whom(items[0], 0):
         notes.append(items[0].item or "")  # `和jay拼，我要两个`, `有多，来4个`: why, then what
         items = items[1:]
@@ -1379,11 +1381,10 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
         notes.insert(0, rest)
         return ParsedItem(None, family[0], None)
     along = _TAKES_ALONG.search(rest) if "带" in rest or "和" in rest or "跟" in rest else None
-    if along and along.start() == 0:  # `带两个人`: two more, three places; `带孙子`: one more
-        more = quantities.to_number(along["num"]) if along["num"] else Decimal(1)
-        if more is not None and 0 < more <= 20:
-            notes.insert(0, rest)
-            return ParsedItem(None, more + 1, None)
+    first = _with_companions(along["num"]) if along and along.start() == 0 else None
+    if first is not None:  # `带两个人`: two more, three places; `带孙子`: one more
+        notes.insert(0, rest)
+        return first
     grown = _GROWN_ONLY.fullmatch(rest) if rest[-1] in "大人" else None
     if grown:  # `2大`: two grown-ups
         n = quantities.to_number(grown["num"])
@@ -1404,19 +1405,24 @@ def _head_count(rest: str, notes: list[str], *, picked: bool = False) -> ParsedI
             unit = None if couple else "人" if m["unit"] == "个人" else m["unit"]  # `两个人`
             return ParsedItem(None, n, unit)  # `两口子`: a couple, no unit
     notes.insert(0, rest)
-    if along:  # `66 6栋 和老伴一起`: and the one who comes along
-        more = quantities.to_number(along["num"]) if along["num"] else Decimal(1)
-        if more is not None and 0 < more <= 20:
-            return ParsedItem(None, more + 1, None)
+    later = _with_companions(along["num"]) if along else None
+    if later is not None:  # `66 6栋 和老伴一起`: and the one who comes along
+        return later
     friends = _BRINGS_ALONG.match(rest)
-    if friends:  # `+1 朋友`: one friend along, two places
-        n = quantities.to_number(friends["num"])
-        if n is not None and 0 < n <= 20:
-            return ParsedItem(None, n + 1, None)
+    with_friends = _with_companions(friends["num"]) if friends else None
+    if with_friends is not None:  # `+1 朋友`: one friend along, two places
+        return with_friends
     if rest.isdecimal() and 0 < int(rest) <= 10 and not picked:
         notes.pop(0)
         return ParsedItem(None, Decimal(rest), None)
     return ParsedItem(None)
+
+
+def _with_companions(number: str | None) -> ParsedItem | None:
+    """Someone and those they bring: `number` more (one when the words name a person, not a
+    count), at most 20."""
+    more = quantities.to_number(number) if number else Decimal(1)
+    return ParsedItem(None, more + 1, None) if more is not None and 0 < more <= 20 else None
 
 
 _CN_DIGIT = r"\d+|[一二两三四五六七八九十]"

@@ -913,7 +913,6 @@ def _single_token(tok: str, ctx: Context) -> tuple[str | None, str, frozenset[st
 
 
 _CAKE_SIZE = re.compile(r"\d{1,2}\s*寸")
-# `再加一个`, `加个`, `另加一份` before a menu code or letter: more of that box.
 # A colour alone (`蓝`, `藏青`, `粉色`): a number glued after it from 30 up is a size.
 _COLOUR_ONLY = re.compile(
     r"[\u4e00-\u9fff]{0,3}色|[红橙黄绿青蓝紫黑白灰粉棕咖]|藏青|卡其|米白|天蓝"
@@ -921,6 +920,7 @@ _COLOUR_ONLY = re.compile(
 _SIZE_NOT_COUNT = Decimal(30)
 _WORN_NUMBER = re.compile(r"(?:[3-9]\d|1\d\d)(?:/\d{2,3}[A-Z]?)?码?")  # `120`, `165/88A`, `42码`
 _SIZE_FIRST = re.compile(r"\d+(?:\.\d+)?\s*(?:ml|ML|mL|l|L|g|kg|KG)(?![A-Za-z])")
+# `再加一个`, `加个`, `另加一份` before a menu code or letter: more of that box.
 _MORE_OF_CODE = re.compile(
     r"(?:再|另)?加上?\s*(?:[一1]?\s*(?P<unit>个|份|盒|箱|杯|瓶))?\s*(?=[0-9A-Za-z])"
 )

@@ -286,6 +286,7 @@ _BRINGS = re.compile(
 )
 
 
+@lru_cache(maxsize=1024)
 def asks_what_each_brings(header: str) -> bool:
     """The head of a potluck: entries say what they will bring or cook, each one a place."""
     return _BRINGS.search(unicodedata.normalize("NFKC", header)) is not None

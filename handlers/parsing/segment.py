@@ -446,8 +446,6 @@ def segment_tail(lines: list[Line], resume: Resume) -> Segments | None:
             return None  # the line joins the list above it
         run.append(i)
         prev = ln.seq
-    if not run:
-        return None
     counts = resume.above + _run_counts(lines, run)
     if counts.head_list() or _example_below(lines, run[-1]):
         return None
